@@ -1,0 +1,15 @@
+//! bitzel: reads BitBake layers and writes a Bazel workspace that builds the same things.
+//!
+//! The crate is layered the way data flows (see ARCHITECTURE.md); a lower layer never
+//! imports a higher one:
+//!
+//! - [`syntax`]: a lossless parser for BitBake's files (.bb, .bbclass, .bbappend, .inc,
+//!   .conf) over a rowan tree, with a typed AST.
+//! - [`diagnostic`]: errors and warnings with file, line, column and the source line.
+//! - [`check`]: `bitzel check`, which parses the metadata of layers and reports problems.
+//! - [`sandbox`]: the helper that Bazel runs for each task (its own binary).
+
+pub mod check;
+pub mod diagnostic;
+pub mod sandbox;
+pub mod syntax;
