@@ -1,0 +1,1 @@
+"""Empty stand-in for hashserv.client (see the package docstring)."""
