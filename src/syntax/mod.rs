@@ -7,9 +7,43 @@
 //! - [`parse`]: text in, [`Parse`] out (a rowan green tree plus [`SyntaxError`]s).
 //! - `ast`: typed nodes over the tree.
 
+pub mod ast;
+
 use crate::diagnostic::Severity;
 use std::ops::Range;
 use std::path::Path;
+
+/// PLACEHOLDER: the kinds of tokens and nodes in bitzel's syntax tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u16)]
+pub enum SyntaxKind {
+    /// Text the placeholder does not look into.
+    Text,
+    /// The root: one whole file.
+    SourceFile,
+}
+
+/// The rowan language of BitBake's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BitBakeLanguage {}
+
+impl rowan::Language for BitBakeLanguage {
+    type Kind = SyntaxKind;
+
+    fn kind_from_raw(raw: rowan::SyntaxKind) -> SyntaxKind {
+        match raw.0 {
+            0 => SyntaxKind::Text,
+            _ => SyntaxKind::SourceFile,
+        }
+    }
+
+    fn kind_to_raw(kind: SyntaxKind) -> rowan::SyntaxKind {
+        rowan::SyntaxKind(kind as u16)
+    }
+}
+
+/// A node of the lossless tree.
+pub type SyntaxNode = rowan::SyntaxNode<BitBakeLanguage>;
 
 /// Which of BitBake's handlers reads a file, which decides the statements it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,6 +87,7 @@ pub struct SyntaxError {
 /// The result of parsing one file: the lossless tree and the problems found.
 #[derive(Debug, Clone)]
 pub struct Parse {
+    green: rowan::GreenNode,
     errors: Vec<SyntaxError>,
 }
 
@@ -61,10 +96,27 @@ impl Parse {
     pub fn errors(&self) -> &[SyntaxError] {
         &self.errors
     }
+
+    /// The lossless tree: its text is the parsed text, byte for byte.
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+
+    /// The typed view of the tree.
+    pub fn tree(&self) -> ast::SourceFile {
+        ast::SourceFile::new(self.syntax())
+    }
 }
 
 /// Parses `text` the way BitBake's handler for `kind` reads it.
 pub fn parse(text: &str, kind: FileKind) -> Parse {
-    let _ = (text, kind);
-    Parse { errors: Vec::new() }
+    let _ = kind;
+    let mut builder = rowan::GreenNodeBuilder::new();
+    builder.start_node(rowan::SyntaxKind(SyntaxKind::SourceFile as u16));
+    builder.token(rowan::SyntaxKind(SyntaxKind::Text as u16), text);
+    builder.finish_node();
+    Parse {
+        green: builder.finish(),
+        errors: Vec::new(),
+    }
 }
