@@ -13,7 +13,9 @@ then one line per file, in the order given:
     {"path": P, "accepted": true}
     {"path": P, "accepted": false, "line": N or null, "message": M, "kind": K}
 "line" is the line BitBake reports (ParseError.lineno, or the line named in a bb.fatal
-message); null when BitBake names none. With --statements an accepted file also carries
+message); null when BitBake names none. Where BitBake's parser itself crashes (kind
+"crash": it does on a line that is a lone backslash), the file counts as rejected at the
+line the parser was reading. With --statements an accepted file also carries
 "statements": the class name, line and regex groups of every statement BitBake made, with
 (var, flag, op, value, exported) for assignments.
 
@@ -130,6 +132,17 @@ def fatal_line(message):
     return int(m.group(1)) if m else None
 
 
+def crash_line(exc):
+    """The line BitBake was reading when it crashed: `lineno` in its innermost parser frame."""
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_globals.get("__name__", "").startswith("bb.parse") and "lineno" in frame.f_locals:
+            line = frame.f_locals["lineno"]
+        tb = tb.tb_next
+    return line
+
+
 def check(path, with_statements):
     del _log.records[:]
     result = {"path": path}
@@ -143,6 +156,9 @@ def check(path, with_statements):
         result.update(accepted=False, line=fatal_line(message), message=message, kind="fatal")
     except UnicodeDecodeError as e:
         result.update(accepted=False, line=None, message=str(e), kind="UnicodeDecodeError")
+    except Exception as e:  # BitBake itself crashes on some input (IndexError on a lone `\`)
+        result.update(accepted=False, line=crash_line(e), message="%s: %s" % (type(e).__name__, e),
+                      kind="crash")
     else:
         result["accepted"] = True
         if with_statements:
