@@ -1,0 +1,31 @@
+//! Fuzz target: the parser never panics, gives its input back unchanged and points its
+//! errors inside the text, for every kind of file BitBake reads.
+//!
+//! Any bytes are accepted: they are decoded lossily (bitzel refuses non-UTF-8 files before
+//! parsing, so only text reaches the parser). Seeds: corpus/parse/ (the conformance fixtures).
+
+#![no_main]
+
+use bitzel::syntax::{ast, parse, FileKind};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for kind in [FileKind::Recipe, FileKind::Config, FileKind::BaseConfig] {
+        let parse = parse(&text, kind);
+        assert_eq!(parse.syntax().to_string(), text, "the tree lost or changed text");
+        for error in parse.errors() {
+            let range = &error.range;
+            assert!(range.start <= range.end && range.end <= text.len(), "{range:?} out of bounds");
+            assert!(
+                text.is_char_boundary(range.start) && text.is_char_boundary(range.end),
+                "{range:?} splits a character"
+            );
+        }
+        for statement in parse.tree().statements() {
+            if let ast::Statement::Assignment(assignment) = statement {
+                let _ = (assignment.name(), assignment.flag(), assignment.op(), assignment.value());
+            }
+        }
+    }
+});
