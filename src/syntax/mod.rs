@@ -68,3 +68,53 @@ pub fn parse(text: &str, kind: FileKind) -> Parse {
     let _ = (text, kind);
     Parse { errors: Vec::new() }
 }
+
+impl Parse {
+    /// The typed root of the tree (placeholder: no statements).
+    pub fn tree(&self) -> ast::SourceFile {
+        ast::SourceFile
+    }
+}
+
+/// Typed nodes over the tree (placeholder until the parser lands).
+pub mod ast {
+    /// A whole file.
+    pub struct SourceFile;
+    impl SourceFile {
+        /// The statements of the file, in order.
+        pub fn statements(&self) -> impl Iterator<Item = Statement> {
+            std::iter::empty()
+        }
+    }
+    /// One statement.
+    pub enum Statement {
+        /// `VAR = "value"` and its operator and flag forms.
+        Assignment(Assignment),
+        /// `include`, `include_all`, `require`.
+        Include(Include),
+    }
+    /// An assignment.
+    pub struct Assignment;
+    impl Assignment {
+        /// The variable name with its overrides.
+        pub fn name(&self) -> String {
+            String::new()
+        }
+        /// The flag, for `VAR[flag] = ...`.
+        pub fn flag(&self) -> Option<String> {
+            None
+        }
+        /// The value between the quotes.
+        pub fn value(&self) -> String {
+            String::new()
+        }
+    }
+    /// An include statement.
+    pub struct Include;
+    impl Include {
+        /// The raw argument text.
+        pub fn files(&self) -> String {
+            String::new()
+        }
+    }
+}
