@@ -90,7 +90,7 @@ statement_nodes! {
     Export,
     /// `unset NAME` or `unset NAME[flag]` (UnsetNode, UnsetFlagNode).
     Unset,
-    /// `include ...` or `require ...` (IncludeNode).
+    /// `include ...`, `include_all ...` or `require ...` (IncludeNode).
     Include,
     /// `inherit ...` or `inherit_defer ...` (InheritNode, InheritDeferredNode).
     Inherit,
@@ -133,6 +133,13 @@ impl Assignment {
 
     /// The value between the quotes, continuation lines joined (the regex's `value` group).
     pub fn value(&self) -> String {
+        String::new()
+    }
+}
+
+impl Include {
+    /// The raw argument text: zero or more files, unexpanded.
+    pub fn files(&self) -> String {
         String::new()
     }
 }

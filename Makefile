@@ -1,0 +1,37 @@
+# bitzel: the two commands of the README, and what they need.
+#
+#   make demo   check the bundled example layer (later: generate its Bazel workspace and
+#               build it with real Bazel)
+#   make test   install what the tests need on a fresh Debian 12 machine with a Rust
+#               toolchain, then run every test
+#
+# The tests compare bitzel with real BitBake: its `bb` package comes from PyPI
+# (bitbake-setup) into a virtual environment under target/, so the system Python is
+# never modified. Set BITZEL_POKY to a Poky checkout (branch scarthgap) to run the tests
+# that need real Poky; they are skipped without it.
+
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := target/oracle-venv
+export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
+
+.PHONY: demo test python-deps
+
+demo:
+	$(CARGO) run --release --bin bitzel -- check examples/meta-demo
+
+test: python-deps
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test --all-targets
+
+# A virtual environment with BitBake's `bb` package, the oracle the tests compare with.
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: tests/oracle/requirements.txt
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3-venv is missing: installing it with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	  rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r tests/oracle/requirements.txt
+	touch $@

@@ -1,0 +1,2 @@
+# A bbappend that changes the greeting for every version of greet.
+GREETING_TARGET = "Bazel"

@@ -1,0 +1,2 @@
+EXTRA_OEMAKE:append = " V=1"
+unset EXTRA_OEMAKE[f]
