@@ -14,8 +14,9 @@ then one line per file, in the order given:
     {"path": P, "accepted": false, "line": N or null, "message": M, "kind": K}
 "line" is the line BitBake reports (ParseError.lineno, or the line named in a bb.fatal
 message); null when BitBake names none. Where BitBake's parser itself crashes (kind
-"crash": it does on a line that is a lone backslash), the file counts as rejected at the
-line the parser was reading. With --statements an accepted file also carries
+"crash": it does after a line that is a lone backslash), the file counts as rejected; a
+traceback names no line, so "line" is null and "crash_line" says which line the parser
+was reading. With --statements an accepted file also carries
 "statements": the class name, line and regex groups of every statement BitBake made, with
 (var, flag, op, value, exported) for assignments.
 
@@ -157,8 +158,8 @@ def check(path, with_statements):
     except UnicodeDecodeError as e:
         result.update(accepted=False, line=None, message=str(e), kind="UnicodeDecodeError")
     except Exception as e:  # BitBake itself crashes on some input (IndexError on a lone `\`)
-        result.update(accepted=False, line=crash_line(e), message="%s: %s" % (type(e).__name__, e),
-                      kind="crash")
+        result.update(accepted=False, line=None, message="%s: %s" % (type(e).__name__, e),
+                      kind="crash", crash_line=crash_line(e))
     else:
         result["accepted"] = True
         if with_statements:
