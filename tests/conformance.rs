@@ -22,9 +22,8 @@
 //!
 //! Which BitBake: with `BITZEL_POKY` set, the one in `$BITZEL_POKY/bitbake/lib` (scarthgap,
 //! the version bitzel targets); else the installed `bb` (PyPI bitbake-setup, see
-//! tests/oracle/requirements.txt). Fixtures listed in
-//! tests/data/conformance/scarthgap-only.txt are skipped unless the BitBake under test is
-//! 2.8. The tests fail, not skip, if python3 or `bb` is missing. `BITZEL_PYTHON` names
+//! tests/oracle/requirements.txt). Files listed in tests/data/conformance/scarthgap-only.txt
+//! are skipped unless the BitBake under test is 2.8. The tests fail, not skip, if python3 or `bb` is missing. `BITZEL_PYTHON` names
 //! another interpreter.
 //!
 //! [`SyntaxError`]: bitzel::syntax::SyntaxError
@@ -449,6 +448,17 @@ fn bitbake_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The conformance fixtures and, once they exist, the parser's golden inputs.
+fn corpus() -> Vec<PathBuf> {
+    let mut files = bitbake_files(&fixtures_dir());
+    assert!(files.len() > 100, "the conformance corpus is missing");
+    let parse_goldens = manifest_dir().join("tests/data/parse");
+    if parse_goldens.is_dir() {
+        files.extend(bitbake_files(&parse_goldens));
+    }
+    files
+}
+
 /// Fixtures whose verdict differs between BitBake 2.19 and scarthgap's 2.8.
 fn scarthgap_only() -> BTreeSet<PathBuf> {
     let list = std::fs::read_to_string(fixtures_dir().join("scarthgap-only.txt"))
@@ -456,7 +466,7 @@ fn scarthgap_only() -> BTreeSet<PathBuf> {
     list.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| fixtures_dir().join(l))
+        .map(|l| manifest_dir().join("tests/data").join(l))
         .collect()
 }
 
@@ -467,12 +477,7 @@ fn oracle_version(bitbake: &BitBake) -> String {
 #[test]
 fn fixtures_agree_with_bitbake() {
     let bitbake = BitBake::under_test();
-    let mut files = bitbake_files(&fixtures_dir());
-    assert!(files.len() > 100, "the conformance corpus is missing");
-    let parse_goldens = manifest_dir().join("tests/data/parse");
-    if parse_goldens.is_dir() {
-        files.extend(bitbake_files(&parse_goldens));
-    }
+    let mut files = corpus();
     if !oracle_version(&bitbake).starts_with(SCARTHGAP_VERSION) {
         let skip = scarthgap_only();
         files.retain(|f| !skip.contains(f));
@@ -488,7 +493,7 @@ fn scarthgap_only_list_is_what_the_bitbakes_disagree_on() {
         eprintln!("skipped: BITZEL_POKY is not set");
         return;
     };
-    let files = bitbake_files(&fixtures_dir());
+    let files = corpus();
     let (old, old_results) = run_oracle(
         &BitBake::Poky(PathBuf::from(poky).join("bitbake/lib")),
         &files,
