@@ -917,3 +917,59 @@ fn random_files_agree_with_bitbake() {
         dir.display()
     ));
 }
+
+/// `bitzel check` names the line BitBake names: the first `path:line:col: error:` of each
+/// fixture BitBake rejects is on BitBake's line (lines past the end count as the last).
+#[test]
+fn check_reports_the_line_bitbake_reports() {
+    let files = corpus();
+    let (header, results) = run_oracle(&BitBake::under_test(), &files);
+    let skip = if header.bitbake.starts_with(SCARTHGAP_VERSION) {
+        BTreeSet::new()
+    } else {
+        scarthgap_only()
+    };
+    let rejected: Vec<(&PathBuf, usize)> = files
+        .iter()
+        .zip(&results)
+        .filter(|(path, r)| !r.accepted && !skip.contains(*path))
+        .filter_map(|(path, r)| Some((path, r.line?)))
+        .collect();
+    assert!(rejected.len() > 50, "too few rejected fixtures");
+    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .arg("check")
+        .args(rejected.iter().map(|(path, _)| path))
+        .output()
+        .expect("bitzel runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut failures = Vec::new();
+    for (path, bitbake_line) in &rejected {
+        let prefix = format!("{}:", path.display());
+        let first_error = stdout.lines().find_map(|line| {
+            let rest = line.strip_prefix(&prefix)?;
+            let (position, message) = rest.split_once(": error: ")?;
+            let line: usize = position.split(':').next()?.parse().ok()?;
+            Some((line, message.to_string()))
+        });
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let last = python_line_of(&text, text.len());
+        match first_error {
+            None => failures.push(format!("{}: no error reported", path.display())),
+            Some((line, message)) if line.min(last) != (*bitbake_line).min(last) => {
+                failures.push(format!(
+                    "{}: bitzel check says line {line} ({message}), BitBake line {bitbake_line}",
+                    path.display()
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "bitzel check disagrees with BitBake {} on {} of {} rejected files:\n{}",
+        header.bitbake,
+        failures.len(),
+        rejected.len(),
+        failures.join("\n")
+    );
+}
