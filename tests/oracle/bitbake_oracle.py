@@ -24,7 +24,8 @@ How the server starts: bb/server/process.py execs the script
 `<dir of bb>/../../bin/bitbake-server`, which the PyPI wheel does not ship. So the temporary
 directory gets a BitBake-shaped tree, lib/ and bin/: lib/bb is a directory of symbolic links
 to the real package (only lib/bb/server is a real directory, so that "../../.." resolves
-inside the temporary tree), and bin/bitbake-server is a small launcher written here that
+inside the temporary tree; so is lib/bb/pysh, where BitBake writes parser tables on every
+start), and bin/bitbake-server is a small launcher written here that
 does what BitBake's own bin/bitbake-server does (replace stdin, decode its arguments) and
 then calls BitBake's bb.server.process.execServer. The same tree is used for Poky's
 BitBake, so both versions start their server the same way. lib/hashserv and lib/prserv are
@@ -52,6 +53,12 @@ STUBS = os.path.join(HERE, "stubs")
 # Files in the build directory that belong to the server, not to the command's output.
 SERVER_FILES = {"bitbake.lock", "bitbake.sock", "bitbake-cookerdaemon.log"}
 
+# Packages of bb that are real directories in the temporary tree, with the files to leave
+# out. bb/server/process.py finds bin/bitbake-server from its own directory, and
+# bb/pysh/pyshyacc.py writes its parser tables (pyshtables.py) into its own directory on
+# every start: both must resolve inside the temporary tree.
+REAL_DIRS = {"server": set(), "pysh": {"pyshtables.py"}}
+
 # Idle timeout (seconds) of a server shared by several commands. It only matters if the
 # driver dies between two commands; normally `bitbake -m` ends the server.
 SESSION_IDLE_TIMEOUT = "60"
@@ -63,7 +70,7 @@ import sys
 sys.path.insert(0, {lib!r})
 sys.path.insert(1, {here!r})
 import bitbake_oracle
-bitbake_oracle.server_main(sys.argv)
+bitbake_oracle.server_main(sys.argv, poll={poll!r})
 """
 
 
@@ -114,9 +121,11 @@ def client_main(root, pycache, argv):
     if argv != ["--kill-server"]:
         where = os.path.dirname(os.path.realpath(bb.__file__))
         log("BitBake %s (bb from %s)" % (bb.__version__, where))
+    # BitBake records its command line (BB_CMDLINE): make it read like `bitbake ARGS`.
+    sys.argv = [os.path.join(root, "bin", "bitbake")] + argv
     try:
         return bitbake_main(
-            BitBakeConfigParameters(["bitbake"] + argv), cookerdata.CookerConfiguration()
+            BitBakeConfigParameters(sys.argv), cookerdata.CookerConfiguration()
         )
     except BBMainException as err:
         sys.exit(err)
@@ -129,7 +138,22 @@ def client_main(root, pycache, argv):
         return 1
 
 
-def server_main(argv):
+class CappedSelect:
+    """Stands in for the `select` module inside bb.server.process (see server_main)."""
+
+    def __init__(self, poll):
+        import select
+
+        self.real = select.select
+        self.poll = poll
+
+    def select(self, rlist, wlist, xlist, timeout=None):
+        if timeout is not None and timeout > self.poll:
+            timeout = self.poll
+        return self.real(rlist, wlist, xlist, timeout)
+
+
+def server_main(argv, poll=None):
     """What BitBake's bin/bitbake-server does, for bb/server/process.py's os.execl().
 
     argv: decafbad LOCKFD READYFD LOGFILE LOCKNAME SOCKNAME TIMEOUT PROFILE XMLHOST XMLPORT.
@@ -162,6 +186,12 @@ def server_main(argv):
     # One stream, so that the log stays in order.
     sys.stderr = sys.stdout
     logging.getLogger("BitBake").addHandler(bb.event.LogHandler())
+    if poll:
+        # The server's two loops sleep in select() for up to 1s between looks at their
+        # work: a new command waits for the idle loop's next turn and the exit waits for it
+        # once more, about 2s of every run. Shorter sleeps change when BitBake looks, not
+        # what it does.
+        bb.server.process.select = CappedSelect(poll)
     bb.server.process.execServer(
         lockfd, readyfd, lockname, sockname, timeout, xmlrpcinterface, profile
     )
@@ -188,21 +218,22 @@ def find_lib(args):
     return os.path.dirname(list(spec.submodule_search_locations)[0]), False
 
 
-def make_bitbake_tree(root, lib, whole_lib, pycache):
+def make_bitbake_tree(root, lib, whole_lib, pycache, poll):
     """ROOT/lib and ROOT/bin shaped like a BitBake checkout; see the module comment."""
     real_bb = os.path.join(lib, "bb")
     if not os.path.isfile(os.path.join(real_bb, "server", "process.py")):
         sys.exit("bitbake-oracle: %s is not BitBake's bb package" % real_bb)
     tree_lib = os.path.join(root, "lib")
     tree_bb = os.path.join(tree_lib, "bb")
-    os.makedirs(os.path.join(tree_bb, "server"))
+    os.makedirs(tree_bb)
     for entry in os.listdir(real_bb):
-        if entry != "server":
+        if entry not in REAL_DIRS:
             os.symlink(os.path.join(real_bb, entry), os.path.join(tree_bb, entry))
-    for entry in os.listdir(os.path.join(real_bb, "server")):
-        os.symlink(
-            os.path.join(real_bb, "server", entry), os.path.join(tree_bb, "server", entry)
-        )
+    for sub, leave_out in REAL_DIRS.items():
+        os.makedirs(os.path.join(tree_bb, sub))
+        for entry in os.listdir(os.path.join(real_bb, sub)):
+            if entry not in leave_out:
+                os.symlink(os.path.join(real_bb, sub, entry), os.path.join(tree_bb, sub, entry))
     # A Poky bitbake/lib also holds the modules bb imports (bs4, ply, hashserv, ...); the
     # wheel's site-packages is on sys.path anyway.
     if whole_lib:
@@ -215,7 +246,7 @@ def make_bitbake_tree(root, lib, whole_lib, pycache):
     os.makedirs(os.path.join(root, "bin"))
     launcher = os.path.join(root, "bin", "bitbake-server")
     with open(launcher, "w") as f:
-        f.write(LAUNCHER.format(pycache=pycache_setting(pycache), lib=tree_lib, here=HERE))
+        f.write(LAUNCHER.format(pycache=pycache_setting(pycache), lib=tree_lib, here=HERE, poll=poll))
     os.chmod(launcher, 0o755)
 
 
@@ -310,17 +341,65 @@ def split_commands(rest):
     return [c for c in commands if c]
 
 
+def run_client(root, build, command, stdout, args):
+    """One `bitbake COMMAND` client in BUILD; returns its exit status (124: timed out)."""
+    client = [sys.executable, os.path.abspath(__file__), "--client", root]
+    if args.pycache:
+        client += ["--client-pycache", os.path.abspath(args.pycache)]
+    client += ["--"] + command
+    env = dict(os.environ)
+    env.setdefault("LANG", "C.UTF-8")
+    # As if `bitbake` were started in the build directory (PWD shows in `bitbake -e`).
+    env["PWD"] = build
+    started = time.monotonic()
+    try:
+        rc = subprocess.run(
+            client, cwd=build, env=env, stdout=stdout, timeout=args.timeout
+        ).returncode
+    except subprocess.TimeoutExpired:
+        log("bitbake %s: no answer within %ss" % (" ".join(command), args.timeout))
+        rc = 124
+    log("bitbake %s: exit %d, %.2fs" % (" ".join(command), rc, time.monotonic() - started))
+    if rc != 0:
+        show_server_log(build)
+    return rc
+
+
+def move_outputs(build, before, dest):
+    """Move the files the command wrote into the build directory's top to DEST."""
+    os.makedirs(dest, exist_ok=True)
+    for name in sorted(set(os.listdir(build)) - before - SERVER_FILES):
+        path = os.path.join(build, name)
+        if os.path.isfile(path):
+            shutil.move(path, os.path.join(dest, name))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(
         description="Run real BitBake on a build directory (see the module comment).",
         usage="%(prog)s [options] BUILDDIR -- BITBAKE-ARGS [-- BITBAKE-ARGS ...]",
     )
     parser.add_argument("builddir", help="build directory template (conf/bblayers.conf ...)")
-    parser.add_argument("--lib", help="BitBake's lib directory (default: $BITZEL_POKY/bitbake/lib or the installed bb)")
+    parser.add_argument(
+        "--lib",
+        help="BitBake's lib directory (default: $BITZEL_POKY/bitbake/lib, else the bb "
+        "package this Python imports)",
+    )
     parser.add_argument("--layers", help="what @LAYERS@ stands for (default: BUILDDIR/..)")
-    parser.add_argument("--outdir", help="where command outputs go (default: the current directory)")
-    parser.add_argument("--pycache", help="cache Python byte code in this directory (default: none)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per BitBake command")
+    parser.add_argument("--outdir", help="where outputs go (default: the current directory)")
+    parser.add_argument(
+        "--workdir",
+        help="use this new directory instead of a temporary one, and keep it (BitBake's "
+        "output names paths in it; WORKDIR/build is the build directory)",
+    )
+    parser.add_argument("--pycache", help="cache Python byte code in this directory")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per command")
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=0.02,
+        help="longest sleep (s) of the server's loops; 0 keeps BitBake's 1s (default 0.02)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     if "--" not in argv:
         parser.error("BitBake's arguments come after --")
@@ -337,67 +416,53 @@ def main(argv):
     outdir = os.path.abspath(args.outdir or os.getcwd())
     lib, whole_lib = find_lib(args)
 
-    root = tempfile.mkdtemp(prefix="bitzel-oracle-")
+    if args.workdir:
+        root = os.path.abspath(args.workdir)
+        if os.path.exists(root) and os.listdir(root):
+            sys.exit("bitbake-oracle: --workdir %s is not empty" % root)
+        os.makedirs(root, exist_ok=True)
+    else:
+        root = tempfile.mkdtemp(prefix="bitzel-oracle-")
     build = os.path.join(root, "build")
-    session = len(commands) > 1
-    status = 0
     started = time.monotonic()
+    stopped = False
     try:
-        make_bitbake_tree(root, lib, whole_lib, args.pycache)
+        make_bitbake_tree(root, lib, whole_lib, args.pycache, args.poll or None)
         copy_build_dir(builddir, build, layers)
-        if session:
-            # The first command starts the server; it stays up between clients.
-            commands[0] = ["--idle-timeout", SESSION_IDLE_TIMEOUT] + commands[0]
-            commands.append(["--kill-server"])
-        env = dict(os.environ)
-        env.setdefault("LANG", "C.UTF-8")
-        # As if `bitbake` were started in the build directory (PWD is in `bitbake -e`).
-        env["PWD"] = build
-        for number, command in enumerate(commands, start=1):
-            is_kill = session and number == len(commands)
-            before = set(os.listdir(build))
-            client = [sys.executable, os.path.abspath(__file__), "--client", root]
-            if args.pycache:
-                client += ["--client-pycache", os.path.abspath(args.pycache)]
-            client += ["--"] + command
-            dest = os.path.join(outdir, str(number)) if session and not is_kill else outdir
-            stdout = None
-            if session and not is_kill:
-                os.makedirs(dest, exist_ok=True)
-                stdout = open(os.path.join(dest, "stdout"), "wb")
-            t0 = time.monotonic()
-            try:
-                rc = subprocess.run(
-                    client, cwd=build, env=env, stdout=stdout, timeout=args.timeout
-                ).returncode
-            except subprocess.TimeoutExpired:
-                log("bitbake %s: no answer within %ss" % (" ".join(command), args.timeout))
-                rc = 124
-            finally:
-                if stdout:
-                    stdout.close()
-            log("bitbake %s: exit %d, %.2fs" % (" ".join(command), rc, time.monotonic() - t0))
-            if rc != 0:
-                status = status or rc
-                show_server_log(build)
-            if is_kill:
-                continue
-            os.makedirs(dest, exist_ok=True)
-            for name in sorted(set(os.listdir(build)) - before - SERVER_FILES):
-                path = os.path.join(build, name)
-                if os.path.isfile(path):
-                    shutil.move(path, os.path.join(dest, name))
-            if rc == 124:
-                break
+        log("build directory %s" % build)
+        status = run_commands(root, build, commands, outdir, args)
     finally:
-        if os.path.isdir(build) and not stop_server(build, 30):
-            status = status or 1
-        if args.keep:
+        stopped = not os.path.isdir(build) or stop_server(build, 30)
+        if args.keep or args.workdir:
             log("kept %s" % root)
         else:
             shutil.rmtree(root, ignore_errors=True)
-    log("total %.2fs" % (time.monotonic() - started))
-    return status
+        log("total %.2fs" % (time.monotonic() - started))
+    return status or (0 if stopped else 1)
+
+
+def run_commands(root, build, commands, outdir, args):
+    if len(commands) == 1:
+        before = set(os.listdir(build))
+        status = run_client(root, build, commands[0], None, args)
+        move_outputs(build, before, outdir)
+        return status
+    # One server for all commands: the first client starts it with an idle timeout so
+    # that it waits for the next client, and `bitbake --kill-server` ends it.
+    commands = [["--idle-timeout", SESSION_IDLE_TIMEOUT] + commands[0]] + commands[1:]
+    status = 0
+    for number, command in enumerate(commands, start=1):
+        dest = os.path.join(outdir, str(number))
+        os.makedirs(dest, exist_ok=True)
+        before = set(os.listdir(build))
+        with open(os.path.join(dest, "stdout"), "wb") as stdout:
+            rc = run_client(root, build, command, stdout, args)
+        move_outputs(build, before, dest)
+        status = status or rc
+        if rc == 124:
+            break
+    # It says "Terminated bitbake server." on stdout: keep ours for BitBake's outputs.
+    return run_client(root, build, ["--kill-server"], sys.stderr, args) or status
 
 
 if __name__ == "__main__":
