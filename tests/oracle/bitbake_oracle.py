@@ -321,6 +321,69 @@ def stop_server(build, timeout):
     return False
 
 
+def become_subreaper():
+    """Have the daemonized server (and anything else BitBake leaves) re-parented to us.
+
+    BitBake's server double-forks away from its client; as a child subreaper the driver
+    gets it as its own child, so that it can reap it and find whatever it left behind.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def our_children():
+    """Pids whose parent is this process (from /proc)."""
+    me, pids = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == me:
+                pids.append(int(entry))
+    return pids
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def end_leftovers(timeout=5.0):
+    """Reap exited descendants; kill any still running after TIMEOUT. Returns True if none."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reap()
+        alive = [pid for pid in our_children() if process_alive(pid)]
+        if not alive:
+            return True
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    for pid in alive:
+        log("killing leftover process %d" % pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    time.sleep(0.1)
+    reap()
+    return False
+
+
 def show_server_log(build):
     path = os.path.join(build, "bitbake-cookerdaemon.log")
     if os.path.exists(path):
@@ -426,6 +489,7 @@ def main(argv):
     build = os.path.join(root, "build")
     started = time.monotonic()
     stopped = False
+    become_subreaper()
     try:
         make_bitbake_tree(root, lib, whole_lib, args.pycache, args.poll or None)
         copy_build_dir(builddir, build, layers)
@@ -433,6 +497,7 @@ def main(argv):
         status = run_commands(root, build, commands, outdir, args)
     finally:
         stopped = not os.path.isdir(build) or stop_server(build, 30)
+        stopped = end_leftovers() and stopped
         if args.keep or args.workdir:
             log("kept %s" % root)
         else:
