@@ -22,19 +22,21 @@ Python imports (PyPI's bitbake-setup). The version is printed on stderr.
 
 How the server starts: bb/server/process.py execs the script
 `<dir of bb>/../../bin/bitbake-server`, which the PyPI wheel does not ship. So the temporary
-directory gets a BitBake-shaped tree, lib/ and bin/: lib/bb is a directory of symbolic links
-to the real package (only lib/bb/server is a real directory, so that "../../.." resolves
-inside the temporary tree; so is lib/bb/pysh, where BitBake writes parser tables on every
-start), and bin/bitbake-server is a small launcher written here that
-does what BitBake's own bin/bitbake-server does (replace stdin, decode its arguments) and
-then calls BitBake's bb.server.process.execServer. The same tree is used for Poky's
-BitBake, so both versions start their server the same way. lib/hashserv and lib/prserv are
-BitBake's own when the lib directory has them (Poky) and tiny stubs otherwise (the wheel);
-fixture runs never start those services.
+directory gets a BitBake-shaped tree, lib/ and bin/. lib/bb is a directory of symbolic
+links to the real package; lib/bb/server and lib/bb/pysh are real directories of links, so
+that "../../.." resolves inside the tree and the parser tables pysh writes on every start
+land there. bin/bitbake-server is a launcher written here that does what BitBake's own
+bin/bitbake-server does (replace stdin, decode its arguments) and calls BitBake's
+bb.server.process.execServer. Poky's BitBake gets the same tree, so both versions start the
+same way. lib/hashserv and lib/prserv are BitBake's own when the lib directory has them
+(Poky), stubs otherwise (the wheel); fixture runs never use those services.
 
-Nothing is written outside the temporary directory (and --outdir): Python byte code is not
-cached unless --pycache DIR names a cache directory. The server is always stopped: the
-driver waits for it to release bitbake.lock and kills its process group after a timeout.
+Nothing is written outside the temporary directory and --outdir: Python byte code is not
+cached unless --pycache names a directory for it. The server is always stopped: the driver
+is a child subreaper (the daemonized server becomes its child), waits for the server to
+release bitbake.lock and exit, and kills its process group after a grace period.
+
+See README.md beside this file.
 """
 
 import argparse
