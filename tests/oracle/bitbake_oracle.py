@@ -406,7 +406,7 @@ def split_commands(rest):
     return [c for c in commands if c]
 
 
-def run_client(root, build, command, stdout, args):
+def run_client(root, build, command, stdout, args, extra_env=None):
     """One `bitbake COMMAND` client in BUILD; returns its exit status (124: timed out)."""
     client = [sys.executable, os.path.abspath(__file__), "--client", root]
     if args.pycache:
@@ -416,10 +416,16 @@ def run_client(root, build, command, stdout, args):
     env.setdefault("LANG", "C.UTF-8")
     # As if `bitbake` were started in the build directory (PWD shows in `bitbake -e`).
     env["PWD"] = build
+    env.update(extra_env or {})
     started = time.monotonic()
     try:
         rc = subprocess.run(
-            client, cwd=build, env=env, stdout=stdout, timeout=args.timeout
+            client,
+            cwd=build,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            timeout=args.timeout,
         ).returncode
     except subprocess.TimeoutExpired:
         log("bitbake %s: no answer within %ss" % (" ".join(command), args.timeout))
@@ -515,15 +521,17 @@ def run_commands(root, build, commands, outdir, args):
         move_outputs(build, before, outdir)
         return status
     # One server for all commands: the first client starts it with an idle timeout so
-    # that it waits for the next client, and `bitbake --kill-server` ends it.
-    commands = [["--idle-timeout", SESSION_IDLE_TIMEOUT] + commands[0]] + commands[1:]
+    # that it waits for the next client, and `bitbake --kill-server` ends it. The timeout
+    # goes through the environment (BitBake's default for --idle-timeout), which leaves
+    # BB_CMDLINE as in a fresh run; bitbake drops it from the environment it passes on.
     status = 0
     for number, command in enumerate(commands, start=1):
         dest = os.path.join(outdir, str(number))
         os.makedirs(dest, exist_ok=True)
         before = set(os.listdir(build))
+        extra_env = {"BB_SERVER_TIMEOUT": SESSION_IDLE_TIMEOUT} if number == 1 else None
         with open(os.path.join(dest, "stdout"), "wb") as stdout:
-            rc = run_client(root, build, command, stdout, args)
+            rc = run_client(root, build, command, stdout, args, extra_env)
         move_outputs(build, before, dest)
         status = status or rc
         if rc == 124:
