@@ -1,1 +1,1 @@
-"""Empty stand-in for hashserv.client (see the package docstring)."""
+"""Stub of hashserv.client (imported by bb.siggen); see hashserv/__init__.py."""

@@ -1,0 +1,2 @@
+GREETING:append = " (appended by meta-extra)"
+HELLO_APPENDED = "yes"
