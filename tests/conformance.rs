@@ -696,6 +696,8 @@ const FUNCTION_HEADS: &[&str] = &[
     "do_${PN}",
     "export do_x",
     "do x",
+    "f\u{93e}",
+    "do_\u{2160}",
 ];
 const BODY_LINES: &[&str] = &[
     "    echo",
