@@ -13,7 +13,10 @@ fn bitzel_check(args: &[&str]) -> (i32, String) {
         .output()
         .expect("bitzel runs");
     let code = output.status.code().expect("bitzel exits normally");
-    (code, String::from_utf8(output.stdout).expect("utf-8 output"))
+    (
+        code,
+        String::from_utf8(output.stdout).expect("utf-8 output"),
+    )
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn data_files_beside_recipes_are_not_parsed() {
 fn a_clean_file_exits_zero() {
     let (code, stdout) = bitzel_check(&["layer_with_errors/recipes-app/lib/lib_2.0.bb"]);
     assert_eq!(code, 0, "{stdout}");
-    assert_eq!(stdout, "bitzel check: 1 file checked, 0 errors, 0 warnings\n");
+    assert_eq!(
+        stdout,
+        "bitzel check: 1 file checked, 0 errors, 0 warnings\n"
+    );
 }
 
 #[test]

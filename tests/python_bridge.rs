@@ -1,0 +1,657 @@
+//! Differential tests of the Python bridge against real BitBake.
+//!
+//! Each group of cases is evaluated twice: by real `bb.data_smart.DataSmart` in the
+//! oracle (tests/oracle/bb_inline.py, one batched call of `$BITZEL_PYTHON`, default
+//! `python3`) and by [`PythonBridge`] over a small map-backed [`VarSource`]; the results
+//! (values, ExpansionError messages, SkipRecipe reasons, exception classes) must be
+//! equal. BitBake is the Poky checkout's `bitbake/lib` when BITZEL_POKY is set (then the
+//! `oe` cases run too, with its meta/lib), else the `bb` package the oracle Python has.
+//! A missing Python or `bb` fails these tests: it never skips them.
+
+use bitzel::eval::python::{
+    anonymous_function_name, has_unexpanded_var, EvalError, ExpansionError, PythonBridge,
+    PythonConfig, VarSource,
+};
+use regex::Regex;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// A variable of the test store: its value and its flags in the order they were set.
+#[derive(Clone, Default)]
+struct Var {
+    value: Option<String>,
+    flags: Vec<(String, String)>,
+}
+
+/// The smallest store that expands like `DataSmart.expandWithRefs` (no overrides, no
+/// :append): `${VAR}` first, then `${@...}` found with BitBake's own pattern.
+#[derive(Clone, Default)]
+struct MapStore {
+    vars: HashMap<String, Var>,
+    order: Vec<String>,
+}
+
+fn var_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$\{[a-zA-Z0-9\-_+./~:]+\}").unwrap())
+}
+
+fn python_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$\{@(?:\{.*?\}|.)+?\}").unwrap())
+}
+
+impl MapStore {
+    fn var_mut(&mut self, name: &str) -> &mut Var {
+        if !self.vars.contains_key(name) {
+            self.order.push(name.to_string());
+        }
+        self.vars.entry(name.to_string()).or_default()
+    }
+
+    fn expand_with(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
+        let mut s = text.to_string();
+        while s.contains("${") {
+            let olds = s.clone();
+            let mut failure = None;
+            s = var_re()
+                .replace_all(&s, |c: &regex::Captures| {
+                    let m = &c[0];
+                    let name = &m[2..m.len() - 1];
+                    match self.get_var(name, true) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => m.to_string(),
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            m.to_string()
+                        }
+                    }
+                })
+                .into_owned();
+            if let Some(e) = failure {
+                return Err(chain(e, varname, &s));
+            }
+            // python_sub over every match; a failure aborts the whole substitution.
+            let mut out = String::new();
+            let mut last = 0;
+            let mut aborted = false;
+            for m in python_re().find_iter(&s) {
+                out.push_str(&s[last..m.start()]);
+                let code = &m.as_str()[3..m.as_str().len() - 1];
+                if has_unexpanded_var(code) {
+                    out.push_str(m.as_str());
+                } else {
+                    match bridge().eval_inline(code, varname, self) {
+                        Ok(v) => out.push_str(&v),
+                        Err(e) if e.is_unterminated_string() => {
+                            aborted = true;
+                            break;
+                        }
+                        Err(e) => return Err(chain(e, varname, &s)),
+                    }
+                }
+                last = m.end();
+            }
+            if !aborted {
+                out.push_str(&s[last..]);
+                s = out;
+            }
+            if s == olds {
+                break;
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// What `expandWithRefs` does with a failure inside `varname`.
+fn chain(e: EvalError, varname: Option<&str>, expression: &str) -> EvalError {
+    match e {
+        EvalError::Expansion(mut x) => {
+            x.add_var(varname);
+            EvalError::Expansion(x)
+        }
+        other => ExpansionError::from_python(varname, expression, other),
+    }
+}
+
+impl VarSource for MapStore {
+    fn get_var(&self, name: &str, expand: bool) -> Result<Option<String>, EvalError> {
+        let Some(v) = self.vars.get(name).and_then(|v| v.value.clone()) else {
+            return Ok(None);
+        };
+        if expand {
+            self.expand_with(&v, Some(name)).map(Some)
+        } else {
+            Ok(Some(v))
+        }
+    }
+    fn get_var_flag(
+        &self,
+        name: &str,
+        flag: &str,
+        expand: bool,
+    ) -> Result<Option<String>, EvalError> {
+        let v = self
+            .vars
+            .get(name)
+            .and_then(|v| v.flags.iter().find(|(f, _)| f == flag))
+            .map(|(_, v)| v.clone());
+        match v {
+            Some(v) if expand => self
+                .expand_with(&v, Some(&format!("{name}[{flag}]")))
+                .map(Some),
+            other => Ok(other),
+        }
+    }
+    fn get_var_flags(
+        &self,
+        name: &str,
+        internal: bool,
+    ) -> Result<Vec<(String, String)>, EvalError> {
+        Ok(self
+            .vars
+            .get(name)
+            .map(|v| {
+                v.flags
+                    .iter()
+                    .filter(|(f, _)| internal || !(f.starts_with('_') || f.starts_with(':')))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+    fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
+        self.expand_with(text, varname)
+    }
+    fn keys(&self) -> Result<Vec<String>, EvalError> {
+        Ok(self.order.clone())
+    }
+    fn set_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
+        self.var_mut(name).value = Some(value.to_string());
+        Ok(())
+    }
+    fn set_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        match v.flags.iter_mut().find(|(f, _)| f == flag) {
+            Some(slot) => slot.1 = value.to_string(),
+            None => v.flags.push((flag.to_string(), value.to_string())),
+        }
+        Ok(())
+    }
+    fn append_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        v.value = Some(v.value.clone().unwrap_or_default() + value);
+        Ok(())
+    }
+    fn prepend_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        v.value = Some(value.to_string() + &v.value.clone().unwrap_or_default());
+        Ok(())
+    }
+    fn append_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+        let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
+        self.set_var_flag(name, flag, &(old + value))
+    }
+    fn prepend_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+        let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
+        self.set_var_flag(name, flag, &(value.to_string() + &old))
+    }
+    fn del_var(&mut self, name: &str) -> Result<(), EvalError> {
+        self.vars.remove(name);
+        self.order.retain(|n| n != name);
+        Ok(())
+    }
+    fn del_var_flag(&mut self, name: &str, flag: &str) -> Result<(), EvalError> {
+        if let Some(v) = self.vars.get_mut(name) {
+            v.flags.retain(|(f, _)| f != flag);
+        }
+        Ok(())
+    }
+    /// BitBake's renameVar moves the value (and pending :append/:prepend/:remove, which
+    /// this store has not), not the ordinary flags, then deletes the old variable.
+    fn rename_var(&mut self, old: &str, new: &str) -> Result<(), EvalError> {
+        if let Some(value) = self.vars.get_mut(old).and_then(|v| v.value.take()) {
+            self.var_mut(new).value = Some(value);
+        }
+        self.del_var(old)
+    }
+    fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError> {
+        Ok(Box::new(self.clone()))
+    }
+}
+
+fn python() -> String {
+    std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn poky() -> Option<PathBuf> {
+    std::env::var_os("BITZEL_POKY")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Where `bb` comes from: Poky's bitbake/lib, else the oracle Python's installed one.
+fn bitbake_lib() -> PathBuf {
+    if let Some(p) = poky() {
+        return p.join("bitbake/lib");
+    }
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import os, sys, types\n\
+             sys.modules.setdefault('hashserv', types.ModuleType('hashserv'))\n\
+             import bb\nprint(os.path.dirname(os.path.dirname(bb.__file__)))",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (set BITZEL_PYTHON): {e}", python()));
+    assert!(
+        out.status.success(),
+        "{} cannot import BitBake's bb (pip install bitbake-setup): {}",
+        python(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn bridge() -> &'static PythonBridge {
+    static BRIDGE: OnceLock<PythonBridge> = OnceLock::new();
+    BRIDGE.get_or_init(|| {
+        let b = PythonBridge::start(&PythonConfig {
+            python_path: vec![bitbake_lib()],
+        })
+        .expect("the Python bridge starts and imports bb");
+        for (name, code) in METHODS {
+            b.insert_method(name, code, "oracle", 0).unwrap();
+        }
+        if let Some(p) = poky() {
+            let lib = p.join("meta/lib").to_string_lossy().into_owned();
+            b.add_pylib(&lib, "oe", "oracle", 1, &mut base_store())
+                .unwrap();
+        }
+        b
+    })
+}
+
+const VARS: &[(&str, &str)] = &[
+    ("DISTRO_FEATURES", "x11 wayland systemd opengl"),
+    ("MACHINE_FEATURES", ""),
+    ("PN", "zlib"),
+    ("PV", "1.3.1"),
+    ("EMPTY", ""),
+    ("A", "a"),
+    ("B", "b"),
+    ("C", "c"),
+    ("NUM", "4"),
+    ("USE_NLS", "yes"),
+    ("OVERRIDES", "linux:x86-64:class-target"),
+    ("DEP_VAR", "${PN}-x"),
+    ("Y", "${@'y' + d.getVar('A')}"),
+    ("BAD", "${@1/0}"),
+    ("PARALLEL_MAKE", "-j 8"),
+    (
+        "__inherit_cache",
+        "classes/base.bbclass classes/native.bbclass",
+    ),
+    ("OUT2", "base"),
+    ("OLD", "old value"),
+];
+
+const FLAGS: &[(&str, &str, &str)] = &[
+    ("do_compile", "cleandirs", "${PN}/build"),
+    ("do_compile", "dirs", "${B}"),
+    ("do_compile", "doc", "compile it"),
+    ("OLD", "note", "flag of OLD"),
+];
+
+const METHODS: &[(&str, &str)] = &[
+    (
+        "bitzel_test_helper",
+        "def bitzel_test_helper(d, a):\n    return a + d.getVar('PN')",
+    ),
+    (
+        "bitzel_test_skip",
+        "def bitzel_test_skip(d):\n    raise bb.parse.SkipRecipe('not for ' + d.getVar('PN'))",
+    ),
+];
+
+fn base_store() -> MapStore {
+    let mut s = MapStore::default();
+    for (k, v) in VARS {
+        s.set_var(k, v).unwrap();
+    }
+    for (k, f, v) in FLAGS {
+        s.set_var_flag(k, f, v).unwrap();
+    }
+    s
+}
+
+/// Runs the oracle over `cases` and returns its results.
+fn oracle(cases: &[Value]) -> Vec<Value> {
+    let pylibs: Vec<Value> = poky()
+        .map(|p| vec![json!([p.join("meta/lib"), "oe"])])
+        .unwrap_or_default();
+    let req = json!({
+        "bitbake_lib": bitbake_lib(),
+        "pylibs": pylibs,
+        "vars": VARS.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "flags": FLAGS,
+        "methods": METHODS,
+        "cases": cases,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/bb_inline.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {} (set BITZEL_PYTHON): {e}", python()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(req.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the BitBake oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("oracle prints JSON")
+}
+
+fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
+    match r {
+        Ok(v) => json!({ "ok": v.into() }),
+        Err(EvalError::SkipRecipe(m)) => json!({ "skip": m }),
+        Err(EvalError::Expansion(e)) => json!({ "expansion": e.to_string() }),
+        Err(EvalError::Python { type_name, .. }) => json!({ "error": type_name }),
+        Err(EvalError::Bridge(m)) => panic!("bridge failure: {m}"),
+    }
+}
+
+/// Evaluates one case with the bridge, the way the oracle does with BitBake.
+fn bridge_case(case: &Value) -> Value {
+    let mut store = base_store();
+    if case["kind"] == "inline" {
+        let var = case["var"].as_str().unwrap();
+        store.set_var(var, case["value"].as_str().unwrap()).unwrap();
+        outcome(store.get_var(var, true).map(|v| json!(v)))
+    } else {
+        let body: Vec<&str> = case["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect();
+        let file = case["file"].as_str().unwrap();
+        let line = case["line"].as_u64().unwrap() as usize;
+        let name = bridge().insert_anonymous(&body, file, line).unwrap();
+        assert_eq!(name, anonymous_function_name(file, line));
+        store.set_var("__BBANONFUNCS", &name).unwrap();
+        let run = bridge().run_anonymous(&mut store).and_then(|()| {
+            let mut out = serde_json::Map::new();
+            for r in case["read"].as_array().unwrap() {
+                let r = r.as_str().unwrap();
+                let v = match r.split_once('[') {
+                    Some((var, flag)) => store.get_var_flag(var, &flag[..flag.len() - 1], true)?,
+                    None => store.get_var(r, true)?,
+                };
+                out.insert(r.to_string(), json!(v));
+            }
+            Ok(Value::Object(out))
+        });
+        outcome(run)
+    }
+}
+
+/// Compares bridge and oracle on every case; reports every difference at once.
+fn compare(cases: Vec<Value>) -> usize {
+    let expected = oracle(&cases);
+    assert_eq!(expected.len(), cases.len());
+    let mut diffs = Vec::new();
+    for (case, want) in cases.iter().zip(&expected) {
+        let got = bridge_case(case);
+        if &got != want {
+            diffs.push(format!("case {case}\n  bitbake: {want}\n  bitzel:  {got}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    cases.len()
+}
+
+fn inline(value: &str) -> Value {
+    json!({"kind": "inline", "var": "X", "value": value})
+}
+
+fn anon(line: usize, body: &[&str], read: &[&str]) -> Value {
+    json!({"kind": "anon", "body": body, "file": "/layer/recipes/t/t_1.0.bb", "line": line, "read": read})
+}
+
+#[test]
+fn inline_python_with_bb_matches_bitbake() {
+    let cases = [
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', ['x11', 'wayland'], 'yes', 'no', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11 vulkan', 'yes', 'no', d)}",
+        "${@bb.utils.contains('MACHINE_FEATURES', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains('UNSET', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains_any('DISTRO_FEATURES', 'vulkan x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains_any('DISTRO_FEATURES', ['vulkan'], 'yes', 'no', d)}",
+        "${@bb.utils.filter('DISTRO_FEATURES', 'x11 opengl vulkan', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11', bb.utils.contains('DISTRO_FEATURES', 'wayland', 'both', 'x11', d), 'none', d)}",
+        "${@bb.utils.vercmp_string('1.2', '1.10')}",
+        "${@d.getVar('PN')}",
+        "${@d.getVar('UNSET')}",
+        "${@d.getVar('DEP_VAR')}",
+        "${@d.getVar('DEP_VAR', False)}",
+        "${@d.getVar('Y')}",
+        "${@d.expand('${PN}-${PV}')}",
+        "${@d.getVar('OVERRIDES').split(':')[0]}",
+        "${@d.getVarFlag('do_compile', 'cleandirs')}",
+        "${@d.getVarFlag('do_compile', 'cleandirs', False)}",
+        "${@d.getVarFlags('do_compile')}",
+        "${@d.getVarFlags('do_compile', expand=['dirs'])}",
+        "${@d.getVarFlags('UNSET')}",
+        "${@bb.data.inherits_class('native', d)}",
+        "${@bb.data.inherits_class('cross', d)}",
+        "${@None}",
+        "${@True}",
+        "${@1+2}",
+        "${@['a', 'b']}",
+        "${@'-'.join([d.getVar(v) for v in ['A', 'B', 'C']])}",
+        "${@PN}",
+        "${@PN + PV}",
+        "${@UNSET_NAME}",
+        "${@1/0}",
+        "${@1 +}",
+        "${@d.getVar('BAD')}",
+        "${@int(d.getVar('NUM')) * 2}",
+        "${@'yes' if d.getVar('DISTRO_FEATURES') else 'no'}",
+        "${@len(d.getVar('EMPTY'))}",
+        "${@'${PN}'.upper()}",
+        "${@'${UNDEFINED_VAR}'}",
+        "${@'}'}",
+        "pre ${@'a'} mid ${@'b'} post",
+        "${@os.path.join('a', 'b')}",
+        "${@bitzel_test_helper(d, 'lib')}",
+        "${@bitzel_test_skip(d)}",
+        "${@bb.utils.to_boolean(d.getVar('USE_NLS'))}",
+        "${@bb.utils.explode_dep_versions2('a (>= 1.0) b')}",
+    ];
+    let n = compare(cases.iter().map(|c| inline(c)).collect());
+    eprintln!("{n} inline cases equal to BitBake");
+}
+
+#[test]
+fn inline_python_with_oe_matches_bitbake() {
+    if poky().is_none() {
+        eprintln!("BITZEL_POKY is unset: the oe cases need Poky's meta/lib, skipped");
+        return;
+    }
+    let cases = [
+        "${@oe.utils.conditional('PN', 'zlib', 'y', 'n', d)}",
+        "${@oe.utils.conditional('PN', 'zstd', 'y', 'n', d)}",
+        "${@oe.utils.vartrue('USE_NLS', 'on', 'off', d)}",
+        "${@oe.utils.vartrue('EMPTY', 'on', 'off', d)}",
+        "${@oe.utils.trim_version('1.2.3', 2)}",
+        "${@oe.utils.ifelse(True, 'a', 'b')}",
+        "${@oe.utils.less_or_equal('NUM', '5', 'le', 'gt', d)}",
+        "${@oe.types.boolean('yes')}",
+        "${@oe.utils.parallel_make_argument(d, '-j %d')}",
+        "${@oe.utils.all_distro_features(d, 'x11 systemd', 'yes', 'no')}",
+        "${@oe.utils.any_distro_features(d, 'vulkan x11')}",
+        "${@oe.utils.str_filter_out('a', 'a b c', d)}",
+        "${@oe.path.relative('/usr/lib', '/usr/bin')}",
+        "${@oe.utils.build_depends_string('a b', 'do_populate_sysroot')}",
+        "${@oe.utils.inherits(d, 'native', 'cross')}",
+        "${@oe.types.boolean('maybe')}",
+    ];
+    let n = compare(cases.iter().map(|c| inline(c)).collect());
+    eprintln!("{n} oe cases equal to BitBake");
+}
+
+#[test]
+fn anonymous_functions_match_bitbake() {
+    let cases = vec![
+        anon(
+            10,
+            &["    d.setVar('OUT', d.getVar('PN') + '-x')"],
+            &["OUT"],
+        ),
+        anon(
+            20,
+            &[
+                "    d.appendVar('OUT2', ' more')",
+                "    d.prependVar('OUT2', 'less ')",
+            ],
+            &["OUT2"],
+        ),
+        anon(
+            30,
+            &[
+                "    d.setVarFlag('do_compile', 'extra', d.getVarFlag('do_compile', 'dirs'))",
+                "    d.appendVarFlag('do_compile', 'doc', ' well')",
+                "    d.delVarFlag('do_compile', 'cleandirs')",
+            ],
+            &[
+                "do_compile[extra]",
+                "do_compile[doc]",
+                "do_compile[cleandirs]",
+            ],
+        ),
+        anon(
+            40,
+            &[
+                "    if not bb.utils.contains('DISTRO_FEATURES', 'vulkan', True, False, d):",
+                "        raise bb.parse.SkipRecipe('needs vulkan in DISTRO_FEATURES')",
+            ],
+            &["PN"],
+        ),
+        anon(50, &["    d.delVar('A')"], &["A", "B"]),
+        anon(
+            60,
+            &["    d.renameVar('OLD', 'NEW')"],
+            &["OLD", "NEW", "NEW[note]", "OLD[note]"],
+        ),
+        anon(70, &["    x = 1 / 0"], &["PN"]),
+        anon(
+            80,
+            &[
+                "    l = bb.data.createCopy(d)",
+                "    l.setVar('PN', 'other')",
+                "    d.setVar('OUT', l.getVar('PN') + ':' + d.getVar('PN'))",
+            ],
+            &["OUT", "PN"],
+        ),
+        anon(
+            90,
+            &[
+                "    if bb.data.inherits_class('native', d):",
+                "        d.setVar('OUT', 'native')",
+            ],
+            &["OUT"],
+        ),
+        anon(
+            100,
+            &["    d.setVar('OUT', ' '.join(sorted(d.getVarFlags('do_compile'))))"],
+            &["OUT"],
+        ),
+        anon(
+            110,
+            &["    d.setVar('OUT', bitzel_test_helper(d, 'pre-'))"],
+            &["OUT"],
+        ),
+        anon(
+            120,
+            &["    d.setVar('OUT', d.getVar('Y') + d.expand('${DEP_VAR}'))"],
+            &["OUT"],
+        ),
+        anon(130, &["    bitzel_test_skip(d)"], &["PN"]),
+        anon(140, &["    d.setVar('OUT', d.getVar('BAD'))"], &["OUT"]),
+        anon(
+            150,
+            &["    d.setVar('OUT', '${@d.getVar(\"PN\") * 2}')"],
+            &["OUT"],
+        ),
+        anon(160, &["    d.setVar('OUT', True)"], &["OUT"]),
+        anon(170, &["    bb.fatal('stop here')"], &["PN"]),
+        anon(180, &["    d.setVar('OUT', str('PN' in d))"], &["OUT"]),
+    ];
+    let n = compare(cases);
+    eprintln!("{n} anonymous-function cases equal to BitBake");
+}
+
+#[test]
+fn unexpanded_variable_reference_is_recognised() {
+    assert!(has_unexpanded_var("d.getVar('${PN}')"));
+    assert!(has_unexpanded_var("'${a-b_c+d./~:e}'"));
+    assert!(!has_unexpanded_var("'${}' + '${a b}'"));
+    assert!(!has_unexpanded_var("'${@x}'"));
+    assert!(!has_unexpanded_var("'$' + '{PN}'"));
+}
+
+#[test]
+fn anonymous_function_names_follow_bitbake() {
+    assert_eq!(
+        anonymous_function_name("/l/recipes-x/a+b/a-b_1.0@x%y&z~w.bb", 12),
+        "__anon_12__l_recipes_x_a_b_a_b_1_0_x_y_z_w_bb"
+    );
+}
+
+#[test]
+fn store_lent_to_inline_python_is_read_only() {
+    let store = base_store();
+    let err = bridge()
+        .eval_inline("d.setVar('X', '1')", Some("X"), &store)
+        .unwrap_err();
+    assert!(matches!(err, EvalError::Python { ref type_name, .. } if type_name == "RuntimeError"));
+}
+
+#[test]
+fn two_threads_evaluate_at_once() {
+    let store = base_store();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for i in 0..200 {
+                    let v = bridge()
+                        .eval_inline(&format!("d.getVar('PN') + '{i}'"), Some("X"), &store)
+                        .unwrap();
+                    assert_eq!(v, format!("zlib{i}"));
+                }
+            });
+        }
+    });
+}
