@@ -602,6 +602,14 @@ impl PythonBridge {
         })
     }
 
+    /// Runs `f` with the interpreter held by this thread, so that the evaluations it
+    /// makes (inline expressions, anonymous functions) pay for one GIL acquisition
+    /// instead of one each; use it around a recipe's batch of Python work. Other
+    /// threads wait for Python meanwhile, so keep native work out of `f`.
+    pub fn hold<R>(&self, f: impl FnOnce() -> R) -> R {
+        Python::attach(|_py| f())
+    }
+
     fn call_module<R>(
         &self,
         f: impl for<'py> FnOnce(Python<'py>, &Bound<'py, PyModule>) -> PyResult<R>,
