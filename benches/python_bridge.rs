@@ -45,16 +45,19 @@ impl VarSource for Vars {
     fn get_var_flags(&self, _: &str, _: bool) -> Result<Vec<(String, String)>, EvalError> {
         Ok(Vec::new())
     }
+    fn has_overrides(&self, _: &str) -> Result<bool, EvalError> {
+        Ok(false)
+    }
     fn expand(&self, text: &str, _: Option<&str>) -> Result<String, EvalError> {
         Ok(text.to_string())
     }
     fn keys(&self) -> Result<Vec<String>, EvalError> {
         Ok(self.0.keys().cloned().collect())
     }
-    fn set_var(&mut self, _: &str, _: &str) -> Result<(), EvalError> {
+    fn set_var(&mut self, _: &str, _: Option<&str>) -> Result<(), EvalError> {
         Err(read_only())
     }
-    fn set_var_flag(&mut self, _: &str, _: &str, _: &str) -> Result<(), EvalError> {
+    fn set_var_flag(&mut self, _: &str, _: &str, _: Option<&str>) -> Result<(), EvalError> {
         Err(read_only())
     }
     fn append_var(&mut self, _: &str, _: &str) -> Result<(), EvalError> {

@@ -165,21 +165,30 @@ impl VarSource for MapStore {
             })
             .unwrap_or_default())
     }
+    fn has_overrides(&self, name: &str) -> Result<bool, EvalError> {
+        let prefix = format!("{name}:");
+        Ok(self.order.iter().any(|n| n.starts_with(&prefix)))
+    }
     fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
         self.expand_with(text, varname)
     }
     fn keys(&self) -> Result<Vec<String>, EvalError> {
         Ok(self.order.clone())
     }
-    fn set_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
-        self.var_mut(name).value = Some(value.to_string());
+    fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), EvalError> {
+        self.var_mut(name).value = value.map(str::to_string);
         Ok(())
     }
-    fn set_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+    fn set_var_flag(
+        &mut self,
+        name: &str,
+        flag: &str,
+        value: Option<&str>,
+    ) -> Result<(), EvalError> {
         let v = self.var_mut(name);
-        match v.flags.iter_mut().find(|(f, _)| f == flag) {
-            Some(slot) => slot.1 = value.to_string(),
-            None => v.flags.push((flag.to_string(), value.to_string())),
+        v.flags.retain(|(f, _)| f != flag);
+        if let Some(value) = value {
+            v.flags.push((flag.to_string(), value.to_string()));
         }
         Ok(())
     }
@@ -195,11 +204,11 @@ impl VarSource for MapStore {
     }
     fn append_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
         let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
-        self.set_var_flag(name, flag, &(old + value))
+        self.set_var_flag(name, flag, Some(&(old + value)))
     }
     fn prepend_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
         let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
-        self.set_var_flag(name, flag, &(value.to_string() + &old))
+        self.set_var_flag(name, flag, Some(&(value.to_string() + &old)))
     }
     fn del_var(&mut self, name: &str) -> Result<(), EvalError> {
         self.vars.remove(name);
@@ -322,16 +331,22 @@ const METHODS: &[(&str, &str)] = &[
 fn base_store() -> MapStore {
     let mut s = MapStore::default();
     for (k, v) in VARS {
-        s.set_var(k, v).unwrap();
+        s.set_var(k, Some(v)).unwrap();
     }
     for (k, f, v) in FLAGS {
-        s.set_var_flag(k, f, v).unwrap();
+        s.set_var_flag(k, f, Some(v)).unwrap();
     }
     s
 }
 
-/// Runs the oracle over `cases` and returns its results.
-fn oracle(cases: &[Value]) -> Vec<Value> {
+/// Runs the oracle over `cases`, with `methods` (name, code) defined besides METHODS,
+/// and returns its results.
+fn oracle(cases: &[Value], methods: &[(String, String)]) -> Vec<Value> {
+    let mut all: Vec<(String, String)> = METHODS
+        .iter()
+        .map(|(n, c)| (n.to_string(), c.to_string()))
+        .collect();
+    all.extend_from_slice(methods);
     let pylibs: Vec<Value> = poky()
         .map(|p| vec![json!([p.join("meta/lib"), "oe"])])
         .unwrap_or_default();
@@ -340,7 +355,7 @@ fn oracle(cases: &[Value]) -> Vec<Value> {
         "pylibs": pylibs,
         "vars": VARS.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "flags": FLAGS,
-        "methods": METHODS,
+        "methods": all,
         "cases": cases,
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/bb_inline.py");
@@ -379,9 +394,14 @@ fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
 /// Evaluates one case with the bridge, the way the oracle does with BitBake.
 fn bridge_case(case: &Value) -> Value {
     let mut store = base_store();
+    if let Some(set) = case["set"].as_object() {
+        for (k, v) in set {
+            store.set_var(k, v.as_str()).unwrap();
+        }
+    }
     if case["kind"] == "inline" {
         let var = case["var"].as_str().unwrap();
-        store.set_var(var, case["value"].as_str().unwrap()).unwrap();
+        store.set_var(var, case["value"].as_str()).unwrap();
         outcome(store.get_var(var, true).map(|v| json!(v)))
     } else {
         let body: Vec<&str> = case["body"]
@@ -394,7 +414,7 @@ fn bridge_case(case: &Value) -> Value {
         let line = case["line"].as_u64().unwrap() as usize;
         let name = bridge().insert_anonymous(&body, file, line).unwrap();
         assert_eq!(name, anonymous_function_name(file, line));
-        store.set_var("__BBANONFUNCS", &name).unwrap();
+        store.set_var("__BBANONFUNCS", Some(&name)).unwrap();
         let run = bridge().run_anonymous(&mut store).and_then(|()| {
             let mut out = serde_json::Map::new();
             for r in case["read"].as_array().unwrap() {
@@ -413,7 +433,15 @@ fn bridge_case(case: &Value) -> Value {
 
 /// Compares bridge and oracle on every case; reports every difference at once.
 fn compare(cases: Vec<Value>) -> usize {
-    let expected = oracle(&cases);
+    compare_with(cases, &[])
+}
+
+/// [`compare`] with `methods` (name, code) defined in both first.
+fn compare_with(cases: Vec<Value>, methods: &[(String, String)]) -> usize {
+    for (name, code) in methods {
+        bridge().insert_method(name, code, name, 0).unwrap();
+    }
+    let expected = oracle(&cases, methods);
     assert_eq!(expected.len(), cases.len());
     let mut diffs = Vec::new();
     for (case, want) in cases.iter().zip(&expected) {
@@ -433,6 +461,10 @@ fn compare(cases: Vec<Value>) -> usize {
 
 fn inline(value: &str) -> Value {
     json!({"kind": "inline", "var": "X", "value": value})
+}
+
+fn inline_with(value: &str, set: Value) -> Value {
+    json!({"kind": "inline", "var": "X", "value": value, "set": set})
 }
 
 fn anon(line: usize, body: &[&str], read: &[&str]) -> Value {
@@ -608,6 +640,15 @@ fn anonymous_functions_match_bitbake() {
         anon(160, &["    d.setVar('OUT', True)"], &["OUT"]),
         anon(170, &["    bb.fatal('stop here')"], &["PN"]),
         anon(180, &["    d.setVar('OUT', str('PN' in d))"], &["OUT"]),
+        anon(
+            190,
+            &[
+                "    d.setVar('A', d.getVar('UNSET'))",
+                "    d.setVarFlag('do_compile', 'doc', None)",
+                "    d.setVar('OUT', str(d.getVar('A')) + str('A' in d))",
+            ],
+            &["A", "OUT", "do_compile[doc]"],
+        ),
     ];
     let n = compare(cases);
     eprintln!("{n} anonymous-function cases equal to BitBake");
@@ -654,4 +695,112 @@ fn two_threads_evaluate_at_once() {
             });
         }
     });
+}
+
+/// The `def` functions of a class file, by BitBake's rule: a body goes on while lines
+/// are indented, empty or comments.
+fn class_defs(path: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    let mut current: Option<(String, Vec<&str>)> = None;
+    for line in text.lines() {
+        if let Some((_, body)) = current.as_mut() {
+            if line.is_empty() || line.starts_with([' ', '\t', '#']) {
+                body.push(line);
+                continue;
+            }
+            let (name, body) = current.take().unwrap();
+            out.push((name, body.join("\n")));
+        }
+        if let Some(rest) = line.strip_prefix("def ") {
+            let name = rest.split('(').next().unwrap().trim().to_string();
+            current = Some((name, vec![line]));
+        }
+    }
+    if let Some((name, body)) = current {
+        out.push((name, body.join("\n")));
+    }
+    out
+}
+
+/// The body of the first `python () {` ... `}` of a class file.
+fn class_anonymous(path: &std::path::Path) -> (Vec<String>, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| *l == "python () {").unwrap();
+    let end = start + lines[start..].iter().position(|l| *l == "}").unwrap();
+    let body = lines[start + 1..end]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    (body, end + 1)
+}
+
+#[test]
+fn poky_class_functions_match_bitbake() {
+    let Some(poky) = poky() else {
+        eprintln!("BITZEL_POKY is unset: Poky's classes are needed, skipped");
+        return;
+    };
+    let classes = poky.join("meta/classes-global");
+    let mut methods = class_defs(&classes.join("utils.bbclass"));
+    methods.extend(class_defs(&classes.join("base.bbclass")));
+    assert!(methods.iter().any(|(n, _)| n == "all_multilib_tune_values"));
+    let filespath = "${@base_set_filespath([\"${FILE_DIRNAME}/${BP}\", \"${FILE_DIRNAME}/${BPN}\", \"${FILE_DIRNAME}/files\"], d)}";
+    let cases = vec![
+        inline("${@explode_deps('a (>= 1.0) b c')}"),
+        inline_with(
+            "${@extend_variants(d, 'BBCLASSEXTEND', 'multilib')}",
+            json!({"BBCLASSEXTEND": "native multilib:lib32 multilib:libx32"}),
+        ),
+        inline_with(
+            "${@multilib_pkg_extend(d, 'foo')}",
+            json!({"MULTILIB_VARIANTS": "lib32 libx32"}),
+        ),
+        inline_with(
+            "${@all_multilib_tune_values(d, 'TUNE_FEATURES')}",
+            json!({"TUNE_FEATURES": "m64 core2 m64"}),
+        ),
+        inline_with(
+            filespath,
+            json!({"FILE_DIRNAME": "/l/recipes/zlib", "BP": "zlib-1.3", "BPN": "zlib",
+                   "FILESOVERRIDES": "x86-64:qemux86-64:poky"}),
+        ),
+        inline_with(filespath, json!({"FILE_DIRNAME": "/l/recipes/zlib"})),
+        inline_with(
+            "${@get_base_dep(d)}",
+            json!({"BASE_DEFAULT_DEPS": "virtual/${HOST_PREFIX}gcc virtual/libc",
+                   "HOST_PREFIX": "x86_64-poky-linux-"}),
+        ),
+        inline_with("${@get_base_dep(d)}", json!({"INHIBIT_DEFAULT_DEPS": "1"})),
+        inline_with(
+            "${@check_app_exists('sh', d)}",
+            json!({"PATH": "/bin:/usr/bin"}),
+        ),
+        inline_with(
+            "${@os.path.dirname(d.getVar('FILE'))}",
+            json!({"FILE": "/l/recipes/zlib/zlib_1.3.bb"}),
+        ),
+    ];
+    let (body, line) = class_anonymous(&poky.join("meta/classes-recipe/features_check.bbclass"));
+    let body: Vec<&str> = body.iter().map(String::as_str).collect();
+    let features_check = |set: Value| {
+        let mut c = anon(line, &body, &["PN"]);
+        c["file"] = json!("/poky/meta/classes-recipe/features_check.bbclass");
+        c["set"] = set;
+        c
+    };
+    let mut cases = cases;
+    cases.extend([
+        features_check(json!({"REQUIRED_DISTRO_FEATURES": "x11"})),
+        features_check(json!({"REQUIRED_DISTRO_FEATURES": "x11 vulkan"})),
+        features_check(json!({"CONFLICT_DISTRO_FEATURES": "wayland"})),
+        features_check(json!({"ANY_OF_DISTRO_FEATURES": "vulkan"})),
+        features_check(json!({"ANY_OF_DISTRO_FEATURES": "vulkan opengl"})),
+        features_check(json!({"REQUIRED_MACHINE_FEATURES": "pci"})),
+        features_check(json!({"ANY_OF_MACHINE_FEATURES:qemuall": "pci"})),
+        features_check(json!({"PARSE_ALL_RECIPES": "1", "REQUIRED_DISTRO_FEATURES": "vulkan"})),
+    ]);
+    let n = compare_with(cases, &methods);
+    eprintln!("{n} cases with Poky's class code equal to BitBake");
 }

@@ -207,14 +207,24 @@ pub trait VarSource {
     /// `_` or `:`) unless `internal`.
     fn get_var_flags(&self, name: &str, internal: bool)
         -> Result<Vec<(String, String)>, EvalError>;
+    /// `d.hasOverrides(name)`: whether override-conditional forms of `name`
+    /// (`name:override = ...`, :append/:prepend/:remove) were set.
+    fn has_overrides(&self, name: &str) -> Result<bool, EvalError>;
     /// `d.expand(text, varname)`: expand free text; `varname` names it in errors.
     fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError>;
     /// `d.keys()`: every variable name (costly: call sparingly).
     fn keys(&self) -> Result<Vec<String>, EvalError>;
-    /// `d.setVar(name, value)`.
-    fn set_var(&mut self, name: &str, value: &str) -> Result<(), EvalError>;
-    /// `d.setVarFlag(name, flag, value)`.
-    fn set_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError>;
+    /// `d.setVar(name, value)`. `None` is BitBake's `setVar(name, None)`, common in
+    /// Poky (`l.setVar("WORKDIR", d.getVar("WORKDIR"))`): the variable exists, its flags
+    /// stay, and `getVar` gives `None`.
+    fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), EvalError>;
+    /// `d.setVarFlag(name, flag, value)`; `None` as for [`VarSource::set_var`].
+    fn set_var_flag(
+        &mut self,
+        name: &str,
+        flag: &str,
+        value: Option<&str>,
+    ) -> Result<(), EvalError>;
     /// `d.appendVar(name, value)`: append to the current value, no space added.
     fn append_var(&mut self, name: &str, value: &str) -> Result<(), EvalError>;
     /// `d.prependVar(name, value)`.
@@ -395,6 +405,10 @@ impl StoreHandle {
             .map_err(|e| raise(py, e))
     }
 
+    fn has_overrides(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+        self.read()?.has_overrides(name).map_err(|e| raise(py, e))
+    }
+
     #[pyo3(signature = (text, varname=None))]
     fn expand(&self, py: Python<'_>, text: &str, varname: Option<&str>) -> PyResult<String> {
         self.read()?.expand(text, varname).map_err(|e| raise(py, e))
@@ -404,11 +418,19 @@ impl StoreHandle {
         self.read()?.keys().map_err(|e| raise(py, e))
     }
 
-    fn set_var(&self, py: Python<'_>, name: &str, value: &str) -> PyResult<()> {
+    #[pyo3(signature = (name, value))]
+    fn set_var(&self, py: Python<'_>, name: &str, value: Option<&str>) -> PyResult<()> {
         self.write(py, |s| s.set_var(name, value))
     }
 
-    fn set_var_flag(&self, py: Python<'_>, name: &str, flag: &str, value: &str) -> PyResult<()> {
+    #[pyo3(signature = (name, flag, value))]
+    fn set_var_flag(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        flag: &str,
+        value: Option<&str>,
+    ) -> PyResult<()> {
         self.write(py, |s| s.set_var_flag(name, flag, value))
     }
 

@@ -43,8 +43,8 @@ import bb.utils  # noqa: E402
 LIST_VARS = frozenset(["__inherit_cache", "__BBANONFUNCS", "__BBTASKS"])
 
 
-def _to_store(var, value):
-    if isinstance(value, str):
+def _to_store(var, value, none_ok=False):
+    if isinstance(value, str) or (value is None and none_ok):
         return value
     if var in LIST_VARS and isinstance(value, (list, tuple)):
         return " ".join(value)
@@ -85,6 +85,9 @@ class DataProxy:
             flags[name] = value
         return flags or None
 
+    def hasOverrides(self, var):
+        return self._s.has_overrides(var)
+
     def expand(self, s, varname=None):
         if not isinstance(s, str):
             return s
@@ -104,14 +107,14 @@ class DataProxy:
 
     # writing
     def setVar(self, var, value, **loginfo):
-        self._s.set_var(var, _to_store(var, value))
+        self._s.set_var(var, _to_store(var, value, True))
 
     def setVarFlag(self, var, flag, value, **loginfo):
-        self._s.set_var_flag(var, flag, _to_store(var, value))
+        self._s.set_var_flag(var, flag, _to_store(var, value, True))
 
     def setVarFlags(self, var, flags, **loginfo):
         for flag, value in flags.items():
-            self._s.set_var_flag(var, flag, _to_store(var, value))
+            self._s.set_var_flag(var, flag, _to_store(var, value, True))
 
     def appendVar(self, var, value, **loginfo):
         self._s.append_var(var, _to_store(var, value))

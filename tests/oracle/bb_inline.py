@@ -7,7 +7,8 @@ Input (JSON on stdin):
    "methods": [[name, code], ...],
    "cases": [{"kind": "inline", "var": name, "value": text}
              | {"kind": "anon", "body": [lines], "file": f, "line": n, "read": [names]}]}
-Each case gets a fresh bb.data_smart.DataSmart holding vars and flags.
+Each case gets a fresh bb.data_smart.DataSmart holding vars and flags, plus the
+variables of its optional "set" object.
 Output (JSON on stdout): one result per case, {"ok": value} | {"skip": reason} |
 {"expansion": str(ExpansionError)} | {"error": exception class name}; an anon case's
 "ok" is {name or "name[flag]": str(value) or null} for the names in "read".
@@ -69,6 +70,8 @@ def main():
     results = []
     for case in req["cases"]:
         d = fresh()
+        for name, value in case.get("set", {}).items():
+            d.setVar(name, value)
         if case["kind"] == "inline":
             d.setVar(case["var"], case["value"])
 
