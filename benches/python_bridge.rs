@@ -111,11 +111,11 @@ fn embedded() {
         python_path: python_path(),
     })
     .expect("bridge starts");
-    let mut store = vars();
+    let store = vars();
     if let Some(lib) = oe_lib() {
         // addpylib reads BB_GLOBAL_PYMODULES and expands the folder: nothing to write.
         bridge
-            .add_pylib(&lib, "oe", "bench", 1, &mut store)
+            .add_pylib(&lib, "oe", "bench", 1, &store)
             .expect("import oe");
     }
     println!(
@@ -211,7 +211,8 @@ sys.path[0:0] = sys.argv[1:2]
 sys.modules.setdefault('hashserv', types.ModuleType('hashserv'))
 import bb, bb.data_smart, bb.utils
 if len(sys.argv) > 2:
-    sys.path.append(sys.argv[2]); import oe, oe.utils
+    sys.path.append(sys.argv[2]); import oe
+    for m in oe.BBIMPORTS: __import__('oe.' + m)
 send('ready')
 cache, d = {}, D()
 while True:

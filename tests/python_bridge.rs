@@ -279,8 +279,7 @@ fn bridge() -> &'static PythonBridge {
         }
         if let Some(p) = poky() {
             let lib = p.join("meta/lib").to_string_lossy().into_owned();
-            b.add_pylib(&lib, "oe", "oracle", 1, &mut base_store())
-                .unwrap();
+            b.add_pylib(&lib, "oe", "oracle", 1, &base_store()).unwrap();
         }
         b
     })

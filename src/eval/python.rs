@@ -4,25 +4,34 @@
 //! # Why an embedded CPython
 //!
 //! bitzel embeds CPython in its own process (through PyO3) rather than talking to a
-//! long-lived `python3` worker over pipes. Measured on the 2-core development machine
-//! (`cargo bench --bench python_bridge`; Poky scarthgap's `bb` and `oe`):
+//! long-lived `python3` worker over pipes. Measured with `cargo bench --bench
+//! python_bridge` on the 2-core development machine, Poky scarthgap's `bb` and `oe`,
+//! ranges over runs on a loaded machine:
 //!
-//! | cost                                   | embedded (PyO3) | worker over pipes |
-//! |----------------------------------------|-----------------|-------------------|
-//! | start-up incl. `import bb, oe`         | ~0.33 s         | ~0.34 s           |
-//! | trivial inline expression              | ~1-3 µs         | ~50 µs            |
-//! | expression with 3 `d.getVar` callbacks | ~3-5 µs         | ~160 µs           |
+//! | cost                                        | embedded (PyO3) | worker over pipes |
+//! |---------------------------------------------|-----------------|-------------------|
+//! | start-up incl. `import bb` and oe's imports | 1.0-1.9 s       | about the same    |
+//! | trivial inline expression                   | 2.1-4.2 µs      | 9-18 µs           |
+//! | expression with 3 `d.getVar` callbacks      | 3.2-6.4 µs      | 34-69 µs          |
+//! | 2 threads, per expression                   | 3.0-5.8 µs (*)  | 18-110 µs         |
 //!
-//! Every `d.getVar` from Python into the Rust store is a function call when embedded and
-//! a pipe round trip (two context switches) with a worker. Anonymous functions such as
-//! base.bbclass's make dozens of callbacks per recipe, for ~1,900 recipe variants: the
-//! worker's callback cost alone would exceed the whole 3 s budget. The price of embedding
-//! is the GIL: Python runs on one core at a time, which is acceptable because bitzel
-//! evaluates the common helpers (`bb.utils.contains`, `filter`, `d.getVar`,
-//! `oe.utils.conditional`, ...) natively and calls Python only for what only Python can
-//! answer, while the other threads keep doing native work. Building needs libpython
-//! (`python3-dev`, i.e. `libpython3.11.so`, on Debian 12); build.rs records its folder as
-//! an rpath so that the binary finds it at run time.
+//! (*) with the GIL held for batches of 100 expressions ([`PythonBridge::hold`]);
+//! without batching, two threads that both call Python all the time convoy on the GIL
+//! at 16-35 µs per expression. BitBake itself spends about 21 µs on a trivial `${@...}`
+//! (`DataSmart.expand`, code parser included).
+//!
+//! Every `d.getVar` from Python into the Rust store is a function call when embedded
+//! (~0.4 µs) and a pipe round trip with two context switches (~8-17 µs) with a worker.
+//! Anonymous functions such as base.bbclass's make dozens of callbacks per recipe, for
+//! ~1,900 recipe variants: the worker's callbacks alone would take seconds of the 3 s
+//! budget. The price of embedding is the GIL: Python runs on one core at a time, which
+//! suits bitzel because it evaluates the common helpers natively (`bb.utils.contains`
+//! alone is 55% of Poky's `${@...}`) and calls Python only for what only Python can
+//! answer, while other threads do native work. Start-up is mostly `import bb` (its
+//! shell parser's tables) and `oe`'s BBIMPORTS; start the bridge on its own thread
+//! while the configuration is parsed. Building needs libpython (`python3-dev` on
+//! Debian 12, i.e. `libpython3.11.so`); build.rs records its folder as an rpath so that
+//! the binaries find it at run time.
 //!
 //! # Shape
 //!
@@ -191,6 +200,10 @@ impl fmt::Display for ExpansionError {
 /// joins them. Every method may fail with what BitBake would raise (an
 /// [`ExpansionError`] while expanding, a [`EvalError::SkipRecipe`] from inline Python);
 /// the bridge re-raises it in Python as the same BitBake exception.
+///
+/// Reading methods may evaluate Python again (expanding a value with `${@...}` calls
+/// [`PythonBridge::eval_inline`] with `self`); the writing methods (`&mut self`) must
+/// not, as DataSmart's do not: the bridge relies on that to lend `&mut` safely.
 pub trait VarSource {
     /// `d.getVar(name, expand)`: the value after override selection and
     /// :append/:prepend/:remove, expanded when `expand`; `None` when unset.
@@ -492,6 +505,8 @@ impl Drop for Lend<'_> {
 /// Python code itself runs under the GIL, one thread at a time.
 pub struct PythonBridge {
     module: Py<PyModule>,
+    /// `bitzel_bridge.eval_inline`, looked up once: it is on the hot path.
+    eval_inline: Py<PyAny>,
 }
 
 impl PythonBridge {
@@ -522,7 +537,13 @@ impl PythonBridge {
                 Ok(m.unbind())
             };
             setup()
-                .map(|module| PythonBridge { module })
+                .and_then(|module| {
+                    let eval_inline = module.bind(py).getattr("eval_inline")?.unbind();
+                    Ok(PythonBridge {
+                        module,
+                        eval_inline,
+                    })
+                })
                 .map_err(|e| EvalError::Bridge(format_exception(py, &e)))
         })
     }
@@ -543,8 +564,9 @@ impl PythonBridge {
         let ptr: *const (dyn VarSource + 'static) = unsafe {
             std::mem::transmute::<*const dyn VarSource, *const (dyn VarSource + 'static)>(store)
         };
-        self.with_store(Target::Shared(ptr), |_py, m, handle| {
-            m.getattr("eval_inline")?
+        self.with_store(Target::Shared(ptr), |py, _m, handle| {
+            self.eval_inline
+                .bind(py)
                 .call1((handle, code, varname))?
                 .cast_into::<PyString>()?
                 .to_str()
@@ -611,13 +633,13 @@ impl PythonBridge {
         namespace: &str,
         filename: &str,
         lineno: usize,
-        store: &mut dyn VarSource,
+        store: &dyn VarSource,
     ) -> Result<(), EvalError> {
         // SAFETY: as in eval_inline.
-        let ptr: *mut (dyn VarSource + 'static) = unsafe {
-            std::mem::transmute::<*mut dyn VarSource, *mut (dyn VarSource + 'static)>(store)
+        let ptr: *const (dyn VarSource + 'static) = unsafe {
+            std::mem::transmute::<*const dyn VarSource, *const (dyn VarSource + 'static)>(store)
         };
-        self.with_store(Target::Exclusive(ptr), |_py, m, handle| {
+        self.with_store(Target::Shared(ptr), |_py, m, handle| {
             m.getattr("add_pylib")?
                 .call1((handle, libdir, namespace, filename, lineno))
                 .map(|_| ())
