@@ -403,17 +403,27 @@ fn bridge_case(case: &Value) -> Value {
         store.set_var(var, case["value"].as_str()).unwrap();
         outcome(store.get_var(var, true).map(|v| json!(v)))
     } else {
-        let body: Vec<&str> = case["body"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l.as_str().unwrap())
-            .collect();
         let file = case["file"].as_str().unwrap();
-        let line = case["line"].as_u64().unwrap() as usize;
-        let name = bridge().insert_anonymous(&body, file, line).unwrap();
-        assert_eq!(name, anonymous_function_name(file, line));
-        store.set_var("__BBANONFUNCS", Some(&name)).unwrap();
+        let funcs = match case["funcs"].as_array() {
+            Some(funcs) => funcs.clone(),
+            None => vec![json!({"body": case["body"], "line": case["line"]})],
+        };
+        let mut names = Vec::new();
+        for f in &funcs {
+            let body: Vec<&str> = f["body"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            let line = f["line"].as_u64().unwrap() as usize;
+            let name = bridge().insert_anonymous(&body, file, line).unwrap();
+            assert_eq!(name, anonymous_function_name(file, line));
+            names.push(name);
+        }
+        store
+            .set_var("__BBANONFUNCS", Some(&names.join(" ")))
+            .unwrap();
         let run = bridge().run_anonymous(&mut store).and_then(|()| {
             let mut out = serde_json::Map::new();
             for r in case["read"].as_array().unwrap() {
@@ -649,6 +659,16 @@ fn anonymous_functions_match_bitbake() {
             &["A", "OUT", "do_compile[doc]"],
         ),
     ];
+    let mut cases = cases;
+    cases.push(json!({
+        "kind": "anon", "file": "/layer/classes/ordered.bbclass", "read": ["OUT"],
+        "funcs": [
+            {"line": 5, "body": ["    d.setVar('OUT', 'first')"]},
+            {"line": 9, "body": ["    d.appendVar('OUT', ' second')"]},
+            {"line": 3, "body": ["    if d.getVar('OUT') == 'first second':",
+                                 "        raise bb.parse.SkipRecipe('ran in order: ' + d.getVar('OUT'))"]},
+        ],
+    }));
     let n = compare(cases);
     eprintln!("{n} anonymous-function cases equal to BitBake");
 }
@@ -802,4 +822,30 @@ fn poky_class_functions_match_bitbake() {
     ]);
     let n = compare_with(cases, &methods);
     eprintln!("{n} cases with Poky's class code equal to BitBake");
+}
+
+#[test]
+fn store_kept_by_python_after_its_evaluation_is_refused() {
+    let store = base_store();
+    bridge()
+        .eval_inline(
+            "bb.utils._context.__setitem__('bitzel_kept_d', d)",
+            None,
+            &store,
+        )
+        .unwrap();
+    drop(store);
+    let store = base_store();
+    let err = bridge()
+        .eval_inline("bitzel_kept_d.getVar('PN')", None, &store)
+        .unwrap_err();
+    match err {
+        EvalError::Python {
+            type_name, message, ..
+        } => {
+            assert_eq!(type_name, "RuntimeError");
+            assert!(message.contains("after its evaluation ended"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
 }

@@ -6,7 +6,10 @@ Input (JSON on stdin):
    "vars": {name: value}, "flags": [[name, flag, value], ...],
    "methods": [[name, code], ...],
    "cases": [{"kind": "inline", "var": name, "value": text}
-             | {"kind": "anon", "body": [lines], "file": f, "line": n, "read": [names]}]}
+             | {"kind": "anon", "body": [lines], "file": f, "line": n, "read": [names]}
+             | {"kind": "anon", "funcs": [{"body": [lines], "line": n}, ...], "file": f,
+                "read": [names]}]}
+An anon case's functions run in the order given, as __BBANONFUNCS lists them.
 Each case gets a fresh bb.data_smart.DataSmart holding vars and flags, plus the
 variables of its optional "set" object.
 Output (JSON on stdout): one result per case, {"ok": value} | {"skip": reason} |
@@ -81,10 +84,13 @@ def main():
 
             results.append(outcome(run))
         else:
-            name = "__anon_%s_%s" % (case["line"], case["file"].translate(str.maketrans("/.+-@%&~", "________")))
-            text = "def %s(d):\n" % name + "\n".join(case["body"])
-            bb.methodpool.insert_method(name, text, case["file"], case["line"] - len(case["body"]) - 1)
-            d.setVar("__BBANONFUNCS", [name])
+            names = []
+            for f in case.get("funcs") or [{"body": case["body"], "line": case["line"]}]:
+                name = "__anon_%s_%s" % (f["line"], case["file"].translate(str.maketrans("/.+-@%&~", "________")))
+                text = "def %s(d):\n" % name + "\n".join(f["body"])
+                bb.methodpool.insert_method(name, text, case["file"], f["line"] - len(f["body"]) - 1)
+                names.append(name)
+            d.setVar("__BBANONFUNCS", names)
 
             def run(d=d, case=case):
                 bb.parse.ast.runAnonFuncs(d)
