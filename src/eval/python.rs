@@ -514,7 +514,7 @@ impl PythonBridge {
     /// first on `sys.path`, imports BitBake's `bb` and loads the bridge. Fails when
     /// `bb` cannot be imported: bitzel never evaluates Python without BitBake.
     pub fn start(config: &PythonConfig) -> Result<PythonBridge, EvalError> {
-        Python::initialize();
+        initialize_interpreter()?;
         Python::attach(|py| {
             let setup = || -> PyResult<Py<PyModule>> {
                 let sys = py.import("sys")?;
@@ -680,6 +680,49 @@ impl PythonBridge {
             f(py, m, &lend.handle)
         })
     }
+}
+
+/// Starts CPython once per process, with hash seed 0 and no signal handlers.
+///
+/// Some of BitBake's values come out of Python sets (COMBINED_FEATURES, for one), so
+/// their word order follows string hashing, which CPython randomises per process: two
+/// BitBake runs can disagree. bitzel fixes the seed so that every machine generates the
+/// same workspace; the order is then that of any `python3` run with PYTHONHASHSEED=0.
+fn initialize_interpreter() -> Result<(), EvalError> {
+    static START: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    START
+        .get_or_init(|| {
+            // SAFETY: the CPython initialisation sequence (PyConfig API), run once per
+            // process under the OnceLock, before anything else touches Python.
+            unsafe {
+                if pyo3::ffi::Py_IsInitialized() != 0 {
+                    return Ok(());
+                }
+                let mut config = std::mem::MaybeUninit::<pyo3::ffi::PyConfig>::uninit();
+                pyo3::ffi::PyConfig_InitPythonConfig(config.as_mut_ptr());
+                let mut config = config.assume_init();
+                config.use_hash_seed = 1;
+                config.hash_seed = 0;
+                config.install_signal_handlers = 0;
+                let status = pyo3::ffi::Py_InitializeFromConfig(&config);
+                pyo3::ffi::PyConfig_Clear(&mut config);
+                if pyo3::ffi::PyStatus_Exception(status) != 0 {
+                    let msg = if status.err_msg.is_null() {
+                        "unknown error".to_string()
+                    } else {
+                        std::ffi::CStr::from_ptr(status.err_msg)
+                            .to_string_lossy()
+                            .into_owned()
+                    };
+                    return Err(format!("CPython did not start: {msg}"));
+                }
+                // Release the GIL that initialisation left with this thread.
+                pyo3::ffi::PyEval_SaveThread();
+            }
+            Ok(())
+        })
+        .clone()
+        .map_err(EvalError::Bridge)
 }
 
 /// The Python name of an anonymous function, as `bb.parse.ast.MethodNode` makes it:
