@@ -302,6 +302,7 @@ const VARS: &[(&str, &str)] = &[
     ("DEP_VAR", "${PN}-x"),
     ("Y", "${@'y' + d.getVar('A')}"),
     ("BAD", "${@1/0}"),
+    ("FATAL", "${@bb.fatal('fatal inside')}"),
     ("PARALLEL_MAKE", "-j 8"),
     (
         "__inherit_cache",
@@ -309,6 +310,7 @@ const VARS: &[(&str, &str)] = &[
     ),
     ("OUT2", "base"),
     ("OLD", "old value"),
+    ("BB_GLOBAL_PYMODULES", "os sys time"),
 ];
 
 const FLAGS: &[(&str, &str, &str)] = &[
@@ -316,6 +318,7 @@ const FLAGS: &[(&str, &str, &str)] = &[
     ("do_compile", "dirs", "${B}"),
     ("do_compile", "doc", "compile it"),
     ("OLD", "note", "flag of OLD"),
+    ("USE_NLS", "type", "boolean"),
 ];
 
 const METHODS: &[(&str, &str)] = &[
@@ -389,6 +392,8 @@ fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
         Err(EvalError::SkipRecipe(m)) => json!({ "skip": m }),
         Err(EvalError::Expansion(e)) => json!({ "expansion": e.to_string() }),
         Err(EvalError::Python { type_name, .. }) => json!({ "error": type_name }),
+        Err(EvalError::Handled { type_name, .. }) => json!({ "error": type_name }),
+        Err(EvalError::Exit(_)) => json!({ "error": "SystemExit" }),
         Err(EvalError::Bridge(m)) => panic!("bridge failure: {m}"),
     }
 }
@@ -519,6 +524,9 @@ fn inline_python_with_bb_matches_bitbake() {
         "${@PN + PV}",
         "${@UNSET_NAME}",
         "${@1/0}",
+        "${@bb.fatal('stop')}",
+        "${@d.getVar('FATAL')}",
+        "${@sys.exit(3)}",
         "${@1 +}",
         "${@d.getVar('BAD')}",
         "${@int(d.getVar('NUM')) * 2}",
@@ -562,6 +570,9 @@ fn inline_python_with_oe_matches_bitbake() {
         "${@oe.utils.build_depends_string('a b', 'do_populate_sysroot')}",
         "${@oe.utils.inherits(d, 'native', 'cross')}",
         "${@oe.types.boolean('maybe')}",
+        "${@sys.version_info[0]}",
+        "${@oe.data.typed_value('USE_NLS', d)}",
+        "${@oe.data.typed_value('PN', d)}",
     ];
     let n = compare(cases.iter().map(|c| inline(c)).collect());
     eprintln!("{n} oe cases equal to BitBake");

@@ -73,11 +73,24 @@ pub enum EvalError {
     SkipRecipe(String),
     /// `bb.data_smart.ExpansionError`: expanding a variable failed.
     Expansion(ExpansionError),
-    /// Any other Python exception, raised by the evaluated code (a `NameError`, a
-    /// `bb.fatal()`'s `BBHandledException`, ...).
+    /// `bb.BBHandledException`: an error BitBake has already reported (`bb.fatal()`,
+    /// or any exception of an anonymous function, which `better_exec` logs and wraps).
+    /// Expansion passes it on without making it an [`ExpansionError`].
+    Handled {
+        /// The wrapped exception's class name, or `BBHandledException` (`bb.fatal()`).
+        type_name: String,
+        /// `str()` of the wrapped exception (empty for `bb.fatal()`, which logged it).
+        message: String,
+        /// Python's formatted traceback; empty when there is none.
+        traceback: String,
+    },
+    /// `SystemExit` (`bb.msg.fatal()` calls `sys.exit(1)`): BitBake itself would stop.
+    /// Expansion passes it on unchanged; bitzel reports the recipe as failed.
+    Exit(String),
+    /// Any other Python exception raised by the evaluated code (a `NameError`, a
+    /// `ZeroDivisionError`, ...); inline expansion turns it into an [`ExpansionError`].
     Python {
-        /// The exception's class name (`ZeroDivisionError`), or for an exception that
-        /// BitBake's `better_exec` wrapped into `BBHandledException`, the wrapped one's.
+        /// The exception's class name (`ZeroDivisionError`).
         type_name: String,
         /// `str()` of the exception.
         message: String,
@@ -116,6 +129,10 @@ impl fmt::Display for EvalError {
             EvalError::Python {
                 type_name, message, ..
             } => write!(f, "{type_name}: {message}"),
+            EvalError::Handled {
+                type_name, message, ..
+            } => write!(f, "{type_name}: {message}"),
+            EvalError::Exit(code) => write!(f, "Python code exited (SystemExit: {code})"),
             EvalError::Bridge(message) => write!(f, "Python bridge: {message}"),
         }
     }
@@ -142,8 +159,10 @@ pub struct ExpansionError {
 
 impl ExpansionError {
     /// The error `expandWithRefs` raises when evaluating inside `varname` failed on
-    /// `expression` with `cause`; a `SkipRecipe` or an `ExpansionError` passes through
-    /// unchanged (the store then calls [`ExpansionError::add_var`] on the latter).
+    /// `expression` with `cause`: only an ordinary Python exception becomes an
+    /// `ExpansionError`; `SkipRecipe`, `BBHandledException`, `SystemExit` and an
+    /// `ExpansionError` pass through unchanged (the store then calls
+    /// [`ExpansionError::add_var`] on the latter).
     pub fn from_python(varname: Option<&str>, expression: &str, cause: EvalError) -> EvalError {
         match cause {
             EvalError::Python {
@@ -375,6 +394,8 @@ fn raise(py: Python<'_>, err: EvalError) -> PyErr {
                 &e.exception_message,
                 e.varlist.clone(),
             )),
+            EvalError::Handled { message, .. } => m.getattr("raise_handled")?.call1((message,)),
+            EvalError::Exit(code) => m.getattr("raise_exit")?.call1((code,)),
             EvalError::Python {
                 type_name, message, ..
             } => return Ok(PyRuntimeError::new_err(format!("{type_name}: {message}"))),
@@ -785,6 +806,12 @@ fn to_eval_error(py: Python<'_>, m: &Bound<'_, PyModule>, err: &PyErr) -> EvalEr
     let s = |i: usize| -> Option<String> { t.get_item(i).ok()?.extract::<Option<String>>().ok()? };
     match s(0).as_deref() {
         Some("skip") => EvalError::SkipRecipe(s(1).unwrap_or_default()),
+        Some("handled") => EvalError::Handled {
+            type_name: s(1).unwrap_or_default(),
+            message: s(2).unwrap_or_default(),
+            traceback,
+        },
+        Some("exit") => EvalError::Exit(s(1).unwrap_or_default()),
         Some("expansion") => {
             let (exception_type, exception_message) = t
                 .get_item(3)

@@ -248,6 +248,14 @@ def raise_skip_recipe(message):
     raise bb.parse.SkipRecipe(message)
 
 
+def raise_handled(message):
+    raise bb.BBHandledException(message) if message else bb.BBHandledException()
+
+
+def raise_exit(code):
+    raise SystemExit(int(code) if code.lstrip("-").isdigit() else code)
+
+
 def describe(exc):
     """What Rust needs of an exception: its kind and BitBake's view of it."""
     if isinstance(exc, bb.parse.SkipRecipe):
@@ -261,9 +269,13 @@ def describe(exc):
             (type(inner).__name__, str(inner)),
             list(exc.varlist),
         )
-    if isinstance(exc, bb.BBHandledException) and exc.args and isinstance(exc.args[0], BaseException):
-        inner = exc.args[0]
-        if isinstance(inner, bb.parse.SkipRecipe):
-            return ("skip", str(inner), None, None, None)
-        return ("handled", type(inner).__name__, str(inner), None, None)
+    if isinstance(exc, bb.BBHandledException):
+        if exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+            if isinstance(inner, bb.parse.SkipRecipe):
+                return ("skip", str(inner), None, None, None)
+            return ("handled", type(inner).__name__, str(inner), None, None)
+        return ("handled", type(exc).__name__, str(exc), None, None)
+    if isinstance(exc, SystemExit):
+        return ("exit", str(exc.code), None, None, None)
     return ("python", type(exc).__name__, str(exc), None, None)

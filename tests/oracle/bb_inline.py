@@ -67,7 +67,8 @@ def main():
         except bb.BBHandledException as e:
             inner = e.args[0] if e.args and isinstance(e.args[0], BaseException) else e
             return {"error": type(inner).__name__}
-        except Exception as e:
+        except (Exception, SystemExit) as e:
+            # bb.msg.fatal() exits: bitzel sees the SystemExit as an error of the recipe.
             return {"error": type(e).__name__}
 
     results = []
