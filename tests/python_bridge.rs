@@ -11,7 +11,7 @@
 //! the same word order on both sides.
 
 use bitzel::eval::python::{
-    anonymous_function_name, has_unexpanded_var, EvalError, ExpansionError, PythonBridge,
+    anonymous_function_name, has_unexpanded_var, EvalError, ExpansionError, LogLevel, PythonBridge,
     PythonConfig, VarSource,
 };
 use regex::Regex;
@@ -387,6 +387,25 @@ fn oracle(cases: &[Value], methods: &[(String, String)]) -> Vec<Value> {
 }
 
 fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
+    let mut v = outcome_of(r);
+    let log: Vec<Value> = bridge()
+        .take_messages()
+        .into_iter()
+        .map(|m| {
+            let level = match m.level {
+                LogLevel::Note => "note",
+                LogLevel::Warning => "warning",
+                LogLevel::Error => "error",
+                LogLevel::Fatal => "fatal",
+            };
+            json!([level, m.text])
+        })
+        .collect();
+    v["log"] = json!(log);
+    v
+}
+
+fn outcome_of<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
     match r {
         Ok(v) => json!({ "ok": v.into() }),
         Err(EvalError::SkipRecipe(m)) => json!({ "skip": m }),
@@ -400,6 +419,7 @@ fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
 
 /// Evaluates one case with the bridge, the way the oracle does with BitBake.
 fn bridge_case(case: &Value) -> Value {
+    bridge().take_messages();
     let mut store = base_store();
     if let Some(set) = case["set"].as_object() {
         for (k, v) in set {

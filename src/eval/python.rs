@@ -276,6 +276,42 @@ pub trait VarSource {
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError>;
 }
 
+/// The severity of a [`LogMessage`], as BitBake's `bb.note`/`bb.warn`/`bb.error`/
+/// `bb.fatal` log it (Python logging levels, BitBake's own custom levels mapped to the
+/// nearest below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// `bb.note` (INFO) and BitBake's verbose notes.
+    Note,
+    /// `bb.warn` (WARNING).
+    Warning,
+    /// `bb.error` (ERROR), and the traceback `better_exec` logs for a failing
+    /// anonymous function.
+    Error,
+    /// `bb.fatal` (CRITICAL), logged just before it raises `BBHandledException`.
+    Fatal,
+}
+
+impl LogLevel {
+    fn from_python(levelno: i64) -> LogLevel {
+        match levelno {
+            n if n >= 50 => LogLevel::Fatal,
+            n if n >= 40 => LogLevel::Error,
+            n if n >= 30 => LogLevel::Warning,
+            _ => LogLevel::Note,
+        }
+    }
+}
+
+/// A message that BitBake's Python code logged while bitzel evaluated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogMessage {
+    /// How severe BitBake considers it.
+    pub level: LogLevel,
+    /// The message text.
+    pub text: String,
+}
+
 /// Where the embedded interpreter finds BitBake and the layers' Python libraries.
 #[derive(Debug, Clone, Default)]
 pub struct PythonConfig {
@@ -665,6 +701,25 @@ impl PythonBridge {
                 .call1((handle, libdir, namespace, filename, lineno))
                 .map(|_| ())
         })
+    }
+
+    /// The messages that BitBake's Python code logged on this thread (`bb.warn`, the
+    /// traceback of a failing anonymous function, ...) since the last call: the caller
+    /// turns them into diagnostics for the recipe it is evaluating.
+    pub fn take_messages(&self) -> Vec<LogMessage> {
+        let taken = self.call_module(|_py, m| {
+            m.getattr("take_messages")?
+                .call0()?
+                .extract::<Vec<(i64, String)>>()
+        });
+        taken
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(levelno, text)| LogMessage {
+                level: LogLevel::from_python(levelno),
+                text,
+            })
+            .collect()
     }
 
     /// Runs `f` with the interpreter held by this thread, so that the evaluations it

@@ -9,6 +9,7 @@
 # code, imported, not copied.
 
 import builtins
+import logging
 import sys
 import threading
 import types
@@ -37,6 +38,30 @@ import bb.methodpool  # noqa: E402
 import bb.parse  # noqa: E402
 import bb.parse.ast  # noqa: E402
 import bb.utils  # noqa: E402
+
+class _LogCollector(logging.Handler):
+    # BitBake's logger has only a NullHandler outside a cooker: what bb.note, bb.warn,
+    # bb.error and bb.fatal (and better_exec's tracebacks) log would be lost. Records
+    # are kept per thread until Rust takes them (PythonBridge::take_messages).
+    def emit(self, record):
+        buf = _logs.setdefault(threading.get_ident(), [])
+        try:
+            text = record.getMessage()
+        except Exception as e:  # a malformed format string in the metadata's code
+            text = "%s (%s)" % (record.msg, e)
+        buf.append((record.levelno, text))
+
+
+def take_messages():
+    return _logs.pop(threading.get_ident(), [])
+
+
+# Per-thread state is keyed by the OS thread, not kept in threading.local(): PyO3 gives
+# a Rust thread a fresh Python thread state (and so empty thread-locals) on every call.
+_logs = {}
+_thread_globals = {}
+_collector = _LogCollector(logging.INFO)
+logging.getLogger("BitBake").addHandler(_collector)
 
 # Variables that BitBake keeps as Python lists in its data store, which bitzel's store
 # keeps as whitespace-separated words: reads split them, writes join them.
@@ -173,7 +198,6 @@ class InlineLocals(dict):
 
 
 _code_cache = {}
-_tls = threading.local()
 # Bumped whenever bitzel changes BitBake's context, so cached copies of it are renewed.
 _generation = [0]
 
@@ -185,13 +209,12 @@ def _globals_for(d):
     # and refreshes it when the context grew; `d` is set around each evaluation and
     # restored afterwards, so nested evaluations on one thread see their own.
     ctx = bb.utils._context
-    cached = getattr(_tls, "globals", None)
     stamp = (len(ctx), _generation[0], id(ctx))
-    if cached is None or _tls.stamp != stamp:
-        cached = dict(ctx)
-        _tls.globals = cached
-        _tls.stamp = stamp
-    return cached
+    ident = threading.get_ident()
+    cached = _thread_globals.get(ident)
+    if cached is None or cached[0] != stamp:
+        cached = _thread_globals[ident] = (stamp, dict(ctx))
+    return cached[1]
 
 
 def eval_inline(store, code, varname):

@@ -13,7 +13,8 @@ An anon case's functions run in the order given, as __BBANONFUNCS lists them.
 Each case gets a fresh bb.data_smart.DataSmart holding vars and flags, plus the
 variables of its optional "set" object.
 Output (JSON on stdout): one result per case, {"ok": value} | {"skip": reason} |
-{"expansion": str(ExpansionError)} | {"error": exception class name}; an anon case's
+{"expansion": str(ExpansionError)} | {"error": exception class name}, each with "log":
+the [level, text] messages BitBake's logger received (note and up); an anon case's
 "ok" is {name or "name[flag]": str(value) or null} for the names in "read".
 """
 
@@ -57,7 +58,25 @@ def main():
     for name, code in req["methods"]:
         bb.methodpool.insert_method(name, code, "oracle", 0)
 
+    import logging
+
+    logged = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            n = record.levelno
+            level = "fatal" if n >= 50 else "error" if n >= 40 else "warning" if n >= 30 else "note"
+            logged.append([level, record.getMessage()])
+
+    logging.getLogger("BitBake").addHandler(Collect(logging.INFO))
+
     def outcome(fn):
+        logged.clear()
+        result = outcome_of(fn)
+        result["log"] = list(logged)
+        return result
+
+    def outcome_of(fn):
         try:
             return {"ok": fn()}
         except bb.parse.SkipRecipe as e:
