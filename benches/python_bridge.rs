@@ -208,7 +208,12 @@ class D:
     def getVar(self, name, expand=True):
         send('get', name); r = recv(); return r[1] if len(r) > 1 else None
 sys.path[0:0] = sys.argv[1:2]
-sys.modules.setdefault('hashserv', types.ModuleType('hashserv'))
+try:
+    import hashserv.client
+except ImportError:
+    sys.modules['hashserv'] = types.ModuleType('hashserv')
+    sys.modules['hashserv'].__path__ = []
+    sys.modules['hashserv.client'] = types.ModuleType('hashserv.client')
 import bb, bb.data_smart, bb.utils
 if len(sys.argv) > 2:
     sys.path.append(sys.argv[2]); import oe

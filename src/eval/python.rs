@@ -10,15 +10,16 @@
 //!
 //! | cost                                        | embedded (PyO3) | worker over pipes |
 //! |---------------------------------------------|-----------------|-------------------|
-//! | start-up incl. `import bb` and oe's imports | 1.0-1.9 s       | about the same    |
-//! | trivial inline expression                   | 2.1-4.2 µs      | 9-18 µs           |
-//! | expression with 3 `d.getVar` callbacks      | 3.2-6.4 µs      | 34-69 µs          |
-//! | 2 threads, per expression                   | 3.0-5.8 µs (*)  | 18-110 µs         |
+//! | start-up incl. `import bb` and oe's imports | 1.0-1.9 s       | 0.5-1.3 s         |
+//! | trivial inline expression                   | 2.1-4.2 µs      | 9-78 µs           |
+//! | expression with 3 `d.getVar` callbacks      | 3.2-6.4 µs      | 34-108 µs         |
+//! | 2 threads, per expression                   | 3.0-8.8 µs (*)  | 18-110 µs         |
 //!
 //! (*) with the GIL held for batches of 100 expressions ([`PythonBridge::hold`]);
 //! without batching, two threads that both call Python all the time convoy on the GIL
-//! at 16-35 µs per expression. BitBake itself spends about 21 µs on a trivial `${@...}`
-//! (`DataSmart.expand`, code parser included).
+//! at 15-35 µs per expression. BitBake itself spends about 21 µs on a trivial `${@...}`
+//! (`DataSmart.expand`, code parser included). The embedded start-up also runs
+//! BitBake's `addpylib` for `oe` (its code-parser registration included).
 //!
 //! Every `d.getVar` from Python into the Rust store is a function call when embedded
 //! (~0.4 µs) and a pipe round trip with two context switches (~8-17 µs) with a worker.
