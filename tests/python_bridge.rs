@@ -311,6 +311,8 @@ const VARS: &[(&str, &str)] = &[
     ("OUT2", "base"),
     ("OLD", "old value"),
     ("BB_GLOBAL_PYMODULES", "os sys time"),
+    ("WEIRD", "a\u{1f}b\u{a0}c x11\u{3000}z"),
+    ("MIXED", "Yes"),
 ];
 
 const FLAGS: &[(&str, &str, &str)] = &[
@@ -883,4 +885,113 @@ fn store_kept_by_python_after_its_evaluation_is_refused() {
         }
         other => panic!("unexpected {other:?}"),
     }
+}
+
+/// An outcome for comparing the two paths: the traceback is Python's alone.
+fn without_traceback(r: Result<String, EvalError>) -> Result<String, EvalError> {
+    r.map_err(|e| match e {
+        EvalError::Python {
+            type_name, message, ..
+        } => EvalError::Python {
+            type_name,
+            message,
+            traceback: String::new(),
+        },
+        EvalError::Handled {
+            type_name, message, ..
+        } => EvalError::Handled {
+            type_name,
+            message,
+            traceback: String::new(),
+        },
+        other => other,
+    })
+}
+
+#[test]
+fn native_fast_path_equals_python() {
+    let store = base_store();
+    let vars = [
+        "DISTRO_FEATURES",
+        "MACHINE_FEATURES",
+        "EMPTY",
+        "UNSET",
+        "WEIRD",
+        "BAD",
+        "FATAL",
+        "PN",
+        "USE_NLS",
+        "MIXED",
+        "DEP_VAR",
+    ];
+    let checks = [
+        "'x11'",
+        "'x11 wayland'",
+        "''",
+        "'  '",
+        "['x11']",
+        "[]",
+        "['a', 'c']",
+        "'a b'",
+        "'b z'",
+        "\"vulkan x11\"",
+        "['x11 wayland']",
+    ];
+    let values = [
+        ("'yes'", "'no'"),
+        ("True", "None"),
+        ("'a'", "bb.utils.contains('PN', 'zlib', 'n1', 'n2', d)"),
+    ];
+    let mut codes = Vec::new();
+    for v in vars {
+        for c in checks {
+            for (t, f) in values {
+                codes.push(format!("bb.utils.contains('{v}', {c}, {t}, {f}, d)"));
+                codes.push(format!("bb.utils.contains_any('{v}', {c}, {t}, {f}, d)"));
+            }
+            codes.push(format!("bb.utils.filter('{v}', {c}, d)"));
+        }
+        for check in ["'zlib'", "''", "'Yes'"] {
+            codes.push(format!("oe.utils.conditional('{v}', {check}, 'y', 'n', d)"));
+        }
+        codes.push(format!("oe.utils.vartrue('{v}', 'on', 'off', d)"));
+        codes.push(format!("oe.utils.vartrue('{v}', True, False, d)"));
+        codes.push(format!("d.getVar('{v}')"));
+        codes.push(format!("d.getVar(\"{v}\", False)"));
+        codes.push(format!("d.getVar('{v}', True)"));
+    }
+    codes.push(
+        "\n  bb.utils.contains(\n 'DISTRO_FEATURES' ,\n 'x11',\n 'y' , 'n' ,\n d ,\n ) ".into(),
+    );
+    codes.push("d.getVar('__inherit_cache')".into());
+    codes.push("'just a string'".into());
+    codes.push("None".into());
+    let mut native = 0;
+    let mut diffs = Vec::new();
+    for code in &codes {
+        if bridge().takes_native_path(code) {
+            native += 1;
+        }
+        let fast = without_traceback(bridge().eval_inline(code, Some("X"), &store));
+        let slow = without_traceback(bridge().eval_inline_in_python(code, Some("X"), &store));
+        if fast != slow {
+            diffs.push(format!("{code}\n  python: {slow:?}\n  native: {fast:?}"));
+        }
+    }
+    bridge().take_messages();
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert!(
+        native * 10 >= codes.len() * 8,
+        "only {native} of {} taken natively",
+        codes.len()
+    );
+    eprintln!(
+        "{} expressions equal natively and in Python ({native} took the native path)",
+        codes.len()
+    );
 }

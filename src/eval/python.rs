@@ -54,6 +54,8 @@
 //! ([`EvalError::is_unterminated_string`]), and turning a failure into the
 //! `ExpansionError` of the variable being expanded ([`ExpansionError::from_python`]).
 
+mod native;
+
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString, PyTuple};
@@ -563,6 +565,8 @@ impl Drop for Lend<'_> {
 /// Python code itself runs under the GIL, one thread at a time.
 pub struct PythonBridge {
     module: Py<PyModule>,
+    /// Whether `addpylib` has loaded `oe`, so that `oe.utils.*` may be taken natively.
+    oe_loaded: std::sync::atomic::AtomicBool,
     /// `bitzel_bridge.eval_inline`, looked up once: it is on the hot path.
     eval_inline: Py<PyAny>,
 }
@@ -599,6 +603,7 @@ impl PythonBridge {
                     let eval_inline = module.bind(py).getattr("eval_inline")?.unbind();
                     Ok(PythonBridge {
                         module,
+                        oe_loaded: false.into(),
                         eval_inline,
                     })
                 })
@@ -611,7 +616,36 @@ impl PythonBridge {
     /// `Var <varname>` (or `<expansion>`), run with BitBake's global context and `d`,
     /// unknown names read as variables (`DataContext`), the result turned into text with
     /// `str()`. The caller has already checked [`has_unexpanded_var`].
+    ///
+    /// The common shapes (`bb.utils.contains`, `contains_any`, `filter`,
+    /// `oe.utils.conditional`, `vartrue`, `d.getVar` with literal arguments; two thirds
+    /// of Poky's inline Python) are evaluated natively, without the GIL, with the same
+    /// results and errors; everything else runs in Python.
     pub fn eval_inline(
+        &self,
+        code: &str,
+        varname: Option<&str>,
+        store: &dyn VarSource,
+    ) -> Result<String, EvalError> {
+        let oe = self.oe_loaded.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some(result) = native::eval(code, store, oe) {
+            return result;
+        }
+        self.eval_inline_in_python(code, varname, store)
+    }
+
+    /// Whether [`PythonBridge::eval_inline`] evaluates `code` natively (for statistics
+    /// and tests).
+    pub fn takes_native_path(&self, code: &str) -> bool {
+        native::accepts(
+            code,
+            self.oe_loaded.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// [`PythonBridge::eval_inline`] without the native fast path: always Python. For
+    /// tests that prove the two equal, and for measurements.
+    pub fn eval_inline_in_python(
         &self,
         code: &str,
         varname: Option<&str>,
@@ -701,7 +735,12 @@ impl PythonBridge {
             m.getattr("add_pylib")?
                 .call1((handle, libdir, namespace, filename, lineno))
                 .map(|_| ())
-        })
+        })?;
+        if namespace == "oe" {
+            self.oe_loaded
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// The messages that BitBake's Python code logged on this thread (`bb.warn`, the
