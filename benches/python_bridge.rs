@@ -131,6 +131,23 @@ fn embedded() {
         }
         println!("embedded: {name} expression: {:.2} us", per_call_us(t, N));
     }
+    let contains = "bb.utils.contains('A', 'a', 'yes', 'no', d)";
+    assert!(bridge.takes_native_path(contains));
+    let t = Instant::now();
+    for _ in 0..N {
+        bridge.eval_inline(contains, Some("X"), &store).unwrap();
+    }
+    let native = per_call_us(t, N);
+    let t = Instant::now();
+    for _ in 0..N {
+        bridge
+            .eval_inline_in_python(contains, Some("X"), &store)
+            .unwrap();
+    }
+    println!(
+        "embedded: bb.utils.contains: {native:.2} us native, {:.2} us in Python",
+        per_call_us(t, N)
+    );
     let t = Instant::now();
     bridge.hold(|| {
         for _ in 0..N {
