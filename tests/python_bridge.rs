@@ -697,6 +697,31 @@ fn anonymous_functions_match_bitbake() {
         ),
     ];
     let mut cases = cases;
+    cases.push(anon(
+        200,
+        &[
+            "    bb.build.addtask('do_compile', 'do_build', 'do_configure', d)",
+            "    bb.build.addtask('foo', 'do_compile', 'do_configure do_patch', d)",
+            "    d.setVarFlag('do_foo', 'deps', (d.getVarFlag('do_foo', 'deps', False) or []) + ['do_unpack'])",
+        ],
+        &["__BBTASKS", "do_compile[deps]", "do_foo[deps]", "do_build[deps]", "do_foo[task]"],
+    ));
+    cases.push(anon(
+        210,
+        &[
+            "    bb.build.addtask('do_compile', 'do_build', 'do_configure', d)",
+            "    bb.build.addtask('do_foo', 'do_build', 'do_compile', d)",
+            "    bb.build.deltask('do_compile', d)",
+            "    d.setVar('OUT', str(d.getVarFlags('do_build')))",
+        ],
+        &[
+            "__BBTASKS",
+            "do_foo[deps]",
+            "do_build[deps]",
+            "do_compile[task]",
+            "OUT",
+        ],
+    ));
     cases.push(json!({
         "kind": "anon", "file": "/layer/classes/ordered.bbclass", "read": ["OUT"],
         "funcs": [

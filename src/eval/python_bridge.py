@@ -66,12 +66,14 @@ logging.getLogger("BitBake").addHandler(_collector)
 # Variables that BitBake keeps as Python lists in its data store, which bitzel's store
 # keeps as whitespace-separated words: reads split them, writes join them.
 LIST_VARS = frozenset(["__inherit_cache", "__BBANONFUNCS", "__BBTASKS"])
+# Likewise the flags that bb.build.addtask/deltask keep as lists (a task's [deps]).
+LIST_FLAGS = frozenset(["deps"])
 
 
-def _to_store(var, value, none_ok=False):
+def _to_store(var, value, none_ok=False, is_list=False):
     if isinstance(value, str) or (value is None and none_ok):
         return value
-    if var in LIST_VARS and isinstance(value, (list, tuple)):
+    if is_list and isinstance(value, (list, tuple)):
         return " ".join(value)
     if isinstance(value, (bool, int)):
         # BitBake would keep the object; bitzel's store holds text.
@@ -100,14 +102,17 @@ class DataProxy:
     def getVarFlag(self, var, flag, expand=True, noweakdefault=False, parsing=False, retparser=False):
         if retparser:
             raise NotImplementedError("bitzel: getVarFlag(retparser=True) is not supported")
-        return self._s.get_var_flag(var, flag, bool(expand))
+        value = self._s.get_var_flag(var, flag, bool(expand))
+        if value is not None and flag in LIST_FLAGS:
+            return value.split()
+        return value
 
     def getVarFlags(self, var, expand=False, internalflags=False):
         flags = {}
         for name, value in self._s.get_var_flags(var, bool(internalflags)):
             if expand and name in expand:
                 value = self._s.expand(value, var + "[" + name + "]")
-            flags[name] = value
+            flags[name] = value.split() if name in LIST_FLAGS else value
         return flags or None
 
     def hasOverrides(self, var):
@@ -132,14 +137,14 @@ class DataProxy:
 
     # writing
     def setVar(self, var, value, **loginfo):
-        self._s.set_var(var, _to_store(var, value, True))
+        self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
 
     def setVarFlag(self, var, flag, value, **loginfo):
-        self._s.set_var_flag(var, flag, _to_store(var, value, True))
+        self._s.set_var_flag(var, flag, _to_store(var, value, True, flag in LIST_FLAGS))
 
     def setVarFlags(self, var, flags, **loginfo):
         for flag, value in flags.items():
-            self._s.set_var_flag(var, flag, _to_store(var, value, True))
+            self.setVarFlag(var, flag, value)
 
     def appendVar(self, var, value, **loginfo):
         self._s.append_var(var, _to_store(var, value))
@@ -225,6 +230,8 @@ def eval_inline(store, code, varname):
     if codeobj is None:
         name = "Var <%s>" % varname if varname else "<expansion>"
         codeobj = compile(code.strip(), name, "eval")
+        if len(_code_cache) >= 50000:  # expanded code differs per recipe: stay bounded
+            _code_cache.clear()
         _code_cache[key] = codeobj
     d = DataProxy(store)
     glob = _globals_for(d)
