@@ -214,6 +214,108 @@ impl fmt::Display for ExpansionError {
     }
 }
 
+/// One change that Python code makes to the data store through `d`.
+///
+/// Anonymous functions change the store directly (the bridge calls the matching
+/// [`VarSource`] method). Inline Python may write too, while the store is only lent
+/// for reading (`bb.fetch2.get_autorev` sets `__BBAUTOREV_SEEN` and `BB_DONT_CACHE`
+/// from `${@...}` in SRCREV): those writes reach
+/// [`VarSource::write_while_expanding`] as values of this type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreWrite {
+    /// `d.setVar(name, value)`.
+    SetVar {
+        /// The variable.
+        name: String,
+        /// The value; `None` as in [`VarSource::set_var`].
+        value: Option<String>,
+    },
+    /// `d.setVarFlag(name, flag, value)`.
+    SetVarFlag {
+        /// The variable.
+        name: String,
+        /// The flag.
+        flag: String,
+        /// The value; `None` as in [`VarSource::set_var`].
+        value: Option<String>,
+    },
+    /// `d.appendVar(name, value)`.
+    AppendVar {
+        /// The variable.
+        name: String,
+        /// The text appended.
+        value: String,
+    },
+    /// `d.prependVar(name, value)`.
+    PrependVar {
+        /// The variable.
+        name: String,
+        /// The text prepended.
+        value: String,
+    },
+    /// `d.appendVarFlag(name, flag, value)`.
+    AppendVarFlag {
+        /// The variable.
+        name: String,
+        /// The flag.
+        flag: String,
+        /// The text appended.
+        value: String,
+    },
+    /// `d.prependVarFlag(name, flag, value)`.
+    PrependVarFlag {
+        /// The variable.
+        name: String,
+        /// The flag.
+        flag: String,
+        /// The text prepended.
+        value: String,
+    },
+    /// `d.delVar(name)`.
+    DelVar {
+        /// The variable.
+        name: String,
+    },
+    /// `d.delVarFlag(name, flag)`.
+    DelVarFlag {
+        /// The variable.
+        name: String,
+        /// The flag.
+        flag: String,
+    },
+    /// `d.renameVar(old, new)`.
+    RenameVar {
+        /// The variable renamed.
+        old: String,
+        /// Its new name.
+        new: String,
+    },
+}
+
+impl StoreWrite {
+    /// Makes the change on `store` with the matching [`VarSource`] method; a store that
+    /// queues the writes of [`VarSource::write_while_expanding`] applies them with this.
+    pub fn apply_to(self, store: &mut dyn VarSource) -> Result<(), EvalError> {
+        match self {
+            StoreWrite::SetVar { name, value } => store.set_var(&name, value.as_deref()),
+            StoreWrite::SetVarFlag { name, flag, value } => {
+                store.set_var_flag(&name, &flag, value.as_deref())
+            }
+            StoreWrite::AppendVar { name, value } => store.append_var(&name, &value),
+            StoreWrite::PrependVar { name, value } => store.prepend_var(&name, &value),
+            StoreWrite::AppendVarFlag { name, flag, value } => {
+                store.append_var_flag(&name, &flag, &value)
+            }
+            StoreWrite::PrependVarFlag { name, flag, value } => {
+                store.prepend_var_flag(&name, &flag, &value)
+            }
+            StoreWrite::DelVar { name } => store.del_var(&name),
+            StoreWrite::DelVarFlag { name, flag } => store.del_var_flag(&name, &flag),
+            StoreWrite::RenameVar { old, new } => store.rename_var(&old, &new),
+        }
+    }
+}
+
 /// The data store as Python code sees it through `d`: the operations of BitBake's
 /// `bb.data_smart.DataSmart` that Poky's inline Python and anonymous functions use.
 ///
@@ -274,6 +376,17 @@ pub trait VarSource {
     fn del_var_flag(&mut self, name: &str, flag: &str) -> Result<(), EvalError>;
     /// `d.renameVar(old, new)`: value, flags and pending operations move to `new`.
     fn rename_var(&mut self, old: &str, new: &str) -> Result<(), EvalError>;
+    /// A write that inline Python makes while the store is lent for reading (during an
+    /// expansion). BitBake applies it at once; a store may do so through interior
+    /// mutability, or queue it and apply it ([`StoreWrite::apply_to`]) when the
+    /// expansion is over. The default refuses it with a `RuntimeError`, which the
+    /// expansion reports as an [`ExpansionError`].
+    fn write_while_expanding(&self, write: StoreWrite) -> Result<(), EvalError> {
+        Err(EvalError::other(
+            "RuntimeError",
+            format!("bitzel: the data store is read-only while a variable is being expanded ({write:?})"),
+        ))
+    }
     /// `d.createCopy()` / `bb.data.createCopy(d)`: an independent copy (copy-on-write
     /// in a real store) that Python code may change without touching this one.
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError>;
@@ -327,7 +440,8 @@ pub struct PythonConfig {
 /// How a store's borrowed or owned data reaches the `Store` handle inside Python.
 #[derive(Clone, Copy)]
 enum Target {
-    /// Lent for the duration of an inline evaluation: reading only.
+    /// Lent for the duration of an inline evaluation: reading, and writes through
+    /// [`VarSource::write_while_expanding`].
     Shared(*const (dyn VarSource + 'static)),
     /// Lent for the duration of anonymous functions: reading and writing.
     Exclusive(*mut (dyn VarSource + 'static)),
@@ -393,26 +507,19 @@ impl StoreHandle {
         }
     }
 
-    fn write<R>(
-        &self,
-        py: Python<'_>,
-        f: impl FnOnce(&mut dyn VarSource) -> Result<R, EvalError>,
-    ) -> PyResult<R> {
+    fn write(&self, py: Python<'_>, write: StoreWrite) -> PyResult<()> {
         self.check_thread()?;
         // SAFETY: as in read(); an Exclusive target was lent as `&mut`, and Python
         // re-enters the store only through nested calls that borrow from this one.
-        let store: &mut dyn VarSource =
-            unsafe {
-                match self.target.get() {
-                    Target::Exclusive(p) => &mut *p,
-                    Target::Owned(p) => &mut *p,
-                    Target::Shared(_) => return Err(PyRuntimeError::new_err(
-                        "bitzel: the data store is read-only while a variable is being expanded",
-                    )),
-                    Target::Expired => return Err(expired()),
-                }
-            };
-        f(store).map_err(|e| raise(py, e))
+        let result = unsafe {
+            match self.target.get() {
+                Target::Exclusive(p) => write.apply_to(&mut *p),
+                Target::Owned(p) => write.apply_to(&mut *p),
+                Target::Shared(p) => (*p).write_while_expanding(write),
+                Target::Expired => return Err(expired()),
+            }
+        };
+        result.map_err(|e| raise(py, e))
     }
 }
 
@@ -493,7 +600,13 @@ impl StoreHandle {
 
     #[pyo3(signature = (name, value))]
     fn set_var(&self, py: Python<'_>, name: &str, value: Option<&str>) -> PyResult<()> {
-        self.write(py, |s| s.set_var(name, value))
+        self.write(
+            py,
+            StoreWrite::SetVar {
+                name: name.into(),
+                value: value.map(Into::into),
+            },
+        )
     }
 
     #[pyo3(signature = (name, flag, value))]
@@ -504,19 +617,45 @@ impl StoreHandle {
         flag: &str,
         value: Option<&str>,
     ) -> PyResult<()> {
-        self.write(py, |s| s.set_var_flag(name, flag, value))
+        self.write(
+            py,
+            StoreWrite::SetVarFlag {
+                name: name.into(),
+                flag: flag.into(),
+                value: value.map(Into::into),
+            },
+        )
     }
 
     fn append_var(&self, py: Python<'_>, name: &str, value: &str) -> PyResult<()> {
-        self.write(py, |s| s.append_var(name, value))
+        self.write(
+            py,
+            StoreWrite::AppendVar {
+                name: name.into(),
+                value: value.into(),
+            },
+        )
     }
 
     fn prepend_var(&self, py: Python<'_>, name: &str, value: &str) -> PyResult<()> {
-        self.write(py, |s| s.prepend_var(name, value))
+        self.write(
+            py,
+            StoreWrite::PrependVar {
+                name: name.into(),
+                value: value.into(),
+            },
+        )
     }
 
     fn append_var_flag(&self, py: Python<'_>, name: &str, flag: &str, value: &str) -> PyResult<()> {
-        self.write(py, |s| s.append_var_flag(name, flag, value))
+        self.write(
+            py,
+            StoreWrite::AppendVarFlag {
+                name: name.into(),
+                flag: flag.into(),
+                value: value.into(),
+            },
+        )
     }
 
     fn prepend_var_flag(
@@ -526,19 +665,38 @@ impl StoreHandle {
         flag: &str,
         value: &str,
     ) -> PyResult<()> {
-        self.write(py, |s| s.prepend_var_flag(name, flag, value))
+        self.write(
+            py,
+            StoreWrite::PrependVarFlag {
+                name: name.into(),
+                flag: flag.into(),
+                value: value.into(),
+            },
+        )
     }
 
     fn del_var(&self, py: Python<'_>, name: &str) -> PyResult<()> {
-        self.write(py, |s| s.del_var(name))
+        self.write(py, StoreWrite::DelVar { name: name.into() })
     }
 
     fn del_var_flag(&self, py: Python<'_>, name: &str, flag: &str) -> PyResult<()> {
-        self.write(py, |s| s.del_var_flag(name, flag))
+        self.write(
+            py,
+            StoreWrite::DelVarFlag {
+                name: name.into(),
+                flag: flag.into(),
+            },
+        )
     }
 
     fn rename_var(&self, py: Python<'_>, old: &str, new: &str) -> PyResult<()> {
-        self.write(py, |s| s.rename_var(old, new))
+        self.write(
+            py,
+            StoreWrite::RenameVar {
+                old: old.into(),
+                new: new.into(),
+            },
+        )
     }
 
     fn create_copy(&self, py: Python<'_>) -> PyResult<StoreHandle> {
