@@ -858,8 +858,8 @@ impl PythonBridge {
     /// Defines an anonymous function (`python () { body }` or `python __anonymous ()`)
     /// the way `bb.parse.ast.MethodNode` does: as `def __anon_<line>_<file>(d):` in the
     /// method pool. `lineno` is the line of the closing `}` (BitBake's node line) and
-    /// `body` the lines between the braces. Returns the function's name, which the store
-    /// appends to `__BBANONFUNCS`.
+    /// `body` the lines between the braces, right-trimmed as BitBake reads them. Returns
+    /// the function's name, which the store appends to `__BBANONFUNCS`.
     pub fn insert_anonymous(
         &self,
         body: &[&str],
@@ -867,8 +867,9 @@ impl PythonBridge {
         lineno: usize,
     ) -> Result<String, EvalError> {
         let name = anonymous_function_name(filename, lineno);
-        let text = format!("def {name}(d):\n{}", body.join("\n"));
-        let start = lineno.saturating_sub(body.len() + 1);
+        // BitBake's body ends with an empty line for the closing brace.
+        let text = format!("def {name}(d):\n{}\n", body.join("\n"));
+        let start = lineno.saturating_sub(body.len() + 2);
         self.insert_method(&name, &text, filename, start)?;
         Ok(name)
     }

@@ -104,15 +104,12 @@ def main():
 
             results.append(outcome(run))
         else:
-            names = []
-            for f in case.get("funcs") or [{"body": case["body"], "line": case["line"]}]:
-                name = "__anon_%s_%s" % (f["line"], case["file"].translate(str.maketrans("/.+-@%&~", "________")))
-                text = "def %s(d):\n" % name + "\n".join(f["body"])
-                bb.methodpool.insert_method(name, text, case["file"], f["line"] - len(f["body"]) - 1)
-                names.append(name)
-            d.setVar("__BBANONFUNCS", names)
-
             def run(d=d, case=case):
+                # BitBake's own MethodNode defines each function and appends it to
+                # __BBANONFUNCS (its body ends with the '' the parser adds for '}').
+                for f in case.get("funcs") or [{"body": case["body"], "line": case["line"]}]:
+                    body = f["body"] + [""]
+                    bb.parse.ast.MethodNode(case["file"], f["line"], "__anonymous", body, True, False).eval(d)
                 bb.parse.ast.runAnonFuncs(d)
                 out = {}
                 for r in case["read"]:
