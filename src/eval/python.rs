@@ -37,22 +37,31 @@
 //! # Shape
 //!
 //! - [`VarSource`] is what the data store implements: DataSmart's operations
-//!   (`getVar`, `setVarFlag`, `appendVar`, `renameVar`, `createCopy`, ...) in Rust terms.
+//!   (`getVar`, `setVarFlag`, `appendVar`, `renameVar`, `hasOverrides`, `createCopy`,
+//!   ...) in Rust terms. Writes travel as [`StoreWrite`] values; those made by inline
+//!   Python during an expansion go to [`VarSource::write_while_expanding`].
 //! - [`PythonBridge`] owns the interpreter set-up: `sys.path`, BitBake's `bb` package,
 //!   `addpylib` libraries (`oe`), the method pool of `def` functions from classes, and
-//!   evaluates inline expressions ([`PythonBridge::eval_inline`]) and anonymous functions
-//!   ([`PythonBridge::run_anonymous`]).
+//!   evaluates inline expressions ([`PythonBridge::eval_inline`], with a native fast
+//!   path for the common helpers) and anonymous functions
+//!   ([`PythonBridge::run_anonymous`]). What BitBake's code logs (`bb.warn`, ...) is
+//!   collected per thread ([`PythonBridge::take_messages`]). CPython runs with hash seed
+//!   0, so values built from Python sets have one word order on every machine.
 //! - Inside Python, `d` is a proxy (src/eval/python_bridge.py) whose methods call the
-//!   [`VarSource`] through a handle that is valid only while the call that lent it runs.
+//!   [`VarSource`] through a handle that is valid only while the call that lent it runs
+//!   (a `d` kept past that raises `RuntimeError`).
 //! - [`EvalError`] carries what BitBake would raise: `bb.parse.SkipRecipe`,
-//!   `bb.data_smart.ExpansionError`, or another Python exception, in both directions.
+//!   `bb.data_smart.ExpansionError`, `BBHandledException`, `SystemExit`, or another
+//!   Python exception, in both directions.
 //!
 //! What stays with the data store: finding `${@...}` in a value with BitBake's own
 //! pattern (`\${@(?:{.*?}|.)+?}`, not brace matching), leaving an expression that still
 //! holds an unexpanded `${X}` literal ([`has_unexpanded_var`] answers that), leaving it
 //! literal too when the match cut a string literal short
-//! ([`EvalError::is_unterminated_string`]), and turning a failure into the
-//! `ExpansionError` of the variable being expanded ([`ExpansionError::from_python`]).
+//! ([`EvalError::is_unterminated_string`]), turning a failure into the
+//! `ExpansionError` of the variable being expanded ([`ExpansionError::from_python`],
+//! [`ExpansionError::add_var`]), and keeping `__BBANONFUNCS` (the names
+//! [`PythonBridge::insert_anonymous`] returns, in parse order).
 
 mod native;
 
