@@ -337,6 +337,9 @@ impl StoreWrite {
 /// Reading methods may evaluate Python again (expanding a value with `${@...}` calls
 /// [`PythonBridge::eval_inline`] with `self`); the writing methods (`&mut self`) must
 /// not, as DataSmart's do not: the bridge relies on that to lend `&mut` safely.
+/// Callbacks run with the GIL held: a store shared between threads must not hold one of
+/// its own locks while it calls the bridge, or a callback on another thread waiting for
+/// that lock would wait for ever.
 pub trait VarSource {
     /// `d.getVar(name, expand)`: the value after override selection and
     /// :append/:prepend/:remove, expanded when `expand`; `None` when unset.
