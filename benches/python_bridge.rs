@@ -352,6 +352,11 @@ fn worker() {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this binary too, without `--bench`: stay quick.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("python_bridge bench: run it with `cargo bench --bench python_bridge`");
+        return;
+    }
     embedded();
     worker();
 }
