@@ -512,6 +512,7 @@ fn compare_with(cases: Vec<Value>, methods: &[(String, String)]) -> usize {
     let expected = oracle(&cases, methods);
     assert_eq!(expected.len(), cases.len());
     let mut diffs = Vec::new();
+    let started = std::time::Instant::now();
     for (case, want) in cases.iter().zip(&expected) {
         let got = bridge_case(case);
         if &got != want {
@@ -532,7 +533,11 @@ fn compare_with(cases: Vec<Value>, methods: &[(String, String)]) -> usize {
             .unwrap_or("?");
         *kinds.entry(kind).or_insert(0) += 1;
     }
-    eprintln!("outcomes of {} cases: {kinds:?}", cases.len());
+    eprintln!(
+        "outcomes of {} cases: {kinds:?}; the bitzel side took {:.1} ms",
+        cases.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
     cases.len()
 }
 
