@@ -21,7 +21,7 @@ export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
 demo: libpython
 	$(CARGO) run --release --bin bitzel -- check examples/meta-demo
 
-test: python-deps libpython
+test: libpython python-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
