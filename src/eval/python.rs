@@ -744,7 +744,9 @@ pub struct PythonBridge {
 impl PythonBridge {
     /// Starts (once per process) the embedded interpreter, puts `config.python_path`
     /// first on `sys.path`, imports BitBake's `bb` and loads the bridge. Fails when
-    /// `bb` cannot be imported: bitzel never evaluates Python without BitBake.
+    /// `bb` cannot be imported: bitzel never evaluates Python without BitBake. There is
+    /// one interpreter per process, so one BitBake: a later start with another path
+    /// keeps the `bb` (and method pool) already loaded.
     pub fn start(config: &PythonConfig) -> Result<PythonBridge, EvalError> {
         initialize_interpreter()?;
         Python::attach(|py| {
