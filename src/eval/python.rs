@@ -5,21 +5,21 @@
 //!
 //! bitzel embeds CPython in its own process (through PyO3) rather than talking to a
 //! long-lived `python3` worker over pipes. Measured with `cargo bench --bench
-//! python_bridge` on the 2-core development machine, Poky scarthgap's `bb` and `oe`,
-//! ranges over runs on a loaded machine:
+//! python_bridge` on the 2-core development machine with Poky scarthgap's `bb` and
+//! `oe`; ranges over runs on a machine loaded by other builds (load average ~5):
 //!
 //! | cost                                        | embedded (PyO3) | worker over pipes |
 //! |---------------------------------------------|-----------------|-------------------|
-//! | start-up incl. `import bb` and oe's imports | 1.0-1.9 s       | 0.5-1.3 s         |
-//! | trivial inline expression                   | 2.1-4.2 µs      | 9-78 µs           |
-//! | expression with 3 `d.getVar` callbacks      | 3.2-6.4 µs      | 34-108 µs         |
-//! | 2 threads, per expression                   | 3.0-8.8 µs (*)  | 18-110 µs         |
+//! | start-up incl. `import bb` and oe's imports | 1.1-1.9 s       | 0.5-1.4 s         |
+//! | trivial inline expression                   | 1.7-3.2 µs      | 9-23 µs           |
+//! | expression with 3 `d.getVar` callbacks      | 2.4-5.6 µs      | 34-145 µs         |
+//! | 2 threads (2 workers), per expression       | 4.3-5.9 µs      | 55-110 µs         |
+//! | `bb.utils.contains` on the native path      | 0.6-1.3 µs      |                   |
 //!
-//! (*) with the GIL held for batches of 100 expressions ([`PythonBridge::hold`]);
-//! without batching, two threads that both call Python all the time convoy on the GIL
-//! at 15-35 µs per expression. BitBake itself spends about 21 µs on a trivial `${@...}`
-//! (`DataSmart.expand`, code parser included). The embedded start-up also runs
-//! BitBake's `addpylib` for `oe` (its code-parser registration included).
+//! With the GIL held for batches of 100 expressions ([`PythonBridge::hold`]) two
+//! threads take 3.6-5.7 µs per expression. BitBake itself spends about 21 µs on a
+//! trivial `${@...}` (`DataSmart.expand`, code parser included). The embedded start-up
+//! also runs BitBake's `addpylib` for `oe` (its code-parser registration included).
 //!
 //! Every `d.getVar` from Python into the Rust store is a function call when embedded
 //! (~0.4 µs) and a pipe round trip with two context switches (~8-17 µs) with a worker.
@@ -940,6 +940,7 @@ impl PythonBridge {
     /// instead of one each; use it around a recipe's batch of Python work. Other
     /// threads wait for Python meanwhile, so keep native work out of `f`.
     pub fn hold<R>(&self, f: impl FnOnce() -> R) -> R {
+        keep_thread_state();
         Python::attach(|_py| f())
     }
 
@@ -947,6 +948,7 @@ impl PythonBridge {
         &self,
         f: impl for<'py> FnOnce(Python<'py>, &Bound<'py, PyModule>) -> PyResult<R>,
     ) -> Result<R, EvalError> {
+        keep_thread_state();
         Python::attach(|py| {
             let m = self.module.bind(py);
             f(py, m).map_err(|e| to_eval_error(py, m, &e))
@@ -1012,6 +1014,32 @@ fn initialize_interpreter() -> Result<(), EvalError> {
         })
         .clone()
         .map_err(EvalError::Bridge)
+}
+
+/// Gives the calling thread a Python thread state that outlives each call.
+///
+/// PyO3 attaches a thread that Python does not know with `PyGILState_Ensure` and
+/// detaches it with `PyGILState_Release`, which frees the thread state when its count
+/// drops to zero: every evaluation would build and free one. Taking one count for good
+/// on the first call keeps it, so later calls only take and give back the GIL. The
+/// state is leaked when the thread ends, which CPython tolerates.
+fn keep_thread_state() {
+    thread_local! {
+        static KEPT: Cell<bool> = const { Cell::new(false) };
+    }
+    KEPT.with(|kept| {
+        // SAFETY: the interpreter is initialised (PythonBridge exists). Only when this
+        // thread does not hold the GIL already (else SaveThread would drop it under a
+        // running attach): Ensure takes it and SaveThread gives it back, keeping the
+        // state.
+        unsafe {
+            if !kept.get() && pyo3::ffi::PyGILState_Check() == 0 {
+                pyo3::ffi::PyGILState_Ensure();
+                pyo3::ffi::PyEval_SaveThread();
+                kept.set(true);
+            }
+        }
+    });
 }
 
 /// The Python name of an anonymous function, as `bb.parse.ast.MethodNode` makes it:
