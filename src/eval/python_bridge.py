@@ -39,6 +39,7 @@ import bb.parse  # noqa: E402
 import bb.parse.ast  # noqa: E402
 import bb.utils  # noqa: E402
 
+
 class _LogCollector(logging.Handler):
     # BitBake's logger has only a NullHandler outside a cooker: what bb.note, bb.warn,
     # bb.error and bb.fatal (and better_exec's tracebacks) log would be lost. Records
@@ -56,8 +57,9 @@ def take_messages():
     return _logs.pop(threading.get_ident(), [])
 
 
-# Per-thread state is keyed by the OS thread, not kept in threading.local(): PyO3 gives
-# a Rust thread a fresh Python thread state (and so empty thread-locals) on every call.
+# Per-thread state is keyed by the OS thread, not kept in threading.local(): a Rust
+# thread's Python thread state (and its thread-locals) can be made anew between calls
+# (see keep_thread_state in python.rs).
 _logs = {}
 _thread_globals = {}
 _collector = _LogCollector(logging.INFO)
