@@ -1,13 +1,35 @@
 //! The lossless parser for BitBake's files.
 //!
-//! PLACEHOLDER: the real lexer, parser and typed AST replace this module (issue 2).
-//! Public contract that the rest of the crate relies on:
+//! BitBake has no grammar: its handlers read a file line by line, join continued lines,
+//! collect function bodies and match each logical line against a list of regexes
+//! (BBHandler.py for `.bb`, `.bbclass`, `.bbappend` and `.inc`; ConfHandler.py for
+//! `.conf`). This module does the same and keeps every byte: the result is a rowan tree
+//! whose text is the input, with a typed AST on top and the problems BitBake would report
+//! as [`SyntaxError`]s.
 //!
-//! - [`FileKind`]: which of BitBake's handlers reads a file (BBHandler or ConfHandler).
-//! - [`parse`]: text in, [`Parse`] out (a rowan green tree plus [`SyntaxError`]s).
-//! - `ast`: typed nodes over the tree.
+//! - [`kinds`]: the one [`SyntaxKind`] enum and the rowan language.
+//! - [`lexer`]: physical lines, `rstrip()`, Python's character classes, `${}` pieces.
+//! - [`statement`]: one matcher per BitBake statement regex.
+//! - `parser`: BitBake's line loops, building the tree.
+//! - [`ast`]: typed nodes with accessors that give what BitBake's regex groups capture.
+//!
+//! Line ends: Python's universal newlines turn `\r\n` and a lone `\r` into `\n` when
+//! BitBake reads a file, so all three end a line here; the tree keeps them as they are
+//! (`NEWLINE` tokens) and the AST's strings hold `\n` where BitBake's do.
+
+pub mod ast;
+pub mod kinds;
+pub mod lexer;
+mod parser;
+pub mod statement;
+
+use ast::AstNode as _;
+pub use kinds::{BitBakeLanguage, SyntaxElement, SyntaxKind, SyntaxNode, SyntaxToken};
+pub use statement::AssignOp;
 
 use crate::diagnostic::Severity;
+use rowan::GreenNode;
+use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
 
@@ -53,6 +75,7 @@ pub struct SyntaxError {
 /// The result of parsing one file: the lossless tree and the problems found.
 #[derive(Debug, Clone)]
 pub struct Parse {
+    green: GreenNode,
     errors: Vec<SyntaxError>,
 }
 
@@ -61,10 +84,57 @@ impl Parse {
     pub fn errors(&self) -> &[SyntaxError] {
         &self.errors
     }
+
+    /// The root of the syntax tree (a `SOURCE_FILE` node); its text is the input.
+    pub fn syntax(&self) -> SyntaxNode {
+        SyntaxNode::new_root(self.green.clone())
+    }
+
+    /// The typed root of the tree.
+    pub fn tree(&self) -> ast::SourceFile {
+        ast::SourceFile::cast(self.syntax()).expect("the root is a SOURCE_FILE")
+    }
+
+    /// The tree printed one element a line, indented by depth, as `KIND@start..end` and
+    /// the token text for tokens (rust-analyzer's format), for golden tests.
+    pub fn debug_tree(&self) -> String {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        for event in self.syntax().preorder_with_tokens() {
+            match event {
+                rowan::WalkEvent::Enter(element) => {
+                    let range = element.text_range();
+                    let _ = write!(
+                        out,
+                        "{:indent$}{:?}@{}..{}",
+                        "",
+                        element.kind(),
+                        u32::from(range.start()),
+                        u32::from(range.end()),
+                        indent = depth * 2
+                    );
+                    if let rowan::NodeOrToken::Token(token) = &element {
+                        let _ = write!(out, " {:?}", token.text());
+                    } else {
+                        depth += 1;
+                    }
+                    out.push('\n');
+                }
+                rowan::WalkEvent::Leave(element) => {
+                    if element.as_node().is_some() {
+                        depth -= 1;
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
-/// Parses `text` the way BitBake's handler for `kind` reads it.
+/// Parses `text` the way BitBake's handler for `kind` reads it. Never fails and never
+/// panics: what BitBake refuses becomes an `ERROR` node and a [`SyntaxError`], and parsing
+/// goes on with the next statement (BitBake itself stops at the first error).
 pub fn parse(text: &str, kind: FileKind) -> Parse {
-    let _ = (text, kind);
-    Parse { errors: Vec::new() }
+    let (green, errors) = parser::parse(text, kind);
+    Parse { green, errors }
 }
