@@ -778,7 +778,7 @@ impl<'t> Parser<'t> {
     /// until`, each with its tail; when `to_content_end`, the last of them stops at its
     /// content (its tail stays outside).
     fn body(&mut self, header_last: usize, until: usize, to_content_end: bool) {
-        if until <= header_last {
+        if until <= header_last || (to_content_end && until == header_last + 1) {
             return;
         }
         self.sink.builder.start_node(BODY.into());

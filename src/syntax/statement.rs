@@ -487,7 +487,7 @@ mod tests {
         assert_eq!(func_start("fakeroot() {").unwrap().name, Some(0..8));
         assert_eq!(
             func_start("do_${PN}.a-b+c:d() {").unwrap().name,
-            Some(0..15)
+            Some(0..16)
         );
     }
 
