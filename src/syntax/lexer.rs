@@ -223,13 +223,34 @@ fn var_end(s: &str, at: usize, limit: usize) -> Option<usize> {
 /// `(?:{.*?}|.)+?}`: at least one unit, each unit either a `{...}` up to the next `}` (taken
 /// only when another `}` follows it) or one character; the match ends at the first `}`
 /// reached after a unit.
+///
+/// BitBake expands `${VAR}` references before it looks for `${@...}`, so the Python regex
+/// sees their values, not their braces. Here a `${VAR}` reference counts as one unit
+/// without braces (exact when the value holds no brace, as values almost never do).
 fn python_end(b: &[u8], p: usize) -> Option<usize> {
     // `.` matches anything but `\n`; logical lines never hold one, but stay exact.
     let eol = b[p.min(b.len())..]
         .iter()
         .position(|&c| c == b'\n')
         .map_or(b.len(), |o| p + o);
-    let next_close = |from: usize| (from..eol).find(|&k| b[k] == b'}');
+    // One unit at `k` that is not a `{...}`: a whole `${VAR}`, or one character.
+    let step = |k: usize| -> usize {
+        if b[k] == b'$' && b.get(k + 1) == Some(&b'{') {
+            if let Some(end) = var_end_bytes(b, k, eol) {
+                return end;
+            }
+        }
+        k + utf8_len(b[k])
+    };
+    let next_close = |mut k: usize| {
+        while k < eol {
+            if b[k] == b'}' {
+                return Some(k);
+            }
+            k = step(k);
+        }
+        None
+    };
     let mut r = p;
     let mut first = true;
     loop {
@@ -248,9 +269,17 @@ fn python_end(b: &[u8], p: usize) -> Option<usize> {
                 }
             }
         }
-        // `.`: one character (advance by a whole UTF-8 character).
-        r += utf8_len(b[r]);
+        r = step(r);
     }
+}
+
+/// [`var_end`] on bytes.
+fn var_end_bytes(b: &[u8], at: usize, limit: usize) -> Option<usize> {
+    let mut k = at + 2;
+    while k < limit && b[k].is_ascii() && is_ref_char(b[k] as char) {
+        k += 1;
+    }
+    (k > at + 2 && k < limit && b[k] == b'}').then_some(k + 1)
 }
 
 fn utf8_len(first: u8) -> usize {
@@ -305,7 +334,11 @@ mod tests {
             found("${@bb.utils.contains('A', 'b', '${C}', '', d)}"),
             vec!["${@bb.utils.contains('A', 'b', '${C}', '', d)}", "${C}"]
         );
-        assert_eq!(found("${@foo${X}"), vec!["${@foo${X}", "${X}"]);
+        assert_eq!(found("${@foo${X}"), vec!["${X}"]);
+        assert_eq!(
+            found("${@ {'a': '${A}'}['a'] } ${B}"),
+            vec!["${@ {'a': '${A}'}['a'] }", "${A}", "${B}"]
+        );
         assert_eq!(found("${@}"), Vec::<&str>::new());
         assert_eq!(found("${@}}"), vec!["${@}}"]);
     }

@@ -80,7 +80,14 @@ impl<'t> Sink<'t> {
             let c = b[start];
             let kind;
             let mut i = start;
-            if c == b'\n' || c == b'\r' {
+            let at_line_start = start == 0 || matches!(b[start - 1], b'\n' | b'\r');
+            if c == b'#' && at_line_start {
+                // A comment line BitBake refused inside a continued statement.
+                kind = COMMENT;
+                while i < end && !matches!(b[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            } else if c == b'\n' || c == b'\r' {
                 kind = NEWLINE;
                 i += if c == b'\r' && i + 1 < end && b[i + 1] == b'\n' {
                     2
@@ -309,6 +316,7 @@ impl<'t> Parser<'t> {
         // Residue: the content ranges of continued lines, and the first line's index.
         let mut residue: Vec<(usize, usize)> = Vec::new();
         let mut residue_first = 0;
+        let mut residue_last = 0;
         let mut i = 0;
         while i < n {
             let s = self.line_text(i);
@@ -355,48 +363,49 @@ impl<'t> Parser<'t> {
                 Block::None => {}
             }
 
-            // Continuation lines and comments (feeder, after the blocks).
+            // Continuation lines and comments (feeder, after the blocks). BitBake stops
+            // at these; to go on, a comment inside a continued statement is skipped (it
+            // stays in the statement's LINE_JOIN), and a residue that cannot go on
+            // becomes an ERROR node before the current line is read again.
             if !residue.is_empty() {
                 let first = joined(self.text, &residue[..1]);
-                let fatal = if first.is_empty() {
-                    Some((
-                        residue_first,
+                if first.is_empty() {
+                    let range =
+                        self.lines[residue_first].start..self.lines[residue_first].content_end;
+                    self.error(
+                        range,
                         "BitBake fails here ('string index out of range'): a continued \
                          statement starts with a line that is only '\\'"
                             .to_string(),
-                    ))
-                } else if s.starts_with('#') && !first.starts_with('#') {
-                    Some((
-                        i,
+                    );
+                    self.abandon_residue(&mut residue, residue_last);
+                    continue;
+                }
+                if s.starts_with('#') && !first.starts_with('#') {
+                    self.error(
+                        line.start..line.content_end,
                         format!(
                             "There is a comment on line {} which is in the middle of a \
                              multiline expression. This syntax is invalid, please correct it: \
                              '{s}'",
                             i + 1
                         ),
-                    ))
-                } else if first.starts_with('#') && !s.starts_with('#') {
-                    Some((
-                        residue_first,
+                    );
+                    i += 1;
+                    continue;
+                }
+                if first.starts_with('#') && !s.starts_with('#') {
+                    let l = self.lines[residue_first];
+                    self.error(
+                        l.start..l.content_end,
                         format!(
                             "There is a confusing multiline partially commented expression on \
                              line {}. Please clarify whether this is all a comment or should \
                              be parsed.",
                             residue_first + 1
                         ),
-                    ))
-                } else {
-                    None
-                };
-                if let Some((at, message)) = fatal {
-                    residue.push((line.start, line.content_end));
-                    let start = self.lines[residue_first].start;
-                    let range = self.reported(start, at, line.content_end);
-                    self.error(range, message);
-                    self.error_node(&residue, line.content_end);
-                    self.line_tail(i);
-                    residue.clear();
-                    i += 1;
+                    );
+                    self.abandon_residue(&mut residue, residue_last);
                     continue;
                 }
             }
@@ -404,6 +413,7 @@ impl<'t> Parser<'t> {
                 if residue.is_empty() {
                     residue_first = i;
                 }
+                residue_last = i;
                 residue.push((line.start, line.content_end - 1));
                 i += 1;
                 continue;
@@ -462,6 +472,15 @@ impl<'t> Parser<'t> {
             self.error_node(&residue, end);
             self.line_tail(last);
         }
+    }
+
+    /// Emits the residue (continued lines up to line `last`) as an `ERROR` node and
+    /// empties it.
+    fn abandon_residue(&mut self, residue: &mut Vec<(usize, usize)>, last: usize) {
+        let end = self.lines[last].content_end;
+        self.error_node(residue, end);
+        self.line_tail(last);
+        residue.clear();
     }
 
     /// Emits an `ERROR` node for the logical line `segs` that ends at `end`.
@@ -551,24 +570,6 @@ impl<'t> Parser<'t> {
         end: usize,
     ) {
         let words: Vec<&str> = s.split(is_py_space).filter(|w| !w.is_empty()).collect();
-        // "Task name ... contains a keyword": BitBake raises (without a line number).
-        if let Some(te) = words.iter().find(|w| {
-            [":append_", ":prepend_", ":remove_"]
-                .iter()
-                .any(|k| w.contains(k))
-        }) {
-            let range = self.reported(stmt_start, last, end);
-            self.error(
-                range,
-                format!(
-                    "Task name '{te}' contains a keyword which is not recommended/supported. \
-                     Please rename the task not to include the keyword (:append, :prepend, \
-                     :remove)."
-                ),
-            );
-            self.error_node(segs, end);
-            return;
-        }
         let range = self.reported(stmt_start, last, end);
         let matched_words = s[..m.end]
             .split(is_py_space)
@@ -587,6 +588,23 @@ impl<'t> Parser<'t> {
                     format!("addtask contained multiple '{word}' keywords, only one is supported"),
                 );
             }
+        }
+        // "Task name ... contains a keyword": BitBake raises (without a line number).
+        if let Some(te) = words.iter().find(|w| {
+            [":append_", ":prepend_", ":remove_"]
+                .iter()
+                .any(|k| w.contains(k))
+        }) {
+            self.error(
+                range,
+                format!(
+                    "Task name '{te}' contains a keyword which is not recommended/supported. \
+                     Please rename the task not to include the keyword (:append, :prepend, \
+                     :remove)."
+                ),
+            );
+            self.error_node(segs, end);
+            return;
         }
         let sink = &mut self.sink;
         sink.start(segs, ADD_TASK, 0);
@@ -858,6 +876,8 @@ impl<'t> Parser<'t> {
                 j += 1;
                 let s2 = if j < n { self.line_text(j) } else { "" };
                 if starts_comment && !s2.starts_with('#') {
+                    // BitBake stops; to go on, the comment ends before line j, which is
+                    // then read again as a line of its own.
                     fatal = Some((
                         i,
                         format!(
@@ -867,11 +887,7 @@ impl<'t> Parser<'t> {
                             i + 1
                         ),
                     ));
-                    if j < n {
-                        let l = self.lines[j];
-                        segs.push((l.start, l.content_end));
-                    }
-                    j = j.min(n - 1);
+                    j -= 1;
                     break;
                 }
                 // s = s[:-1] + s2
@@ -884,9 +900,11 @@ impl<'t> Parser<'t> {
             }
             let last_real = j.min(n - 1);
             let end = self.lines[last_real].content_end;
-            let stmt_start = line.start;
             if let Some((at, message)) = fatal {
-                let range = self.reported(stmt_start, at, end);
+                let range = match self.lines.get(at) {
+                    Some(l) => l.start..l.content_end,
+                    None => self.text.len()..self.text.len(),
+                };
                 self.error(range, message);
                 let segs2 = std::mem::take(&mut segs);
                 self.error_node(&segs2, end);
