@@ -10,6 +10,12 @@ fn esc(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
+/// A list as Python prints a list of strings without quotes in them: `["a", "b"]`.
+fn list<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let quoted: Vec<String> = words.map(|w| format!("\"{}\"", esc(w))).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
 fn main() {
     for arg in std::env::args().skip(1) {
         let path = Path::new(&arg);
@@ -26,7 +32,11 @@ fn main() {
             .iter()
             .find(|e| e.severity == bitzel::diagnostic::Severity::Error)
         {
-            let line = text[..e.range.start].matches('\n').count() + 1;
+            // Line ends as Python's universal newlines see them: \n, \r\n, lone \r.
+            let before = &text[..e.range.start];
+            let line = before.matches('\n').count() + before.matches('\r').count()
+                - before.matches("\r\n").count()
+                + 1;
             println!("ERROR {line}");
             continue;
         }
@@ -64,22 +74,30 @@ fn main() {
                     esc(&i.classes())
                 ),
                 Statement::AddTask(t) => format!(
-                    "AddTask {} {} before={:?} after={:?}",
+                    "AddTask {} {} before={} after={}",
                     t.end_line(),
                     esc(&t.task()),
-                    t.before(),
-                    t.after()
+                    list(t.before().iter().map(String::as_str)),
+                    list(t.after().iter().map(String::as_str))
                 ),
                 Statement::DelTask(t) => format!("DelTask {} {}", t.end_line(), esc(&t.tasks())),
                 Statement::AddHandler(h) => format!(
-                    "Handler {} {:?}",
+                    "Handler {} {}",
                     h.end_line(),
-                    h.handlers().split_whitespace().collect::<Vec<_>>()
+                    list(
+                        h.handlers()
+                            .split(bitzel::syntax::lexer::is_py_space)
+                            .filter(|w| !w.is_empty())
+                    )
                 ),
                 Statement::ExportFunctions(f) => format!(
-                    "ExportFuncs {} {:?}",
+                    "ExportFuncs {} {}",
                     f.end_line(),
-                    f.functions().split_whitespace().collect::<Vec<_>>()
+                    list(
+                        f.functions()
+                            .split(bitzel::syntax::lexer::is_py_space)
+                            .filter(|w| !w.is_empty())
+                    )
                 ),
                 Statement::AddPylib(p) => {
                     format!(

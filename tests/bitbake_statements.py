@@ -42,14 +42,14 @@ def show(n):
     if t == "InheritDeferredNode":
         return "InheritDeferred %d %s" % (n.lineno, esc(n.inherit[0]))
     if t == "AddTaskNode":
-        q = lambda v: "[" + ", ".join('"%s"' % w for w in (v or "").split()) + "]"
+        q = lambda v: "[" + ", ".join('"%s"' % esc(w) for w in (v or "").split()) + "]"
         return "AddTask %d %s before=%s after=%s" % (n.lineno, esc(n.func), q(n.before), q(n.after))
     if t == "DelTaskNode":
         return "DelTask %d %s" % (n.lineno, esc(n.tasks))
     if t == "BBHandlerNode":
-        return "Handler %d [%s]" % (n.lineno, ", ".join('"%s"' % h for h in n.hs))
+        return "Handler %d [%s]" % (n.lineno, ", ".join('"%s"' % esc(h) for h in n.hs))
     if t == "ExportFuncsNode":
-        return "ExportFuncs %d [%s]" % (n.lineno, ", ".join('"%s"' % h for h in n.n))
+        return "ExportFuncs %d [%s]" % (n.lineno, ", ".join('"%s"' % esc(h) for h in n.n))
     if t == "PyLibNode":
         return "PyLib %d %s %s" % (n.lineno, esc(n.libdir), esc(n.namespace))
     if t == "MethodNode":

@@ -26,14 +26,12 @@ pub trait AstNode: Sized {
     /// The 1-based line on which the node ends: the line number BitBake gives a statement
     /// (the last physical line of a continued statement, the `}` of a function).
     fn end_line(&self) -> usize {
-        let range = self.syntax().text_range();
-        let end: usize = range.end().into();
-        let start: usize = range.start().into();
-        line_at(self.syntax(), end.saturating_sub(1).max(start))
+        line_at(self.syntax(), self.syntax().text_range().end().into())
     }
 }
 
-/// 1-based line of `offset`, counting `NEWLINE` tokens of the whole tree before it.
+/// 1-based line of `offset`, counting the `NEWLINE` tokens of the whole tree that start
+/// before it.
 fn line_at(node: &SyntaxNode, offset: usize) -> usize {
     let root = node.ancestors().last().unwrap_or_else(|| node.clone());
     let mut line = 1;
