@@ -108,6 +108,10 @@ fn assignment_from(s: &str, start: usize) -> Option<AssignMatch> {
         }
         let (pos, flag) = after_flag;
         let op_start = pos + space_len(&s[pos..]);
+        // Every operator starts with one of these; most candidates stop here.
+        if !matches!(b.get(op_start), Some(b':' | b'?' | b'+' | b'=' | b'.')) {
+            continue;
+        }
         for (text, kind) in AssignOp::IN_REGEX_ORDER {
             if !s[op_start..].starts_with(text) {
                 continue;
