@@ -326,3 +326,29 @@ fn inherit_is_refused_in_conf_files() {
     assert_eq!(p.errors()[0].message, "unparsed line: 'inherit foo'");
     assert_eq!(p.tree().statements().count(), 0);
 }
+
+#[test]
+fn line_numbers_count_every_kind_of_line_end() {
+    let text = "A = \"1\"\rB = \"2\"\r\nC = \"3\"\n";
+    let p = parse(text, FileKind::Config);
+    let lines: Vec<usize> = p
+        .tree()
+        .statements()
+        .map(|s| p.line_number(s.syntax().text_range().start().into()))
+        .collect();
+    assert_eq!(lines, vec![1, 2, 3]);
+    // The end of a text that ends with a line end is the line after it, as BitBake says
+    // for an unclosed function.
+    assert_eq!(p.line_number(text.len()), 4);
+    assert_eq!(parse("A = \"1\"", FileKind::Config).line_number(7), 1);
+}
+
+#[test]
+fn unclosed_function_is_reported_at_the_end_of_the_file() {
+    let text = "do_x() {\n    echo\n";
+    let p = parse(text, FileKind::Recipe);
+    assert_eq!(p.errors().len(), 1);
+    assert_eq!(p.errors()[0].range, text.len()..text.len());
+    assert_eq!(p.line_number(p.errors()[0].range.start), 3);
+    assert_eq!(p.tree().statements().count(), 0);
+}

@@ -6,7 +6,7 @@
 
 use super::kinds::SyntaxKind::{self, *};
 use super::lexer::is_py_space;
-use super::statement::AssignOp;
+pub use super::statement::AssignOp;
 use super::{SyntaxNode, SyntaxToken};
 
 /// A typed view of a syntax node of one kind.

@@ -151,9 +151,9 @@ impl SyntaxKind {
         (self as u16) < (SOURCE_FILE as u16)
     }
 
-    /// Whether this token is trivia outside statements: whitespace, line ends, comments.
+    /// Whether this token is trivia: whitespace, line ends, comments.
     pub fn is_trivia(self) -> bool {
-        matches!(self, WHITESPACE | NEWLINE | COMMENT | BACKSLASH)
+        matches!(self, WHITESPACE | NEWLINE | COMMENT)
     }
 }
 

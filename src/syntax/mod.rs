@@ -77,12 +77,24 @@ pub struct SyntaxError {
 pub struct Parse {
     green: GreenNode,
     errors: Vec<SyntaxError>,
+    line_starts: Vec<usize>,
 }
 
 impl Parse {
     /// The problems found, in text order.
     pub fn errors(&self) -> &[SyntaxError] {
         &self.errors
+    }
+
+    /// The 1-based line that holds byte `offset`, counted as BitBake counts lines (`\n`,
+    /// `\r\n` and a lone `\r` each end one). Use it with a node's
+    /// `syntax().text_range()`: BitBake gives a statement the line of its last character,
+    /// a function the line of its closing `}`.
+    pub fn line_number(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i + 1,
+            Err(i) => i.max(1),
+        }
     }
 
     /// The root of the syntax tree (a `SOURCE_FILE` node); its text is the input.
@@ -135,6 +147,10 @@ impl Parse {
 /// panics: what BitBake refuses becomes an `ERROR` node and a [`SyntaxError`], and parsing
 /// goes on with the next statement (BitBake itself stops at the first error).
 pub fn parse(text: &str, kind: FileKind) -> Parse {
-    let (green, errors) = parser::parse(text, kind);
-    Parse { green, errors }
+    let (green, errors, line_starts) = parser::parse(text, kind);
+    Parse {
+        green,
+        errors,
+        line_starts,
+    }
 }

@@ -23,7 +23,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 /// Parses `text` as BitBake's handler for `kind` reads it.
-pub(super) fn parse(text: &str, kind: FileKind) -> (GreenNode, Vec<SyntaxError>) {
+/// Returns the green tree, the problems found (sorted by position) and the start offset of
+/// every physical line.
+pub(super) fn parse(text: &str, kind: FileKind) -> (GreenNode, Vec<SyntaxError>, Vec<usize>) {
     let mut p = Parser {
         text,
         lines: lexer::lines(text),
@@ -48,7 +50,13 @@ pub(super) fn parse(text: &str, kind: FileKind) -> (GreenNode, Vec<SyntaxError>)
     p.sink.builder.finish_node();
     let mut errors = p.errors;
     errors.sort_by_key(|e| e.range.start);
-    (p.sink.builder.finish(), errors)
+    let mut line_starts: Vec<usize> = p.lines.iter().map(|l| l.start).collect();
+    // After a final line end, the end of the text is on a line of its own (BitBake's
+    // number for errors at the end of the file).
+    if p.lines.last().is_some_and(|l| l.next > l.end) {
+        line_starts.push(text.len());
+    }
+    (p.sink.builder.finish(), errors, line_starts)
 }
 
 /// Builds the green tree from left to right and knows how logical offsets map to the file.
