@@ -16,6 +16,30 @@
 //! Line ends: Python's universal newlines turn `\r\n` and a lone `\r` into `\n` when
 //! BitBake reads a file, so all three end a line here; the tree keeps them as they are
 //! (`NEWLINE` tokens) and the AST's strings hold `\n` where BitBake's do.
+//!
+//! The rules are scarthgap's (BitBake 2.8): its `__addtask_regexp__`, its
+//! `__config_regexp__` (a name of at least one character, no whitespace warning), its
+//! comment checks inside continued lines. On top, `include_all` (BitBake 2.10+) is
+//! accepted. tests/bitbake_statements.py and tests/bitbake_differential.py compare the
+//! statements found here with BitBake's own parser, on Poky and on random line soup.
+//!
+//! Where the parser knowingly differs from BitBake:
+//!
+//! - It goes on after an error (BitBake stops at the first one). The logical line
+//!   BitBake refuses becomes an `ERROR` node; a comment line inside a continued statement
+//!   is reported and skipped (BitBake 2.8 refuses it, older BitBake ignored it); a
+//!   continued comment followed by a statement, or a continued statement starting with a
+//!   line that is only `\`, becomes an `ERROR` node and the next line is read afresh.
+//! - BitBake can number a line past the end of the file (an error at the end of a file
+//!   without a final line end, a `\` on the last line of a .conf file); ranges here stop
+//!   at the end of the text.
+//! - `${@...}` pieces are found in the text as written, with `${VAR}` taken as one unit
+//!   (BitBake looks for them after expanding variables).
+//! - Python's `\w` is approximated by `char::is_alphanumeric` (they differ on a few
+//!   combining marks).
+//! - Errors BitBake finds while evaluating (a missing `require`, a class that cannot be
+//!   inherited, EXPORT_FUNCTIONS in a class whose name has a dash) belong to the
+//!   evaluator, not here.
 
 pub mod ast;
 pub mod kinds;
