@@ -65,8 +65,9 @@ pub enum FileKind {
     Recipe,
     /// `.conf`: BitBake's ConfHandler (assignments, include/require, export, unset).
     Config,
-    /// `conf/layer.conf` and `conf/bblayers.conf`, which BitBake parses as base
-    /// configuration: like [`FileKind::Config`] plus `addpylib`.
+    /// `conf/layer.conf`, `conf/bblayers.conf` and `conf/bitbake.conf`, which BitBake
+    /// parses as base configuration (cookerdata's `parse_config_file`): like
+    /// [`FileKind::Config`] plus `addpylib`. Files they include are plain configuration.
     BaseConfig,
 }
 
@@ -78,7 +79,9 @@ impl FileKind {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
         match ext {
             "bb" | "bbclass" | "bbappend" | "inc" => Some(FileKind::Recipe),
-            "conf" if name == "layer.conf" || name == "bblayers.conf" => Some(FileKind::BaseConfig),
+            "conf" if matches!(name, "layer.conf" | "bblayers.conf" | "bitbake.conf") => {
+                Some(FileKind::BaseConfig)
+            }
             "conf" => Some(FileKind::Config),
             _ => None,
         }
