@@ -74,7 +74,7 @@ for fn in sys.argv[1:]:
     try:
         if fn.endswith(".conf"):
             ast.StatementGroup.eval = lambda self, d: out.extend(self)
-            base = os.path.basename(fn) in ("layer.conf", "bblayers.conf")
+            base = os.path.basename(fn) in ("layer.conf", "bblayers.conf", "bitbake.conf")
             try:
                 ConfHandler.handle(os.path.abspath(fn), Data(), 0, baseconfig=base)
             except TypeError:  # BitBake before addpylib (kirkstone and older)
