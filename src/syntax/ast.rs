@@ -553,7 +553,9 @@ impl Function {
 ast_node!(
     /// A `def name(...):` block: the `def` line and the lines after it that are indented,
     /// empty or comments (BBHandler's `__def_regexp__` and `__python_func_regexp__`,
-    /// ast.PythonMethodNode).
+    /// ast.PythonMethodNode). BitBake numbers it with the line that ended it (the next
+    /// statement's line, or one past the last line at the end of the file), which is
+    /// `end_line() + 1`; its `lineno` flag is the `def` line minus one.
     PythonDef, PYTHON_DEF
 );
 
