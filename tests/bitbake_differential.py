@@ -28,6 +28,18 @@ FRAGMENTS = [
     "addpylib a b c\n", "unset A[ab]\n", "export A\n", "A = \"v\"\n", "do_a() {\n",
     "python () {\n", "\\\n", "def g():\n", "  pass\n", "B = 'q'",
     "addtask a after b before c\n",
+    # Whole statements, so that valid forms meet each other (include_all is left out:
+    # scarthgap refuses it, bitzel accepts it on purpose).
+    'A[doc] ??= "x"\n', "export B ?= 'y'\n", "C:append:foo = \" ${@d.getVar('X') or {}}\"\n",
+    'do_x[depends] += "a:b"\n', "python do_y () {\n", "fakeroot python do_z() {\n",
+    "addtask do_q after do_a before do_b\n", "addtask do_r before do_after_x\n",
+    "inherit ${@'a' if d else ''}\n", "unset X[ab]\n", "unset X[a]\n", "export Y\n",
+    'A+="a"\n', 'A=+"a"\n', 'A.="a"\n', 'A=."a"\n', 'A::="a"\n', 'A = "a"b"\n',
+    'A = "a"b"c"\n', "def h(a, \\\n", "    b):\n", "\tpass\n", "    return 1\n", "}\n",
+    "  }\n", "} # c\n", "require ${A}.inc\n", "deltask do_a\n", "addhandler h\n",
+    "EXPORT_FUNCTIONS do_a do_b\n", "addpylib ${L}/lib oe\n", "# comment \\\n",
+    'A = "multi \\\n', '    line"\n', "do_f() {\n", "python __anonymous () {\n",
+    "B = 'it\"s'\n",
 ]
 
 
