@@ -62,6 +62,19 @@ macro_rules! ast_node {
                 &self.0
             }
         }
+
+        impl $name {
+            /// Wraps `node` if it has this type's kind (also [`AstNode::cast`], here so
+            /// that callers need not import the trait).
+            pub fn cast(node: SyntaxNode) -> Option<Self> {
+                <Self as AstNode>::cast(node)
+            }
+
+            /// The underlying node: its range is the node's range in the file.
+            pub fn syntax(&self) -> &SyntaxNode {
+                &self.0
+            }
+        }
     };
 }
 
@@ -203,9 +216,14 @@ impl Statement {
         }
     }
 
-    /// The 1-based line on which the statement starts.
+    /// The 1-based line on which the statement starts (see [`AstNode::start_line`]).
     pub fn start_line(&self) -> usize {
         line_at(self.syntax(), self.syntax().text_range().start().into())
+    }
+
+    /// The 1-based line on which the statement ends (see [`AstNode::end_line`]).
+    pub fn end_line(&self) -> usize {
+        line_at(self.syntax(), self.syntax().text_range().end().into())
     }
 }
 

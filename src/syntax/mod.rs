@@ -47,7 +47,6 @@ pub mod lexer;
 mod parser;
 pub mod statement;
 
-use ast::AstNode as _;
 pub use kinds::{BitBakeLanguage, SyntaxElement, SyntaxKind, SyntaxNode, SyntaxToken};
 pub use statement::AssignOp;
 
