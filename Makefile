@@ -3,7 +3,8 @@
 #   make demo   check the bundled example layer (later: generate its Bazel workspace and
 #               build it with real Bazel)
 #   make test   install what the tests need on a fresh Debian 12 machine with a Rust
-#               toolchain, then run every test
+#               toolchain (python3-venv, and python3-dev for the libpython that the
+#               embedded Python bridge links), then run every test
 #
 # The tests compare bitzel with real BitBake: its `bb` package comes from PyPI
 # (bitbake-setup) into a virtual environment under target/, so the system Python is
@@ -15,15 +16,22 @@ PYTHON ?= python3
 VENV := target/oracle-venv
 export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: demo test python-deps
+.PHONY: demo test python-deps libpython
 
-demo:
+demo: libpython
 	$(CARGO) run --release --bin bitzel -- check examples/meta-demo
 
-test: python-deps
+test: libpython python-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
+
+# bitzel embeds CPython to evaluate BitBake's inline Python (src/eval/python.rs):
+# building it links libpython3.X.so, which Debian ships in python3-dev.
+libpython:
+	@$(PYTHON) -c "import os, sys, sysconfig as s; sys.exit(not os.path.exists(os.path.join(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY'))))" || { \
+	  echo "libpython is missing: installing python3-dev with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dev >/dev/null; }
 
 # A virtual environment with BitBake's `bb` package, the oracle the tests compare with.
 python-deps: $(VENV)/.installed

@@ -3,7 +3,7 @@
 //! A path to check is a single file, a layer (a folder with `conf/layer.conf`) or a folder
 //! holding layers. For a layer, the files checked are the ones BitBake reads from it:
 //!
-//! - every `.conf` under `conf/` (bitbake.conf, machines, distros, layer.conf itself),
+//! - `conf/layer.conf`, `conf/bitbake.conf`, the machine, distro and multiconfig files,
 //! - every `.bbclass` in `classes/`, `classes-global/` and `classes-recipe/`,
 //! - the recipes and bbappends that the layer's `BBFILES` (and `BBFILES_DYNAMIC`) globs
 //!   match, with `${LAYERDIR}` standing for the layer, as BitBake's cooker collects them,
@@ -209,10 +209,24 @@ fn is_hidden(name: &str) -> bool {
 
 /// The metadata files BitBake reads from one layer, sorted, each paired with the layer
 /// (the files they include are found while they are checked).
+///
+/// Of `conf/`, BitBake reads layer.conf, bitbake.conf, the machine, distro and
+/// multiconfig files that a configuration selects, and what these include; other files
+/// there are only read when something includes them (meta's ccache.conf is ccache's own
+/// configuration, not BitBake's), so they are found through the includes.
 fn layer_files(layer: &Path) -> Vec<(PathBuf, Option<PathBuf>)> {
     let mut files = BTreeSet::new();
+    for top in ["conf/layer.conf", "conf/bitbake.conf"] {
+        let file = layer.join(top);
+        if file.is_file() {
+            files.insert(file);
+        }
+    }
     for (sub, ext) in [
-        ("conf", "conf"),
+        ("conf/machine", "conf"),
+        ("conf/machine-sdk", "conf"),
+        ("conf/distro", "conf"),
+        ("conf/multiconfig", "conf"),
         ("conf", "inc"),
         ("classes", "bbclass"),
         ("classes-global", "bbclass"),

@@ -1,8 +1,9 @@
 //! Fuzz target: the parser never panics, gives its input back unchanged and points its
 //! errors inside the text, for every kind of file BitBake reads.
 //!
-//! Any bytes are accepted: they are decoded lossily (bitzel refuses non-UTF-8 files before
-//! parsing, so only text reaches the parser). Seeds: corpus/parse/ (the conformance fixtures).
+//! Any bytes are accepted: they are decoded lossily (`bitzel check` decodes a non-UTF-8 file
+//! lossily too, after reporting it). Seeds: corpus/parse/ (the conformance fixtures and the
+//! parser's golden inputs). See fuzz/README.md for how to run it.
 
 #![no_main]
 
@@ -23,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         for statement in parse.tree().statements() {
+            let _ = statement.start_line();
             if let ast::Statement::Assignment(assignment) = statement {
                 let _ = (assignment.name(), assignment.flag(), assignment.op(), assignment.value());
             }

@@ -1,0 +1,313 @@
+# The Python half of bitzel's Python bridge (src/eval/python.rs embeds this file).
+#
+# It runs inside the CPython interpreter that bitzel embeds, next to BitBake's own `bb`
+# package and the layers' lib/ modules. It holds only what BitBake's DataSmart offers to
+# the code that Poky's inline Python and anonymous functions run: a `d` object whose
+# methods call back into bitzel's native data store (a `Store` handle made in Rust), and
+# the two entry points Rust calls: inline expansion (data_smart.VariableParse.python_sub)
+# and anonymous functions (bb.parse.ast.runAnonFuncs). Everything else is BitBake's own
+# code, imported, not copied.
+
+import builtins
+import logging
+import sys
+import threading
+import types
+
+
+def _stub_hashserv():
+    # The PyPI wheel of BitBake lacks `hashserv`, which bb.siggen imports; nothing that
+    # evaluates metadata uses it, so an empty module stands in when it is missing.
+    try:
+        import hashserv  # noqa: F401
+    except ImportError:
+        mod = types.ModuleType("hashserv")
+        mod.__path__ = []
+        client = types.ModuleType("hashserv.client")
+        mod.client = client
+        sys.modules["hashserv"] = mod
+        sys.modules["hashserv.client"] = client
+
+
+_stub_hashserv()
+
+import bb  # noqa: E402
+import bb.data  # noqa: E402
+import bb.data_smart  # noqa: E402
+import bb.methodpool  # noqa: E402
+import bb.parse  # noqa: E402
+import bb.parse.ast  # noqa: E402
+import bb.utils  # noqa: E402
+
+
+class _LogCollector(logging.Handler):
+    # BitBake's logger has only a NullHandler outside a cooker: what bb.note, bb.warn,
+    # bb.error and bb.fatal (and better_exec's tracebacks) log would be lost. Records
+    # are kept per thread until Rust takes them (PythonBridge::take_messages).
+    def emit(self, record):
+        buf = _logs.setdefault(threading.get_ident(), [])
+        try:
+            text = record.getMessage()
+        except Exception as e:  # a malformed format string in the metadata's code
+            text = "%s (%s)" % (record.msg, e)
+        buf.append((record.levelno, text))
+
+
+def take_messages():
+    return _logs.pop(threading.get_ident(), [])
+
+
+# Per-thread state is keyed by the OS thread, not kept in threading.local(): a Rust
+# thread's Python thread state (and its thread-locals) can be made anew between calls
+# (see keep_thread_state in python.rs).
+_logs = {}
+_thread_globals = {}
+_collector = _LogCollector(logging.INFO)
+logging.getLogger("BitBake").addHandler(_collector)
+
+# Variables that BitBake keeps as Python lists in its data store, which bitzel's store
+# keeps as whitespace-separated words: reads split them, writes join them.
+LIST_VARS = frozenset(["__inherit_cache", "__BBANONFUNCS", "__BBTASKS"])
+# Likewise the flags that bb.build.addtask/deltask keep as lists (a task's [deps]).
+LIST_FLAGS = frozenset(["deps"])
+
+
+def _to_store(var, value, none_ok=False, is_list=False):
+    if isinstance(value, str) or (value is None and none_ok):
+        return value
+    if is_list and isinstance(value, (list, tuple)):
+        return " ".join(value)
+    if isinstance(value, (bool, int)):
+        # BitBake would keep the object; bitzel's store holds text.
+        return str(value)
+    raise TypeError(
+        "bitzel: cannot store a %s in variable %s (the data store holds text)"
+        % (type(value).__name__, var)
+    )
+
+
+class DataProxy:
+    """The `d` that Python code sees: DataSmart's interface over bitzel's store."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, store):
+        self._s = store
+
+    # reading
+    def getVar(self, var, expand=True, noweakdefault=False, parsing=False):
+        value = self._s.get_var(var, bool(expand))
+        if value is not None and var in LIST_VARS:
+            return value.split()
+        return value
+
+    def getVarFlag(self, var, flag, expand=True, noweakdefault=False, parsing=False, retparser=False):
+        if retparser:
+            raise NotImplementedError("bitzel: getVarFlag(retparser=True) is not supported")
+        value = self._s.get_var_flag(var, flag, bool(expand))
+        if value is not None and flag in LIST_FLAGS:
+            return value.split()
+        return value
+
+    def getVarFlags(self, var, expand=False, internalflags=False):
+        flags = {}
+        for name, value in self._s.get_var_flags(var, bool(internalflags)):
+            if expand and name in expand:
+                value = self._s.expand(value, var + "[" + name + "]")
+            flags[name] = value.split() if name in LIST_FLAGS else value
+        return flags or None
+
+    def hasOverrides(self, var):
+        return self._s.has_overrides(var)
+
+    def expand(self, s, varname=None):
+        if not isinstance(s, str):
+            return s
+        return self._s.expand(s, varname)
+
+    def keys(self):
+        return iter(self._s.keys())
+
+    def __iter__(self):
+        return iter(self._s.keys())
+
+    def __contains__(self, var):
+        return self._s.get_var(var, False) is not None
+
+    def getVarFlagsNames(self, var):
+        return [name for name, _ in self._s.get_var_flags(var, False)]
+
+    # writing
+    def setVar(self, var, value, **loginfo):
+        self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
+
+    def setVarFlag(self, var, flag, value, **loginfo):
+        self._s.set_var_flag(var, flag, _to_store(var, value, True, flag in LIST_FLAGS))
+
+    def setVarFlags(self, var, flags, **loginfo):
+        for flag, value in flags.items():
+            self.setVarFlag(var, flag, value)
+
+    def appendVar(self, var, value, **loginfo):
+        self._s.append_var(var, _to_store(var, value))
+
+    def prependVar(self, var, value, **loginfo):
+        self._s.prepend_var(var, _to_store(var, value))
+
+    def appendVarFlag(self, var, flag, value, **loginfo):
+        self._s.append_var_flag(var, flag, _to_store(var, value))
+
+    def prependVarFlag(self, var, flag, value, **loginfo):
+        self._s.prepend_var_flag(var, flag, _to_store(var, value))
+
+    def delVar(self, var, **loginfo):
+        self._s.del_var(var)
+
+    def delVarFlag(self, var, flag, **loginfo):
+        self._s.del_var_flag(var, flag)
+
+    def delVarFlags(self, var, **loginfo):
+        for name, _ in self._s.get_var_flags(var, False):
+            self._s.del_var_flag(var, name)
+
+    def renameVar(self, key, newkey, **loginfo):
+        self._s.rename_var(key, newkey)
+
+    def createCopy(self):
+        return DataProxy(self._s.create_copy())
+
+    # DataSmart's dict-like spellings that old code still uses
+    def getVarFlagExpanded(self, var, flag):
+        return self.getVarFlag(var, flag, True)
+
+
+_BUILTIN_NAMES = frozenset([n for n in dir(builtins) if not n.startswith("_")] + ["oe"])
+
+
+class InlineLocals(dict):
+    """The locals of an inline expression: bb.data_smart.DataContext's rule that an
+    unknown name that is neither a builtin nor a global of BitBake's context reads the
+    (expanded) variable of that name."""
+
+    __slots__ = ("metadata",)
+
+    def __init__(self, metadata):
+        dict.__init__(self, d=metadata)
+        self.metadata = metadata
+
+    def __missing__(self, key):
+        if key in _BUILTIN_NAMES or key in bb.utils._context:
+            raise KeyError(key)
+        value = self.metadata.getVar(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+
+_code_cache = {}
+# Bumped whenever bitzel changes BitBake's context, so cached copies of it are renewed.
+_generation = [0]
+
+
+def _globals_for(d):
+    # bb.utils.better_eval gives the expression a copy of BitBake's context with `d`
+    # added (comprehensions look `d` up there). A copy per expression costs tens of
+    # microseconds once classes have filled the context, so each thread keeps one copy
+    # and refreshes it when the context grew; `d` is set around each evaluation and
+    # restored afterwards, so nested evaluations on one thread see their own.
+    ctx = bb.utils._context
+    stamp = (len(ctx), _generation[0], id(ctx))
+    ident = threading.get_ident()
+    cached = _thread_globals.get(ident)
+    if cached is None or cached[0] != stamp:
+        cached = _thread_globals[ident] = (stamp, dict(ctx))
+    return cached[1]
+
+
+def eval_inline(store, code, varname):
+    """VariableParse.python_sub without its bookkeeping: compile `code` the way BitBake
+    does (same file name, so messages match), evaluate it, return str() of the value."""
+    key = (code, varname)
+    codeobj = _code_cache.get(key)
+    if codeobj is None:
+        name = "Var <%s>" % varname if varname else "<expansion>"
+        codeobj = compile(code.strip(), name, "eval")
+        if len(_code_cache) >= 50000:  # expanded code differs per recipe: stay bounded
+            _code_cache.clear()
+        _code_cache[key] = codeobj
+    d = DataProxy(store)
+    glob = _globals_for(d)
+    had = "d" in glob
+    old = glob.get("d")
+    glob["d"] = d
+    try:
+        return str(eval(codeobj, glob, InlineLocals(d)))
+    finally:
+        if had:
+            glob["d"] = old
+        else:
+            glob.pop("d", None)
+
+
+def run_anonymous(store):
+    """bb.parse.ast.runAnonFuncs: call every function named in __BBANONFUNCS with `d`."""
+    bb.parse.ast.runAnonFuncs(DataProxy(store))
+
+
+def add_pylib(store, libdir, namespace, filename, lineno):
+    """The `addpylib` statement: BitBake's own PyLibNode, run against bitzel's store."""
+    _generation[0] += 1
+    bb.parse.ast.PyLibNode(filename, lineno, libdir, namespace).eval(DataProxy(store))
+
+
+def insert_method(modulename, code, filename, lineno):
+    """bb.methodpool.insert_method: define a `def` (or an anonymous function) in
+    BitBake's global context, where inline Python and other functions find it."""
+    _generation[0] += 1
+    bb.methodpool.insert_method(modulename, code, filename, lineno)
+
+
+def raise_expansion_error(varname, expression, exc_type, exc_message, varlist):
+    """Re-raise an expansion failure that bitzel's store reported as a real
+    bb.data_smart.ExpansionError, so Python code that catches it behaves the same."""
+    exc_class = types.new_class(exc_type, (Exception,))
+    err = bb.data_smart.ExpansionError(varname, expression, exc_class(exc_message))
+    err.varlist = list(varlist)
+    raise err
+
+
+def raise_skip_recipe(message):
+    raise bb.parse.SkipRecipe(message)
+
+
+def raise_handled(message):
+    raise bb.BBHandledException(message) if message else bb.BBHandledException()
+
+
+def raise_exit(code):
+    raise SystemExit(int(code) if code.lstrip("-").isdigit() else code)
+
+
+def describe(exc):
+    """What Rust needs of an exception: its kind and BitBake's view of it."""
+    if isinstance(exc, bb.parse.SkipRecipe):
+        return ("skip", str(exc), None, None, None)
+    if isinstance(exc, bb.data_smart.ExpansionError):
+        inner = exc.exception
+        return (
+            "expansion",
+            exc.variablename,
+            exc.expression,
+            (type(inner).__name__, str(inner)),
+            list(exc.varlist),
+        )
+    if isinstance(exc, bb.BBHandledException):
+        if exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+            if isinstance(inner, bb.parse.SkipRecipe):
+                return ("skip", str(inner), None, None, None)
+            return ("handled", type(inner).__name__, str(inner), None, None)
+        return ("handled", type(exc).__name__, str(exc), None, None)
+    if isinstance(exc, SystemExit):
+        return ("exit", str(exc.code), None, None, None)
+    return ("python", type(exc).__name__, str(exc), None, None)

@@ -1,0 +1,1 @@
+addtask do_a do_b

@@ -1,0 +1,2 @@
+addtask do_foo:append_bar
+B = "b"

@@ -1,0 +1,1 @@
+addtask x before a after b before c

@@ -1,0 +1,9 @@
+python () {
+    d.setVar("A", "1")
+}
+python __anonymous () {
+    pass
+}
+() {
+    pass
+}

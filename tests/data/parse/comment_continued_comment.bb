@@ -1,0 +1,3 @@
+# comment \
+# more
+A = "a"

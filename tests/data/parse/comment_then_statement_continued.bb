@@ -1,0 +1,3 @@
+# comment \
+A = "a"
+C = "c"

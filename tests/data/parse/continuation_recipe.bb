@@ -1,0 +1,4 @@
+SRC_URI = "file://a \
+           file://b \  
+"
+B = "b"

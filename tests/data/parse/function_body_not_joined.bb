@@ -1,0 +1,5 @@
+do_compile() {
+    oe_runmake \
+        FOO=1
+}
+A = "a"

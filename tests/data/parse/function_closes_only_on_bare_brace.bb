@@ -1,0 +1,8 @@
+do_install() {
+    if true; then
+        echo
+  }
+} # not a close
+    }
+}
+A = "after"

@@ -1,0 +1,3 @@
+A = "a"
+do_compile() {
+    echo

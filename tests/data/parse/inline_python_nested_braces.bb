@@ -1,0 +1,5 @@
+A = "${@d.getVar('X') or {}}"
+B = "${@bb.utils.contains('DISTRO_FEATURES', 'x11', '${X11DEPS}', '', d)} tail"
+C = "${@ {'a': '${A}'}['a'] } ${B}"
+D = "${@}"
+E = "${A${B}}"

@@ -1,0 +1,3 @@
+def last(d):
+    return 1
+

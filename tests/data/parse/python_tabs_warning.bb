@@ -1,0 +1,9 @@
+python do_x() {
+	bb.note("tab")
+    ok
+}
+def f(d):
+  	pass
+do_sh() {
+	echo no warning
+}

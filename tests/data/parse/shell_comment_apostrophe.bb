@@ -1,0 +1,5 @@
+do_configure() {
+    # don't stop here
+    echo "it's fine"
+}
+B = "b"

@@ -1,0 +1,1220 @@
+//! Differential tests of the Python bridge against real BitBake.
+//!
+//! Each group of cases is evaluated twice: by real `bb.data_smart.DataSmart` in the
+//! oracle (tests/oracle/bb_inline.py, one batched call of `$BITZEL_PYTHON`, default
+//! `python3`) and by [`PythonBridge`] over a small map-backed [`VarSource`]; the results
+//! (values, ExpansionError messages, SkipRecipe reasons, exception classes) must be
+//! equal. BitBake is the Poky checkout's `bitbake/lib` when BITZEL_POKY is set (then the
+//! `oe` cases run too, with its meta/lib), else the `bb` package the oracle Python has.
+//! A missing Python or `bb` fails these tests: it never skips them. The oracle runs with
+//! PYTHONHASHSEED=0, the seed the bridge fixes, so values built from Python sets have
+//! the same word order on both sides.
+
+use bitzel::eval::python::{
+    anonymous_function_name, has_unexpanded_var, EvalError, ExpansionError, LogLevel, PythonBridge,
+    PythonConfig, StoreWrite, VarSource,
+};
+use regex::Regex;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+/// A variable of the test store: its value and its flags in the order they were set.
+#[derive(Clone, Default)]
+struct Var {
+    value: Option<String>,
+    flags: Vec<(String, String)>,
+}
+
+/// The smallest store that expands like `DataSmart.expandWithRefs` (no overrides, no
+/// :append): `${VAR}` first, then `${@...}` found with BitBake's own pattern.
+#[derive(Default)]
+struct MapStore {
+    vars: HashMap<String, Var>,
+    order: Vec<String>,
+    /// Writes made by inline Python during an expansion, applied after it.
+    pending: Mutex<Vec<StoreWrite>>,
+}
+
+impl Clone for MapStore {
+    fn clone(&self) -> Self {
+        MapStore {
+            vars: self.vars.clone(),
+            order: self.order.clone(),
+            pending: Mutex::default(),
+        }
+    }
+}
+
+fn var_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$\{[a-zA-Z0-9\-_+./~:]+\}").unwrap())
+}
+
+fn python_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"\$\{@(?:\{.*?\}|.)+?\}").unwrap())
+}
+
+impl MapStore {
+    fn apply_pending(&mut self) {
+        let writes = std::mem::take(&mut *self.pending.lock().unwrap());
+        for w in writes {
+            w.apply_to(self).unwrap();
+        }
+    }
+
+    fn var_mut(&mut self, name: &str) -> &mut Var {
+        if !self.vars.contains_key(name) {
+            self.order.push(name.to_string());
+        }
+        self.vars.entry(name.to_string()).or_default()
+    }
+
+    fn expand_with(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
+        let mut s = text.to_string();
+        while s.contains("${") {
+            let olds = s.clone();
+            let mut failure = None;
+            s = var_re()
+                .replace_all(&s, |c: &regex::Captures| {
+                    let m = &c[0];
+                    let name = &m[2..m.len() - 1];
+                    match self.get_var(name, true) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => m.to_string(),
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            m.to_string()
+                        }
+                    }
+                })
+                .into_owned();
+            if let Some(e) = failure {
+                return Err(chain(e, varname, &s));
+            }
+            // python_sub over every match; a failure aborts the whole substitution.
+            let mut out = String::new();
+            let mut last = 0;
+            let mut aborted = false;
+            for m in python_re().find_iter(&s) {
+                out.push_str(&s[last..m.start()]);
+                let code = &m.as_str()[3..m.as_str().len() - 1];
+                if has_unexpanded_var(code) {
+                    out.push_str(m.as_str());
+                } else {
+                    match bridge().eval_inline(code, varname, self) {
+                        Ok(v) => out.push_str(&v),
+                        Err(e) if e.is_unterminated_string() => {
+                            aborted = true;
+                            break;
+                        }
+                        Err(e) => return Err(chain(e, varname, &s)),
+                    }
+                }
+                last = m.end();
+            }
+            if !aborted {
+                out.push_str(&s[last..]);
+                s = out;
+            }
+            if s == olds {
+                break;
+            }
+        }
+        Ok(s)
+    }
+}
+
+/// What `expandWithRefs` does with a failure inside `varname`.
+fn chain(e: EvalError, varname: Option<&str>, expression: &str) -> EvalError {
+    match e {
+        EvalError::Expansion(mut x) => {
+            x.add_var(varname);
+            EvalError::Expansion(x)
+        }
+        other => ExpansionError::from_python(varname, expression, other),
+    }
+}
+
+impl VarSource for MapStore {
+    fn get_var(&self, name: &str, expand: bool) -> Result<Option<String>, EvalError> {
+        let Some(v) = self.vars.get(name).and_then(|v| v.value.clone()) else {
+            return Ok(None);
+        };
+        if expand {
+            self.expand_with(&v, Some(name)).map(Some)
+        } else {
+            Ok(Some(v))
+        }
+    }
+    fn get_var_flag(
+        &self,
+        name: &str,
+        flag: &str,
+        expand: bool,
+    ) -> Result<Option<String>, EvalError> {
+        let v = self
+            .vars
+            .get(name)
+            .and_then(|v| v.flags.iter().find(|(f, _)| f == flag))
+            .map(|(_, v)| v.clone());
+        match v {
+            Some(v) if expand => self
+                .expand_with(&v, Some(&format!("{name}[{flag}]")))
+                .map(Some),
+            other => Ok(other),
+        }
+    }
+    fn get_var_flags(
+        &self,
+        name: &str,
+        internal: bool,
+    ) -> Result<Vec<(String, String)>, EvalError> {
+        Ok(self
+            .vars
+            .get(name)
+            .map(|v| {
+                v.flags
+                    .iter()
+                    .filter(|(f, _)| internal || !(f.starts_with('_') || f.starts_with(':')))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+    fn has_overrides(&self, name: &str) -> Result<bool, EvalError> {
+        let prefix = format!("{name}:");
+        Ok(self.order.iter().any(|n| n.starts_with(&prefix)))
+    }
+    fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
+        self.expand_with(text, varname)
+    }
+    fn keys(&self) -> Result<Vec<String>, EvalError> {
+        Ok(self.order.clone())
+    }
+    fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), EvalError> {
+        self.var_mut(name).value = value.map(str::to_string);
+        Ok(())
+    }
+    fn set_var_flag(
+        &mut self,
+        name: &str,
+        flag: &str,
+        value: Option<&str>,
+    ) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        v.flags.retain(|(f, _)| f != flag);
+        if let Some(value) = value {
+            v.flags.push((flag.to_string(), value.to_string()));
+        }
+        Ok(())
+    }
+    fn append_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        v.value = Some(v.value.clone().unwrap_or_default() + value);
+        Ok(())
+    }
+    fn prepend_var(&mut self, name: &str, value: &str) -> Result<(), EvalError> {
+        let v = self.var_mut(name);
+        v.value = Some(value.to_string() + &v.value.clone().unwrap_or_default());
+        Ok(())
+    }
+    fn append_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+        let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
+        self.set_var_flag(name, flag, Some(&(old + value)))
+    }
+    fn prepend_var_flag(&mut self, name: &str, flag: &str, value: &str) -> Result<(), EvalError> {
+        let old = self.get_var_flag(name, flag, false)?.unwrap_or_default();
+        self.set_var_flag(name, flag, Some(&(value.to_string() + &old)))
+    }
+    fn del_var(&mut self, name: &str) -> Result<(), EvalError> {
+        self.vars.remove(name);
+        self.order.retain(|n| n != name);
+        Ok(())
+    }
+    fn del_var_flag(&mut self, name: &str, flag: &str) -> Result<(), EvalError> {
+        if let Some(v) = self.vars.get_mut(name) {
+            v.flags.retain(|(f, _)| f != flag);
+        }
+        Ok(())
+    }
+    /// BitBake's renameVar moves the value (and pending :append/:prepend/:remove, which
+    /// this store has not), not the ordinary flags, then deletes the old variable.
+    fn rename_var(&mut self, old: &str, new: &str) -> Result<(), EvalError> {
+        if let Some(value) = self.vars.get_mut(old).and_then(|v| v.value.take()) {
+            self.var_mut(new).value = Some(value);
+        }
+        self.del_var(old)
+    }
+    fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError> {
+        Ok(Box::new(self.clone()))
+    }
+    fn write_while_expanding(&self, write: StoreWrite) -> Result<(), EvalError> {
+        self.pending.lock().unwrap().push(write);
+        Ok(())
+    }
+}
+
+fn python() -> String {
+    std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn poky() -> Option<PathBuf> {
+    std::env::var_os("BITZEL_POKY")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
+/// Where `bb` comes from: Poky's bitbake/lib, else the oracle Python's installed one.
+fn bitbake_lib() -> PathBuf {
+    if let Some(p) = poky() {
+        return p.join("bitbake/lib");
+    }
+    let out = Command::new(python())
+        .args([
+            "-c",
+            "import os, sys, types\n\
+             sys.modules.setdefault('hashserv', types.ModuleType('hashserv'))\n\
+             import bb\nprint(os.path.dirname(os.path.dirname(bb.__file__)))",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (set BITZEL_PYTHON): {e}", python()));
+    assert!(
+        out.status.success(),
+        "{} cannot import BitBake's bb (pip install bitbake-setup): {}",
+        python(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn bridge() -> &'static PythonBridge {
+    static BRIDGE: OnceLock<PythonBridge> = OnceLock::new();
+    BRIDGE.get_or_init(|| {
+        let b = PythonBridge::start(&PythonConfig {
+            python_path: vec![bitbake_lib()],
+        })
+        .expect("the Python bridge starts and imports bb");
+        for (name, code) in METHODS {
+            b.insert_method(name, code, "oracle", 0).unwrap();
+        }
+        if let Some(p) = poky() {
+            let lib = p.join("meta/lib").to_string_lossy().into_owned();
+            b.add_pylib(&lib, "oe", "oracle", 1, &base_store()).unwrap();
+        }
+        b
+    })
+}
+
+const VARS: &[(&str, &str)] = &[
+    ("DISTRO_FEATURES", "x11 wayland systemd opengl"),
+    ("MACHINE_FEATURES", ""),
+    ("PN", "zlib"),
+    ("PV", "1.3.1"),
+    ("EMPTY", ""),
+    ("A", "a"),
+    ("B", "b"),
+    ("C", "c"),
+    ("NUM", "4"),
+    ("USE_NLS", "yes"),
+    ("OVERRIDES", "linux:x86-64:class-target"),
+    ("DEP_VAR", "${PN}-x"),
+    ("Y", "${@'y' + d.getVar('A')}"),
+    ("BAD", "${@1/0}"),
+    ("FATAL", "${@bb.fatal('fatal inside')}"),
+    ("PARALLEL_MAKE", "-j 8"),
+    (
+        "__inherit_cache",
+        "classes/base.bbclass classes/native.bbclass",
+    ),
+    ("OUT2", "base"),
+    ("OLD", "old value"),
+    ("BB_GLOBAL_PYMODULES", "os sys time"),
+    ("WEIRD", "a\u{1f}b\u{a0}c x11\u{3000}z"),
+    ("MIXED", "Yes"),
+];
+
+const FLAGS: &[(&str, &str, &str)] = &[
+    ("do_compile", "cleandirs", "${PN}/build"),
+    ("do_compile", "dirs", "${B}"),
+    ("do_compile", "doc", "compile it"),
+    ("OLD", "note", "flag of OLD"),
+    ("USE_NLS", "type", "boolean"),
+];
+
+const METHODS: &[(&str, &str)] = &[
+    (
+        "bitzel_test_helper",
+        "def bitzel_test_helper(d, a):\n    return a + d.getVar('PN')",
+    ),
+    (
+        "bitzel_test_skip",
+        "def bitzel_test_skip(d):\n    raise bb.parse.SkipRecipe('not for ' + d.getVar('PN'))",
+    ),
+];
+
+fn base_store() -> MapStore {
+    let mut s = MapStore::default();
+    for (k, v) in VARS {
+        s.set_var(k, Some(v)).unwrap();
+    }
+    for (k, f, v) in FLAGS {
+        s.set_var_flag(k, f, Some(v)).unwrap();
+    }
+    s
+}
+
+/// Runs the oracle over `cases`, with `methods` (name, code) defined besides METHODS,
+/// and returns its results.
+fn oracle(cases: &[Value], methods: &[(String, String)]) -> Vec<Value> {
+    let mut all: Vec<(String, String)> = METHODS
+        .iter()
+        .map(|(n, c)| (n.to_string(), c.to_string()))
+        .collect();
+    all.extend_from_slice(methods);
+    let pylibs: Vec<Value> = poky()
+        .map(|p| vec![json!([p.join("meta/lib"), "oe"])])
+        .unwrap_or_default();
+    let req = json!({
+        "bitbake_lib": bitbake_lib(),
+        "pylibs": pylibs,
+        "vars": VARS.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "flags": FLAGS,
+        "methods": all,
+        "cases": cases,
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/bb_inline.py");
+    let mut child = Command::new(python())
+        .arg(script)
+        .env("PYTHONHASHSEED", "0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {} (set BITZEL_PYTHON): {e}", python()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(req.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the BitBake oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("oracle prints JSON")
+}
+
+fn outcome<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
+    let mut v = outcome_of(r);
+    let log: Vec<Value> = bridge()
+        .take_messages()
+        .into_iter()
+        .map(|m| {
+            let level = match m.level {
+                LogLevel::Note => "note",
+                LogLevel::Warning => "warning",
+                LogLevel::Error => "error",
+                LogLevel::Fatal => "fatal",
+            };
+            json!([level, m.text])
+        })
+        .collect();
+    v["log"] = json!(log);
+    v
+}
+
+fn outcome_of<T: Into<Value>>(r: Result<T, EvalError>) -> Value {
+    match r {
+        Ok(v) => json!({ "ok": v.into() }),
+        Err(EvalError::SkipRecipe(m)) => json!({ "skip": m }),
+        Err(EvalError::Expansion(e)) => json!({ "expansion": e.to_string() }),
+        Err(EvalError::Python { type_name, .. }) => json!({ "error": type_name }),
+        Err(EvalError::Handled { type_name, .. }) => json!({ "error": type_name }),
+        Err(EvalError::Exit(_)) => json!({ "error": "SystemExit" }),
+        Err(EvalError::Bridge(m)) => panic!("bridge failure: {m}"),
+    }
+}
+
+/// Evaluates one case with the bridge, the way the oracle does with BitBake.
+fn bridge_case(case: &Value) -> Value {
+    bridge().take_messages();
+    let mut store = base_store();
+    if let Some(set) = case["set"].as_object() {
+        for (k, v) in set {
+            store.set_var(k, v.as_str()).unwrap();
+        }
+    }
+    if case["kind"] == "inline" {
+        let var = case["var"].as_str().unwrap();
+        store.set_var(var, case["value"].as_str()).unwrap();
+        let value = store.get_var(var, true);
+        store.apply_pending();
+        outcome(value.map(|v| json!(v)))
+    } else {
+        let file = case["file"].as_str().unwrap();
+        let funcs = match case["funcs"].as_array() {
+            Some(funcs) => funcs.clone(),
+            None => vec![json!({"body": case["body"], "line": case["line"]})],
+        };
+        let mut names = Vec::new();
+        for f in &funcs {
+            let body: Vec<&str> = f["body"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l.as_str().unwrap())
+                .collect();
+            let line = f["line"].as_u64().unwrap() as usize;
+            match bridge().insert_anonymous(&body, file, line) {
+                Ok(name) => {
+                    assert_eq!(name, anonymous_function_name(file, line));
+                    names.push(name);
+                }
+                Err(e) => return outcome::<Value>(Err(e)),
+            }
+        }
+        store
+            .set_var("__BBANONFUNCS", Some(&names.join(" ")))
+            .unwrap();
+        let run = bridge().run_anonymous(&mut store).and_then(|()| {
+            let mut out = serde_json::Map::new();
+            for r in case["read"].as_array().unwrap() {
+                let r = r.as_str().unwrap();
+                let v = match r.split_once('[') {
+                    Some((var, flag)) => store.get_var_flag(var, &flag[..flag.len() - 1], true)?,
+                    None => store.get_var(r, true)?,
+                };
+                out.insert(r.to_string(), json!(v));
+            }
+            Ok(Value::Object(out))
+        });
+        outcome(run)
+    }
+}
+
+/// Compares bridge and oracle on every case; reports every difference at once.
+fn compare(cases: Vec<Value>) -> usize {
+    compare_with(cases, &[])
+}
+
+/// [`compare`] with `methods` (name, code) defined in both first.
+fn compare_with(cases: Vec<Value>, methods: &[(String, String)]) -> usize {
+    for (name, code) in methods {
+        bridge().insert_method(name, code, name, 0).unwrap();
+    }
+    let expected = oracle(&cases, methods);
+    assert_eq!(expected.len(), cases.len());
+    let mut diffs = Vec::new();
+    let started = std::time::Instant::now();
+    for (case, want) in cases.iter().zip(&expected) {
+        let got = bridge_case(case);
+        if &got != want {
+            diffs.push(format!("case {case}\n  bitbake: {want}\n  bitzel:  {got}"));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    let mut kinds = std::collections::BTreeMap::new();
+    for e in &expected {
+        let kind = ["ok", "skip", "expansion", "error"]
+            .into_iter()
+            .find(|k| e.get(*k).is_some())
+            .unwrap_or("?");
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
+    eprintln!(
+        "outcomes of {} cases: {kinds:?}; the bitzel side took {:.1} ms",
+        cases.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    cases.len()
+}
+
+fn inline(value: &str) -> Value {
+    json!({"kind": "inline", "var": "X", "value": value})
+}
+
+fn inline_with(value: &str, set: Value) -> Value {
+    json!({"kind": "inline", "var": "X", "value": value, "set": set})
+}
+
+fn anon(line: usize, body: &[&str], read: &[&str]) -> Value {
+    json!({"kind": "anon", "body": body, "file": "/layer/recipes/t/t_1.0.bb", "line": line, "read": read})
+}
+
+#[test]
+fn inline_python_with_bb_matches_bitbake() {
+    let cases = [
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', ['x11', 'wayland'], 'yes', 'no', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11 vulkan', 'yes', 'no', d)}",
+        "${@bb.utils.contains('MACHINE_FEATURES', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains('UNSET', 'x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains_any('DISTRO_FEATURES', 'vulkan x11', 'yes', 'no', d)}",
+        "${@bb.utils.contains_any('DISTRO_FEATURES', ['vulkan'], 'yes', 'no', d)}",
+        "${@bb.utils.filter('DISTRO_FEATURES', 'x11 opengl vulkan', d)}",
+        "${@bb.utils.contains('DISTRO_FEATURES', 'x11', bb.utils.contains('DISTRO_FEATURES', 'wayland', 'both', 'x11', d), 'none', d)}",
+        "${@bb.utils.vercmp_string('1.2', '1.10')}",
+        "${@d.getVar('PN')}",
+        "${@d.getVar('UNSET')}",
+        "${@d.getVar('DEP_VAR')}",
+        "${@d.getVar('DEP_VAR', False)}",
+        "${@d.getVar('Y')}",
+        "${@d.expand('${PN}-${PV}')}",
+        "${@d.getVar('OVERRIDES').split(':')[0]}",
+        "${@d.getVarFlag('do_compile', 'cleandirs')}",
+        "${@d.getVarFlag('do_compile', 'cleandirs', False)}",
+        "${@d.getVarFlags('do_compile')}",
+        "${@d.getVarFlags('do_compile', expand=['dirs'])}",
+        "${@d.getVarFlags('UNSET')}",
+        "${@bb.data.inherits_class('native', d)}",
+        "${@bb.data.inherits_class('cross', d)}",
+        "${@None}",
+        "${@True}",
+        "${@1+2}",
+        "${@['a', 'b']}",
+        "${@'-'.join([d.getVar(v) for v in ['A', 'B', 'C']])}",
+        "${@PN}",
+        "${@PN + PV}",
+        "${@UNSET_NAME}",
+        "${@1/0}",
+        "${@bb.fatal('stop')}",
+        "${@d.getVar('FATAL')}",
+        "${@sys.exit(3)}",
+        "${@1 +}",
+        "${@d.getVar('BAD')}",
+        "${@int(d.getVar('NUM')) * 2}",
+        "${@'yes' if d.getVar('DISTRO_FEATURES') else 'no'}",
+        "${@len(d.getVar('EMPTY'))}",
+        "${@'${PN}'.upper()}",
+        "${@'${UNDEFINED_VAR}'}",
+        "${@'}'}",
+        "pre ${@'a'} mid ${@'b'} post",
+        "${@os.path.join('a', 'b')}",
+        "${@bitzel_test_helper(d, 'lib')}",
+        "${@bitzel_test_skip(d)}",
+        "${@bb.utils.to_boolean(d.getVar('USE_NLS'))}",
+        "${@bb.utils.explode_dep_versions2('a (>= 1.0) b')}",
+        "${@' '.join(set(d.getVar('DISTRO_FEATURES').split() + ['a', 'b', 'c', 'd']))}",
+    ];
+    let n = compare(cases.iter().map(|c| inline(c)).collect());
+    eprintln!("{n} inline cases equal to BitBake");
+}
+
+#[test]
+fn inline_python_with_oe_matches_bitbake() {
+    if poky().is_none() {
+        eprintln!("BITZEL_POKY is unset: the oe cases need Poky's meta/lib, skipped");
+        return;
+    }
+    let cases = [
+        "${@oe.utils.conditional('PN', 'zlib', 'y', 'n', d)}",
+        "${@oe.utils.conditional('PN', 'zstd', 'y', 'n', d)}",
+        "${@oe.utils.vartrue('USE_NLS', 'on', 'off', d)}",
+        "${@oe.utils.vartrue('EMPTY', 'on', 'off', d)}",
+        "${@oe.utils.trim_version('1.2.3', 2)}",
+        "${@oe.utils.ifelse(True, 'a', 'b')}",
+        "${@oe.utils.less_or_equal('NUM', '5', 'le', 'gt', d)}",
+        "${@oe.types.boolean('yes')}",
+        "${@oe.utils.parallel_make_argument(d, '-j %d')}",
+        "${@oe.utils.all_distro_features(d, 'x11 systemd', 'yes', 'no')}",
+        "${@oe.utils.any_distro_features(d, 'vulkan x11')}",
+        "${@oe.utils.str_filter_out('a', 'a b c', d)}",
+        "${@oe.path.relative('/usr/lib', '/usr/bin')}",
+        "${@oe.utils.build_depends_string('a b', 'do_populate_sysroot')}",
+        "${@oe.utils.inherits(d, 'native', 'cross')}",
+        "${@oe.types.boolean('maybe')}",
+        "${@sys.version_info[0]}",
+        "${@oe.data.typed_value('USE_NLS', d)}",
+        "${@oe.data.typed_value('PN', d)}",
+    ];
+    let n = compare(cases.iter().map(|c| inline(c)).collect());
+    eprintln!("{n} oe cases equal to BitBake");
+}
+
+#[test]
+fn anonymous_functions_match_bitbake() {
+    let cases = vec![
+        anon(
+            10,
+            &["    d.setVar('OUT', d.getVar('PN') + '-x')"],
+            &["OUT"],
+        ),
+        anon(
+            20,
+            &[
+                "    d.appendVar('OUT2', ' more')",
+                "    d.prependVar('OUT2', 'less ')",
+            ],
+            &["OUT2"],
+        ),
+        anon(
+            30,
+            &[
+                "    d.setVarFlag('do_compile', 'extra', d.getVarFlag('do_compile', 'dirs'))",
+                "    d.appendVarFlag('do_compile', 'doc', ' well')",
+                "    d.delVarFlag('do_compile', 'cleandirs')",
+            ],
+            &[
+                "do_compile[extra]",
+                "do_compile[doc]",
+                "do_compile[cleandirs]",
+            ],
+        ),
+        anon(
+            40,
+            &[
+                "    if not bb.utils.contains('DISTRO_FEATURES', 'vulkan', True, False, d):",
+                "        raise bb.parse.SkipRecipe('needs vulkan in DISTRO_FEATURES')",
+            ],
+            &["PN"],
+        ),
+        anon(50, &["    d.delVar('A')"], &["A", "B"]),
+        anon(
+            60,
+            &["    d.renameVar('OLD', 'NEW')"],
+            &["OLD", "NEW", "NEW[note]", "OLD[note]"],
+        ),
+        anon(70, &["    x = 1 / 0"], &["PN"]),
+        anon(
+            80,
+            &[
+                "    l = bb.data.createCopy(d)",
+                "    l.setVar('PN', 'other')",
+                "    d.setVar('OUT', l.getVar('PN') + ':' + d.getVar('PN'))",
+            ],
+            &["OUT", "PN"],
+        ),
+        anon(
+            90,
+            &[
+                "    if bb.data.inherits_class('native', d):",
+                "        d.setVar('OUT', 'native')",
+            ],
+            &["OUT"],
+        ),
+        anon(
+            100,
+            &["    d.setVar('OUT', ' '.join(sorted(d.getVarFlags('do_compile'))))"],
+            &["OUT"],
+        ),
+        anon(
+            110,
+            &["    d.setVar('OUT', bitzel_test_helper(d, 'pre-'))"],
+            &["OUT"],
+        ),
+        anon(
+            120,
+            &["    d.setVar('OUT', d.getVar('Y') + d.expand('${DEP_VAR}'))"],
+            &["OUT"],
+        ),
+        anon(130, &["    bitzel_test_skip(d)"], &["PN"]),
+        anon(140, &["    d.setVar('OUT', d.getVar('BAD'))"], &["OUT"]),
+        anon(
+            150,
+            &["    d.setVar('OUT', '${@d.getVar(\"PN\") * 2}')"],
+            &["OUT"],
+        ),
+        anon(160, &["    d.setVar('OUT', True)"], &["OUT"]),
+        anon(170, &["    bb.fatal('stop here')"], &["PN"]),
+        anon(180, &["    d.setVar('OUT', str('PN' in d))"], &["OUT"]),
+        anon(
+            190,
+            &[
+                "    d.setVar('A', d.getVar('UNSET'))",
+                "    d.setVarFlag('do_compile', 'doc', None)",
+                "    d.setVar('OUT', str(d.getVar('A')) + str('A' in d))",
+            ],
+            &["A", "OUT", "do_compile[doc]"],
+        ),
+    ];
+    let mut cases = cases;
+    cases.push(anon(
+        200,
+        &[
+            "    bb.build.addtask('do_compile', 'do_build', 'do_configure', d)",
+            "    bb.build.addtask('foo', 'do_compile', 'do_configure do_patch', d)",
+            "    d.setVarFlag('do_foo', 'deps', (d.getVarFlag('do_foo', 'deps', False) or []) + ['do_unpack'])",
+        ],
+        &["__BBTASKS", "do_compile[deps]", "do_foo[deps]", "do_build[deps]", "do_foo[task]"],
+    ));
+    cases.push(anon(
+        210,
+        &[
+            "    bb.build.addtask('do_compile', 'do_build', 'do_configure', d)",
+            "    bb.build.addtask('do_foo', 'do_build', 'do_compile', d)",
+            "    bb.build.deltask('do_compile', d)",
+            "    d.setVar('OUT', str(d.getVarFlags('do_build')))",
+        ],
+        &[
+            "__BBTASKS",
+            "do_foo[deps]",
+            "do_build[deps]",
+            "do_compile[task]",
+            "OUT",
+        ],
+    ));
+    cases.push(json!({
+        "kind": "anon", "file": "/layer/classes/ordered.bbclass", "read": ["OUT"],
+        "funcs": [
+            {"line": 5, "body": ["    d.setVar('OUT', 'first')"]},
+            {"line": 9, "body": ["    d.appendVar('OUT', ' second')"]},
+            {"line": 3, "body": ["    if d.getVar('OUT') == 'first second':",
+                                 "        raise bb.parse.SkipRecipe('ran in order: ' + d.getVar('OUT'))"]},
+        ],
+    }));
+    let n = compare(cases);
+    eprintln!("{n} anonymous-function cases equal to BitBake");
+}
+
+#[test]
+fn unexpanded_variable_reference_is_recognised() {
+    assert!(has_unexpanded_var("d.getVar('${PN}')"));
+    assert!(has_unexpanded_var("'${a-b_c+d./~:e}'"));
+    assert!(!has_unexpanded_var("'${}' + '${a b}'"));
+    assert!(!has_unexpanded_var("'${@x}'"));
+    assert!(!has_unexpanded_var("'$' + '{PN}'"));
+}
+
+#[test]
+fn anonymous_function_names_follow_bitbake() {
+    assert_eq!(
+        anonymous_function_name("/l/recipes-x/a+b/a-b_1.0@x%y&z~w.bb", 12),
+        "__anon_12__l_recipes_x_a_b_a_b_1_0_x_y_z_w_bb"
+    );
+}
+
+#[test]
+fn inline_python_writes_reach_the_store_through_write_while_expanding() {
+    let mut store = base_store();
+    let v = bridge()
+        .eval_inline_in_python(
+            "d.setVar('Z', 'z') or d.appendVar('PN', '-x')",
+            Some("X"),
+            &store,
+        )
+        .unwrap();
+    assert_eq!(v, "None");
+    assert_eq!(store.get_var("Z", false).unwrap(), None);
+    store.apply_pending();
+    assert_eq!(store.get_var("Z", false).unwrap().as_deref(), Some("z"));
+    assert_eq!(
+        store.get_var("PN", false).unwrap().as_deref(),
+        Some("zlib-x")
+    );
+}
+
+#[test]
+fn two_threads_evaluate_at_once() {
+    let store = base_store();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                for i in 0..200 {
+                    let v = bridge()
+                        .eval_inline(&format!("d.getVar('PN') + '{i}'"), Some("X"), &store)
+                        .unwrap();
+                    assert_eq!(v, format!("zlib{i}"));
+                }
+            });
+        }
+    });
+}
+
+/// The `def` functions of a class file, by BitBake's rule: a body goes on while lines
+/// are indented, empty or comments.
+fn class_defs(path: &std::path::Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    let mut current: Option<(String, Vec<&str>)> = None;
+    for line in text.lines() {
+        if let Some((_, body)) = current.as_mut() {
+            if line.is_empty() || line.starts_with([' ', '\t', '#']) {
+                body.push(line);
+                continue;
+            }
+            let (name, body) = current.take().unwrap();
+            out.push((name, body.join("\n")));
+        }
+        if let Some(rest) = line.strip_prefix("def ") {
+            let name = rest.split('(').next().unwrap().trim().to_string();
+            current = Some((name, vec![line]));
+        }
+    }
+    if let Some((name, body)) = current {
+        out.push((name, body.join("\n")));
+    }
+    out
+}
+
+/// The body of the first `python () {` ... `}` of a class file.
+fn class_anonymous(path: &std::path::Path) -> (Vec<String>, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| *l == "python () {").unwrap();
+    let end = start + lines[start..].iter().position(|l| *l == "}").unwrap();
+    let body = lines[start + 1..end]
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    (body, end + 1)
+}
+
+#[test]
+fn poky_class_functions_match_bitbake() {
+    let Some(poky) = poky() else {
+        eprintln!("BITZEL_POKY is unset: Poky's classes are needed, skipped");
+        return;
+    };
+    let classes = poky.join("meta/classes-global");
+    let mut methods = class_defs(&classes.join("utils.bbclass"));
+    methods.extend(class_defs(&classes.join("base.bbclass")));
+    assert!(methods.iter().any(|(n, _)| n == "all_multilib_tune_values"));
+    let filespath = "${@base_set_filespath([\"${FILE_DIRNAME}/${BP}\", \"${FILE_DIRNAME}/${BPN}\", \"${FILE_DIRNAME}/files\"], d)}";
+    let cases = vec![
+        inline("${@explode_deps('a (>= 1.0) b c')}"),
+        inline_with(
+            "${@extend_variants(d, 'BBCLASSEXTEND', 'multilib')}",
+            json!({"BBCLASSEXTEND": "native multilib:lib32 multilib:libx32"}),
+        ),
+        inline_with(
+            "${@multilib_pkg_extend(d, 'foo')}",
+            json!({"MULTILIB_VARIANTS": "lib32 libx32"}),
+        ),
+        inline_with(
+            "${@all_multilib_tune_values(d, 'TUNE_FEATURES')}",
+            json!({"TUNE_FEATURES": "m64 core2 m64"}),
+        ),
+        inline_with(
+            filespath,
+            json!({"FILE_DIRNAME": "/l/recipes/zlib", "BP": "zlib-1.3", "BPN": "zlib",
+                   "FILESOVERRIDES": "x86-64:qemux86-64:poky"}),
+        ),
+        inline_with(filespath, json!({"FILE_DIRNAME": "/l/recipes/zlib"})),
+        inline_with(
+            "${@get_base_dep(d)}",
+            json!({"BASE_DEFAULT_DEPS": "virtual/${HOST_PREFIX}gcc virtual/libc",
+                   "HOST_PREFIX": "x86_64-poky-linux-"}),
+        ),
+        inline_with("${@get_base_dep(d)}", json!({"INHIBIT_DEFAULT_DEPS": "1"})),
+        inline_with(
+            "${@check_app_exists('sh', d)}",
+            json!({"PATH": "/bin:/usr/bin"}),
+        ),
+        inline_with(
+            "${@os.path.dirname(d.getVar('FILE'))}",
+            json!({"FILE": "/l/recipes/zlib/zlib_1.3.bb"}),
+        ),
+    ];
+    let (body, line) = class_anonymous(&poky.join("meta/classes-recipe/features_check.bbclass"));
+    let body: Vec<&str> = body.iter().map(String::as_str).collect();
+    let features_check = |set: Value| {
+        let mut c = anon(line, &body, &["PN"]);
+        c["file"] = json!("/poky/meta/classes-recipe/features_check.bbclass");
+        c["set"] = set;
+        c
+    };
+    let mut cases = cases;
+    cases.extend([
+        features_check(json!({"REQUIRED_DISTRO_FEATURES": "x11"})),
+        features_check(json!({"REQUIRED_DISTRO_FEATURES": "x11 vulkan"})),
+        features_check(json!({"CONFLICT_DISTRO_FEATURES": "wayland"})),
+        features_check(json!({"ANY_OF_DISTRO_FEATURES": "vulkan"})),
+        features_check(json!({"ANY_OF_DISTRO_FEATURES": "vulkan opengl"})),
+        features_check(json!({"REQUIRED_MACHINE_FEATURES": "pci"})),
+        features_check(json!({"ANY_OF_MACHINE_FEATURES:qemuall": "pci"})),
+        features_check(json!({"PARSE_ALL_RECIPES": "1", "REQUIRED_DISTRO_FEATURES": "vulkan"})),
+    ]);
+    let n = compare_with(cases, &methods);
+    eprintln!("{n} cases with Poky's class code equal to BitBake");
+}
+
+#[test]
+fn store_kept_by_python_after_its_evaluation_is_refused() {
+    let store = base_store();
+    bridge()
+        .eval_inline(
+            "bb.utils._context.__setitem__('bitzel_kept_d', d)",
+            None,
+            &store,
+        )
+        .unwrap();
+    drop(store);
+    let store = base_store();
+    let err = bridge()
+        .eval_inline("bitzel_kept_d.getVar('PN')", None, &store)
+        .unwrap_err();
+    match err {
+        EvalError::Python {
+            type_name, message, ..
+        } => {
+            assert_eq!(type_name, "RuntimeError");
+            assert!(message.contains("after its evaluation ended"), "{message}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// An outcome for comparing the two paths: the traceback is Python's alone.
+fn without_traceback(r: Result<String, EvalError>) -> Result<String, EvalError> {
+    r.map_err(|e| match e {
+        EvalError::Python {
+            type_name, message, ..
+        } => EvalError::Python {
+            type_name,
+            message,
+            traceback: String::new(),
+        },
+        EvalError::Handled {
+            type_name, message, ..
+        } => EvalError::Handled {
+            type_name,
+            message,
+            traceback: String::new(),
+        },
+        other => other,
+    })
+}
+
+#[test]
+fn native_fast_path_equals_python() {
+    let store = base_store();
+    let vars = [
+        "DISTRO_FEATURES",
+        "MACHINE_FEATURES",
+        "EMPTY",
+        "UNSET",
+        "WEIRD",
+        "BAD",
+        "FATAL",
+        "PN",
+        "USE_NLS",
+        "MIXED",
+        "DEP_VAR",
+    ];
+    let checks = [
+        "'x11'",
+        "'x11 wayland'",
+        "''",
+        "'  '",
+        "['x11']",
+        "[]",
+        "['a', 'c']",
+        "'a b'",
+        "'b z'",
+        "\"vulkan x11\"",
+        "['x11 wayland']",
+    ];
+    let values = [
+        ("'yes'", "'no'"),
+        ("True", "None"),
+        ("'a'", "bb.utils.contains('PN', 'zlib', 'n1', 'n2', d)"),
+    ];
+    let mut codes = Vec::new();
+    for v in vars {
+        for c in checks {
+            for (t, f) in values {
+                codes.push(format!("bb.utils.contains('{v}', {c}, {t}, {f}, d)"));
+                codes.push(format!("bb.utils.contains_any('{v}', {c}, {t}, {f}, d)"));
+            }
+            codes.push(format!("bb.utils.filter('{v}', {c}, d)"));
+        }
+        for check in ["'zlib'", "''", "'Yes'"] {
+            codes.push(format!("oe.utils.conditional('{v}', {check}, 'y', 'n', d)"));
+        }
+        codes.push(format!("oe.utils.vartrue('{v}', 'on', 'off', d)"));
+        codes.push(format!("oe.utils.vartrue('{v}', True, False, d)"));
+        codes.push(format!("d.getVar('{v}')"));
+        codes.push(format!("d.getVar(\"{v}\", False)"));
+        codes.push(format!("d.getVar('{v}', True)"));
+    }
+    codes.push(
+        "\n  bb.utils.contains(\n 'DISTRO_FEATURES' ,\n 'x11',\n 'y' , 'n' ,\n d ,\n ) ".into(),
+    );
+    codes.push("d.getVar('__inherit_cache')".into());
+    codes.push("'just a string'".into());
+    codes.push("None".into());
+    let mut native = 0;
+    let mut diffs = Vec::new();
+    for code in &codes {
+        if bridge().takes_native_path(code) {
+            native += 1;
+        }
+        let fast = without_traceback(bridge().eval_inline(code, Some("X"), &store));
+        let slow = without_traceback(bridge().eval_inline_in_python(code, Some("X"), &store));
+        if fast != slow {
+            diffs.push(format!("{code}\n  python: {slow:?}\n  native: {fast:?}"));
+        }
+    }
+    bridge().take_messages();
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert!(
+        native * 10 >= codes.len() * 8,
+        "only {native} of {} taken natively",
+        codes.len()
+    );
+    eprintln!(
+        "{} expressions equal natively and in Python ({native} took the native path)",
+        codes.len()
+    );
+}
+
+/// Every distinct `${@...}` of Poky's meta and meta-poky, found with BitBake's own
+/// pattern, leaving out the few that read the clock or the process.
+fn poky_inline_expressions(poky: &std::path::Path) -> Vec<String> {
+    let mut found = std::collections::BTreeSet::new();
+    for layer in ["meta", "meta-poky"] {
+        for entry in walkdir::WalkDir::new(poky.join(layer)) {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if !["bb", "bbclass", "inc", "conf", "bbappend"].contains(&ext) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let text = text.replace("\\\n", "");
+            for m in python_re().find_iter(&text) {
+                let e = m.as_str();
+                // The clock, the process and the interpreter's path differ between the
+                // two processes by nature.
+                if !["time", "getpid", "sys.executable"]
+                    .iter()
+                    .any(|w| e.contains(w))
+                {
+                    found.insert(e.to_string());
+                }
+            }
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn every_poky_inline_expression_matches_bitbake() {
+    let Some(poky) = poky() else {
+        eprintln!("BITZEL_POKY is unset: Poky's expressions are needed, skipped");
+        return;
+    };
+    let classes = poky.join("meta/classes-global");
+    let mut methods = class_defs(&classes.join("utils.bbclass"));
+    methods.extend(class_defs(&classes.join("base.bbclass")));
+    let expressions = poky_inline_expressions(&poky);
+    assert!(
+        expressions.len() > 1000,
+        "{} expressions",
+        expressions.len()
+    );
+    let native = expressions
+        .iter()
+        .filter(|e| bridge().takes_native_path(&e[3..e.len() - 1]))
+        .count();
+    let cases = expressions.iter().map(|e| inline(e)).collect();
+    let n = compare_with(cases, &methods);
+    eprintln!(
+        "{n} distinct Poky inline expressions equal to BitBake ({native} on the native path)"
+    );
+}
+
+/// Every anonymous function (`python () {` or `python __anonymous () {` up to a line
+/// that is exactly `}`) of Poky's meta and meta-poky: (file, closing line, body).
+fn poky_anonymous_functions(poky: &std::path::Path) -> Vec<(String, usize, Vec<String>)> {
+    let mut found = Vec::new();
+    for layer in ["meta", "meta-poky"] {
+        let mut files: Vec<PathBuf> = walkdir::WalkDir::new(poky.join(layer))
+            .into_iter()
+            .map(|e| e.unwrap().into_path())
+            .filter(|p| {
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+                ["bb", "bbclass", "inc", "bbappend"].contains(&ext)
+            })
+            .collect();
+        files.sort();
+        for path in files {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let lines: Vec<&str> = text.lines().collect();
+            let mut i = 0;
+            while i < lines.len() {
+                let l: String = lines[i].split_whitespace().collect();
+                if l == "python(){" || l == "python__anonymous(){" {
+                    // BitBake right-trims every line; `}` alone closes the body.
+                    if let Some(end) = lines[i + 1..].iter().position(|l| l.trim_end() == "}") {
+                        let body = lines[i + 1..i + 1 + end]
+                            .iter()
+                            .map(|l| l.trim_end().to_string())
+                            .collect();
+                        found.push((path.to_string_lossy().into_owned(), i + end + 2, body));
+                        i += end + 1;
+                    }
+                }
+                i += 1;
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_poky_anonymous_function_matches_bitbake() {
+    let Some(poky) = poky() else {
+        eprintln!("BITZEL_POKY is unset: Poky's anonymous functions are needed, skipped");
+        return;
+    };
+    let classes = poky.join("meta/classes-global");
+    let mut methods = class_defs(&classes.join("utils.bbclass"));
+    methods.extend(class_defs(&classes.join("base.bbclass")));
+    let written = Regex::new(
+        r#"(?:setVar|appendVar|prependVar|delVar|renameVar|setVarFlag|appendVarFlag)\(\s*['"]([A-Za-z0-9_:\-./]+)['"]"#,
+    )
+    .unwrap();
+    let functions = poky_anonymous_functions(&poky);
+    assert!(
+        functions.len() > 100,
+        "{} anonymous functions",
+        functions.len()
+    );
+    let cases: Vec<Value> = functions
+        .iter()
+        .map(|(file, line, body)| {
+            // Every test variable but those whose expansion fails on purpose.
+            let mut read: Vec<String> = VARS
+                .iter()
+                .filter(|(k, _)| !["BAD", "FATAL"].contains(k))
+                .map(|(k, _)| k.to_string())
+                .collect();
+            // Names with an override (`X:append`) are left out: the test store does not
+            // model overrides, that is the data store's job.
+            for line in body {
+                for c in written.captures_iter(line) {
+                    if !c[1].contains(':') {
+                        read.push(c[1].to_string());
+                    }
+                }
+            }
+            read.sort();
+            read.dedup();
+            json!({"kind": "anon", "file": file, "line": line, "body": body, "read": read})
+        })
+        .collect();
+    let n = compare_with(cases, &methods);
+    eprintln!("{n} Poky anonymous functions equal to BitBake");
+}
