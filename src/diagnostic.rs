@@ -58,10 +58,18 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
-    /// Indexes the line starts of `text`. A line ends after `\n`; `\r\n` counts as one end.
+    /// Indexes the line starts of `text`. A line ends after `\n`, `\r\n` or a lone `\r`:
+    /// BitBake reads files with Python's universal newlines, which end a line at all three,
+    /// so this is how BitBake numbers lines.
     pub fn new(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        for (i, &byte) in bytes.iter().enumerate() {
+            let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            if ends_line {
+                line_starts.push(i + 1);
+            }
+        }
         LineIndex { line_starts }
     }
 
@@ -169,6 +177,17 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_carriage_return_ends_a_line_as_in_bitbake() {
+        let text = "A = \"1\"\rB = \"2\"\r\nC = x\r";
+        let index = LineIndex::new(text);
+        let c = text.find('C').unwrap();
+        assert_eq!(index.line_col(text, c), (3, 1));
+        assert_eq!(&text[index.line_range(text, 0)], "A = \"1\"");
+        assert_eq!(&text[index.line_range(text, 1)], "B = \"2\"");
+        assert_eq!(&text[index.line_range(text, 2)], "C = x");
+    }
 
     #[test]
     fn line_col_counts_characters_from_one() {

@@ -3,7 +3,7 @@
 
 This is the oracle for bitzel's parser (tests/conformance.rs, benches/parse.rs). It calls
 BitBake's real handlers -- BBHandler.handle for .bb/.bbclass/.bbappend/.inc, ConfHandler.handle
-for .conf (baseconfig for layer.conf and bblayers.conf, as the cooker does) -- with statement
+for .conf (baseconfig for layer.conf, bblayers.conf and bitbake.conf, as the cooker does) -- with statement
 evaluation switched off: StatementGroup.eval only records the parsed statements. Nothing is
 expanded, no file is included or inherited, no cooker runs.
 
@@ -51,7 +51,8 @@ from bb.parse import ast as bbast  # noqa: E402
 from bb.parse.parse_py import BBHandler, ConfHandler  # noqa: E402
 
 RECIPE_EXTS = (".bb", ".bbclass", ".bbappend", ".inc")
-BASECONFIG_NAMES = ("layer.conf", "bblayers.conf")
+# cookerdata.parse_config_file (baseconfig=True) reads these; includes are plain .conf files.
+BASECONFIG_NAMES = ("layer.conf", "bblayers.conf", "bitbake.conf")
 OPERATORS = [("colon", ":="), ("lazyques", "??="), ("ques", "?="), ("append", "+="),
              ("prepend", "=+"), ("predot", "=."), ("postdot", ".=")]
 
