@@ -6,10 +6,12 @@
 //! - [`syntax`]: a lossless parser for BitBake's files (.bb, .bbclass, .bbappend, .inc,
 //!   .conf) over a rowan tree, with a typed AST.
 //! - [`diagnostic`]: errors and warnings with file, line, column and the source line.
+//! - [`eval`]: evaluation; first of all the data store (BitBake's `DataSmart`).
 //! - [`check`]: `bitzel check`, which parses the metadata of layers and reports problems.
 //! - [`sandbox`]: the helper that Bazel runs for each task (its own binary).
 
 pub mod check;
 pub mod diagnostic;
+pub mod eval;
 pub mod sandbox;
 pub mod syntax;

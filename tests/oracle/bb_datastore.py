@@ -140,7 +140,6 @@ def run_case(case):
 
 
 def main():
-    sys.setrecursionlimit(10000)
     cases = json.load(sys.stdin)
     results = [run_case(case) for case in cases]
     json.dump({"version": bb.__version__, "results": results}, sys.stdout)
