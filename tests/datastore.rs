@@ -813,7 +813,9 @@ fn random_statement(rng: &mut Rng) -> Value {
             3 => api("delVar", &[&random_name(rng)]),
             4 => api("renameVar", &[base, rng.pick(BASES)]),
             5 => api("setVarFlag", &[base, rng.pick(FLAGS), &value]),
-            6 => api("appendVarFlag", &[base, rng.pick(FLAGS), &value]),
+            // Not on `export`: the `export` statement sets the integer 1 there, and
+            // BitBake's appendVarFlag then fails with a TypeError (int + str).
+            6 => api("appendVarFlag", &[base, rng.pick(&["doc", "vardeps"]), &value]),
             _ => api("delVarFlag", &[base, rng.pick(FLAGS)]),
         };
     }

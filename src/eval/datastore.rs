@@ -148,8 +148,9 @@ const FLAG_DEFAULT_PREFIX: &str = "_defaultval_flag_";
 #[derive(Debug, Clone, Default)]
 struct Layer {
     vars: FxHashMap<Arc<str>, Arc<Variable>>,
-    /// DataSmart's `overridedata`; an empty list hides the links of the layers below.
-    overridedata: FxHashMap<Arc<str>, Arc<Vec<OverrideLink>>>,
+    /// DataSmart's `overridedata`; `None` is a deleted entry, which hides the layers below
+    /// (an entry that is present but empty is not the same thing to `renameVar`).
+    overridedata: FxHashMap<Arc<str>, Option<Arc<Vec<OverrideLink>>>>,
     history: FxHashMap<Arc<str>, Vec<VarHistoryEvent>>,
     /// Names that got an `export` or `unexport` flag (DataSmart's `__exportlist`).
     exports: Vec<Arc<str>>,
@@ -334,7 +335,17 @@ impl DataStore {
 
     fn find_overridedata(&self, name: &str) -> Option<&Arc<Vec<OverrideLink>>> {
         self.record_read(name);
-        self.layers().find_map(|layer| layer.overridedata.get(name))
+        self.layers()
+            .find_map(|layer| layer.overridedata.get(name))
+            .and_then(Option::as_ref)
+    }
+
+    /// `del self.overridedata[name]`.
+    fn delete_overridedata(&mut self, name: &str) {
+        if self.find_overridedata(name).is_some() {
+            self.touched(name);
+            self.local.overridedata.insert(name.into(), None);
+        }
     }
 
     /// Forget what depends on `name`: every memoised value, and the expanded OVERRIDES if
@@ -367,17 +378,23 @@ impl DataStore {
 
     fn overridedata_mut(&mut self, name: &str) -> &mut Vec<OverrideLink> {
         self.touched(name);
-        if !self.local.overridedata.contains_key(name) {
-            let inherited = self
-                .base
-                .iter()
-                .flat_map(|b| b.layers())
-                .find_map(|layer| layer.overridedata.get(name))
-                .cloned()
-                .unwrap_or_default();
-            self.local.overridedata.insert(name.into(), inherited);
+        if !matches!(self.local.overridedata.get(name), Some(Some(_))) {
+            let inherited = match self.local.overridedata.get(name) {
+                Some(None) => None,
+                _ => self
+                    .base
+                    .iter()
+                    .flat_map(|b| b.layers())
+                    .find_map(|layer| layer.overridedata.get(name))
+                    .cloned()
+                    .flatten(),
+            };
+            self.local
+                .overridedata
+                .insert(name.into(), Some(inherited.unwrap_or_default()));
         }
-        Arc::make_mut(self.local.overridedata.get_mut(name).expect("inserted above"))
+        let slot = self.local.overridedata.get_mut(name).expect("inserted above");
+        Arc::make_mut(slot.as_mut().expect("present"))
     }
 
     fn record(&mut self, var: &str, op: &str, loc: &Location, flag: Option<&str>, detail: &str) {
@@ -567,7 +584,7 @@ impl DataStore {
                 for a in active {
                     self.del_var(&a, loc);
                 }
-                self.overridedata_mut(var).clear();
+                self.delete_overridedata(var);
             }
         }
         if var.contains(':') {
@@ -609,9 +626,7 @@ impl DataStore {
     pub fn del_var(&mut self, name: &str, loc: &Location) {
         self.record(name, "del", loc, None, "");
         *self.var_mut(name) = Variable::default();
-        if self.find_overridedata(name).is_some() {
-            self.overridedata_mut(name).clear();
-        }
+        self.delete_overridedata(name);
         if name.contains(':') {
             self.unregister_overrides(name);
         }
@@ -649,14 +664,14 @@ impl DataStore {
 
     /// DataSmart's `appendVarFlag`: the flag's value directly followed by `value`.
     pub fn append_var_flag(&mut self, name: &str, flag: &str, value: &str, loc: &Location) {
-        let old = self.raw_flag(name, flag);
+        let old = self.raw_flag_with_default(name, flag);
         let new = format!("{}{value}", old.as_deref().unwrap_or(""));
         self.set_var_flag_op(name, flag, &new, "append", loc, value);
     }
 
     /// DataSmart's `prependVarFlag`: `value` directly followed by the flag's value.
     pub fn prepend_var_flag(&mut self, name: &str, flag: &str, value: &str, loc: &Location) {
-        let old = self.raw_flag(name, flag);
+        let old = self.raw_flag_with_default(name, flag);
         let new = format!("{value}{}", old.as_deref().unwrap_or(""));
         self.set_var_flag_op(name, flag, &new, "prepend", loc, value);
     }
@@ -791,10 +806,6 @@ impl DataStore {
         Ok(value)
     }
 
-    fn raw_flag(&self, name: &str, flag: &str) -> Option<Arc<str>> {
-        self.find_var(name)?.get(flag).cloned()
-    }
-
     fn raw_flag_with_default(&self, name: &str, flag: &str) -> Option<Arc<str>> {
         let var = self.find_var(name)?;
         if let Some(v) = var.get(flag) {
@@ -845,6 +856,12 @@ impl DataStore {
             Ok(self.resolve(name)?.value.clone())
         };
         let mut python = |code: &str| -> Result<String, ExpansionError> {
+            if let Some(var) = varname {
+                // python_sub reads the variable's [vardeps], expanded, before it evaluates
+                // (to decide whether to log the code parser's findings); its failure fails
+                // the expansion.
+                self.get_var_flag(var, "vardeps", true)?;
+            }
             self.python
                 .eval(code, self)
                 .map_err(|e| ExpansionError::InlinePython {
@@ -1066,6 +1083,10 @@ impl DataStore {
         let mut seen_od: FxHashSet<&str> = FxHashSet::default();
         for layer in self.layers() {
             for (name, links) in &layer.overridedata {
+                let Some(links) = links else {
+                    seen_od.insert(name);
+                    continue;
+                };
                 if seen_od.insert(name) && links.iter().any(|l| overrides.is_active(&l.override_))
                 {
                     out.push(name.clone());
