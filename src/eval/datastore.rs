@@ -654,12 +654,20 @@ impl DataStore {
 
     /// DataSmart's `appendVar`: an unconditional `:append` operation.
     pub fn append_var(&mut self, name: &str, value: &str, loc: &Location) {
+        self.record(name, "append", loc, None, value);
+        // setVar(name + ":append", ..., ignore=True): not recorded again.
+        let quiet = std::mem::replace(&mut self.quiet, true);
         self.set_var_inner(&format!("{name}:append"), value.into(), true, "append", loc, value);
+        self.quiet = quiet;
     }
 
     /// DataSmart's `prependVar`: an unconditional `:prepend` operation.
     pub fn prepend_var(&mut self, name: &str, value: &str, loc: &Location) {
+        self.record(name, "prepend", loc, None, value);
+        // setVar(name + ":prepend", ..., ignore=True): not recorded again.
+        let quiet = std::mem::replace(&mut self.quiet, true);
         self.set_var_inner(&format!("{name}:prepend"), value.into(), true, "prepend", loc, value);
+        self.quiet = quiet;
     }
 
     /// DataSmart's `appendVarFlag`: the flag's value directly followed by `value`.
@@ -696,9 +704,9 @@ impl DataStore {
             }
             self.record(newkey, &format!("rename from {key}"), loc, None, val);
             // setVar(..., ignore=True): not recorded.
-            self.quiet = true;
+            let quiet = std::mem::replace(&mut self.quiet, true);
             self.set_var_inner(newkey, val.clone(), true, "set", loc, val);
-            self.quiet = false;
+            self.quiet = quiet;
             found = true;
         }
         if let Some(src) = &src {

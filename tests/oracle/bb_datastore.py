@@ -16,7 +16,8 @@ and each statement one of
 Output (stdout): {"version": bb.__version__, "results": [...]} with, per case,
     {"error_at": index of the statement that raised or null,
      "vars": {name: {"value": getVar(expand=True), "raw": getVar(expand=False),
-                     "flags": getVarFlags(name) or {}}},
+                     "flags": getVarFlags(name) or {},
+                     "history": [[op, flag, detail, line]...] from varhistory}},
      "flags": [[getVarFlag(expand=True), getVarFlag(expand=False)]...],
      "expand": [d.expand(s)...], "keys": sorted(d.keys()) or null}
 A value that raised is reported as {"error": exception type name}. Non-string values (the
@@ -105,8 +106,20 @@ def report(fn):
     return str(value)
 
 
+def history(d, name):
+    """The variable's history as [op, flag, detail, line] per event; line is null where
+    BitBake inferred the place from its own Python stack (ExportNode, API calls)."""
+    events = []
+    for event in d.varhistory.variable(name):
+        line = None if "func" in event else event.get("line")
+        flag = event.get("flag")
+        events.append([event.get("op"), flag, str(event.get("detail")), line])
+    return events
+
+
 def run_case(case):
     d = bb.data_smart.DataSmart()
+    d.enableTracking()
     error_at = None
     for index, stmt in enumerate(case.get("statements", [])):
         try:
@@ -121,6 +134,7 @@ def run_case(case):
             "value": report(lambda: d.getVar(name, True)),
             "raw": report(lambda: d.getVar(name, False)),
             "flags": flags,
+            "history": history(d, name),
         }
     for name, flag in case.get("flags", []):
         out["flags"].append([
