@@ -210,6 +210,7 @@ fn run_statement(store: &mut DataStore, stmt: &Value, line: u32) -> Result<(), S
                 "delVarFlag" => store.del_var_flag(a(0), a(1), &loc),
                 "appendVarFlag" => store.append_var_flag(a(0), a(1), a(2), &loc),
                 "prependVarFlag" => store.prepend_var_flag(a(0), a(1), a(2), &loc),
+                "expandKeys" => store.expand_keys(&loc).map_err(|e| e.to_string())?,
                 other => panic!("unknown API call {other}"),
             }
             Ok(())
@@ -283,8 +284,7 @@ fn same(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
         (Value::Object(_), Value::Object(_)) if is_error(expected) && is_error(actual) => true,
         (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
         }
         (Value::Array(a), Value::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b).all(|(v, w)| same(v, w))
@@ -301,7 +301,11 @@ fn differences(case: &Case, expected: &Value, actual: &Value) -> Vec<String> {
             out.push(format!("{}: {what}: bitbake {e} / bitzel {a}", case.name));
         }
     };
-    check("statement error at".into(), &expected["error_at"], &actual["error_at"]);
+    check(
+        "statement error at".into(),
+        &expected["error_at"],
+        &actual["error_at"],
+    );
     for name in &case.reads {
         for field in ["value", "raw", "flags"] {
             check(
@@ -324,10 +328,18 @@ fn differences(case: &Case, expected: &Value, actual: &Value) -> Vec<String> {
         check(format!("{name} history"), &e_hist, a_hist);
     }
     for (i, (n, f)) in case.flags.iter().enumerate() {
-        check(format!("{n}[{f}]"), &expected["flags"][i], &actual["flags"][i]);
+        check(
+            format!("{n}[{f}]"),
+            &expected["flags"][i],
+            &actual["flags"][i],
+        );
     }
     for (i, t) in case.expand.iter().enumerate() {
-        check(format!("expand {t:?}"), &expected["expand"][i], &actual["expand"][i]);
+        check(
+            format!("expand {t:?}"),
+            &expected["expand"][i],
+            &actual["expand"][i],
+        );
     }
     check("keys".into(), &expected["keys"], &actual["keys"]);
     out
@@ -363,7 +375,12 @@ fn check_against_bitbake(cases: &[Case]) -> usize {
         "{} of {} cases differ from BitBake {version} ({dialect:?}):\n{}",
         failures.len(),
         cases.len(),
-        failures.iter().take(15).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(15)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     eprintln!(
         "{} cases, {compared} values equal to BitBake {version}'s",
@@ -707,8 +724,51 @@ fn named_cases() -> Vec<Case> {
                 api("renameVar", &["NOPE", "C"]),
             ],
         ),
-        Case::new("empty_overrides", vec![assign("A", "=", "a"), assign("A:append:foo", "=", "x")])
-            .read(&["OVERRIDES"]),
+        Case::new(
+            "empty_overrides",
+            vec![assign("A", "=", "a"), assign("A:append:foo", "=", "x")],
+        )
+        .read(&["OVERRIDES"]),
+        Case::new(
+            "inline_python_unterminated_string_stays",
+            vec![
+                assign("A", "=", "${@'abc} x"),
+                assign("B", "=", "${C} ${@\"q} ${@'p'}"),
+                assign("C", "=", "c"),
+            ],
+        ),
+        Case::new(
+            "expand_keys_renames_names_with_references",
+            vec![
+                assign("PN", "=", "zlib"),
+                assign("OVERRIDES", "=", "foo"),
+                assign("A_${PN}", "=", "a"),
+                assign_flag("A_${PN}", "doc", "=", "d"),
+                assign("B_${PN}", "??=", "weak"),
+                assign("B_zlib", "=", "clobbered"),
+                assign("C_${PN}:append", "=", " app"),
+                assign("D_${PN}:foo", "=", "dfoo"),
+                assign("E_${UNSET}", "=", "e"),
+                api("expandKeys", &[]),
+            ],
+        )
+        .read(&[
+            "A_zlib",
+            "B_zlib",
+            "C_zlib",
+            "D_zlib",
+            "D_zlib:foo",
+            "E_${UNSET}",
+        ]),
+        Case::new(
+            "lowercase_name_quirk",
+            vec![
+                assign("OVERRIDES", "=", "foo"),
+                assign("fo", "=", "short"),
+                assign("foo:append", "=", " x"),
+            ],
+        )
+        .read(&["fo", "foo"]),
         Case::new(
             "python_regexp_braces",
             vec![
@@ -726,7 +786,11 @@ fn named_cases() -> Vec<Case> {
         ),
     ]
     .into_iter()
-    .map(|c| c.expand("${A} ${B}").flag("A", "doc").read(&["A", "B", "C"]))
+    .map(|c| {
+        c.expand("${A} ${B}")
+            .flag("A", "doc")
+            .read(&["A", "B", "C"])
+    })
     .collect()
 }
 
@@ -854,7 +918,10 @@ fn random_statement(rng: &mut Rng) -> Value {
             5 => api("setVarFlag", &[base, rng.pick(FLAGS), &value]),
             // Not on `export`: the `export` statement sets the integer 1 there, and
             // BitBake's appendVarFlag then fails with a TypeError (int + str).
-            6 => api("appendVarFlag", &[base, rng.pick(&["doc", "vardeps"]), &value]),
+            6 => api(
+                "appendVarFlag",
+                &[base, rng.pick(&["doc", "vardeps"]), &value],
+            ),
             _ => api("delVarFlag", &[base, rng.pick(FLAGS)]),
         };
     }

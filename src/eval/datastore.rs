@@ -16,10 +16,12 @@
 //! `expand_cache`); the expanded `OVERRIDES` is kept until a variable it was computed from
 //! changes.
 
-use super::expand::{expand_text, ExpansionError, InlinePython, NativeInlinePython};
+use super::expand::{
+    expand_text, ExpansionError, InlinePython, InlinePythonError, NativeInlinePython,
+};
 use super::overrides::{
-    override_links, select_override, split_operation, ConditionalOp, OperationKind,
-    OverrideLink, Overrides,
+    override_links, select_override, split_operation, ConditionalOp, OperationKind, OverrideLink,
+    Overrides,
 };
 use super::statement::{AssignOp, Assignment, Location};
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -87,7 +89,10 @@ impl Variable {
 
     /// The value of a flag (not `_content` or `_defaultval`).
     pub fn flag(&self, flag: &str) -> Option<&Arc<str>> {
-        self.flags.iter().find(|(k, _)| &**k == flag).map(|(_, v)| v)
+        self.flags
+            .iter()
+            .find(|(k, _)| &**k == flag)
+            .map(|(_, v)| v)
     }
 
     fn operations(&self, kind: OperationKind) -> &Vec<ConditionalOp> {
@@ -194,11 +199,17 @@ enum CacheKey {
     Flag(Arc<str>, Arc<str>),
 }
 
+/// A variable and one of its flags.
+type FlagKey = (Arc<str>, Arc<str>);
+
+/// A value before expansion and the `:remove`s carried from the chosen override variable.
+type Assembled = (Option<Arc<str>>, Vec<Arc<str>>);
+
 #[derive(Default)]
 struct EvalState {
     /// DataSmart's `expand_cache`.
     content_cache: FxHashMap<Arc<str>, Arc<Resolved>>,
-    flag_cache: FxHashMap<(Arc<str>, Arc<str>), Option<Arc<str>>>,
+    flag_cache: FxHashMap<FlagKey, Option<Arc<str>>>,
     /// The expanded OVERRIDES, and the names it was computed from.
     overrides: Option<Arc<Overrides>>,
     override_deps: FxHashSet<Arc<str>>,
@@ -352,8 +363,12 @@ impl DataStore {
     /// it was computed from `name`.
     fn touched(&mut self, name: &str) {
         let state = self.state.get_mut();
-        state.content_cache.clear();
-        state.flag_cache.clear();
+        if !state.content_cache.is_empty() {
+            state.content_cache.clear();
+        }
+        if !state.flag_cache.is_empty() {
+            state.flag_cache.clear();
+        }
         if state.overrides.is_some() && state.override_deps.contains(name) {
             state.overrides = None;
             state.override_deps.clear();
@@ -393,7 +408,11 @@ impl DataStore {
                 .overridedata
                 .insert(name.into(), Some(inherited.unwrap_or_default()));
         }
-        let slot = self.local.overridedata.get_mut(name).expect("inserted above");
+        let slot = self
+            .local
+            .overridedata
+            .get_mut(name)
+            .expect("inserted above");
         Arc::make_mut(slot.as_mut().expect("present"))
     }
 
@@ -614,7 +633,8 @@ impl DataStore {
         if flag == DEFAULTVAL && var.contains(':') {
             self.register_overrides(var);
         }
-        if (flag == "export" || flag == "unexport") && !self.exported_names().iter().any(|n| &**n == var)
+        if (flag == "export" || flag == "unexport")
+            && !self.exported_names().iter().any(|n| &**n == var)
         {
             self.local.exports.push(var.into());
         }
@@ -657,7 +677,14 @@ impl DataStore {
         self.record(name, "append", loc, None, value);
         // setVar(name + ":append", ..., ignore=True): not recorded again.
         let quiet = std::mem::replace(&mut self.quiet, true);
-        self.set_var_inner(&format!("{name}:append"), value.into(), true, "append", loc, value);
+        self.set_var_inner(
+            &format!("{name}:append"),
+            value.into(),
+            true,
+            "append",
+            loc,
+            value,
+        );
         self.quiet = quiet;
     }
 
@@ -666,7 +693,14 @@ impl DataStore {
         self.record(name, "prepend", loc, None, value);
         // setVar(name + ":prepend", ..., ignore=True): not recorded again.
         let quiet = std::mem::replace(&mut self.quiet, true);
-        self.set_var_inner(&format!("{name}:prepend"), value.into(), true, "prepend", loc, value);
+        self.set_var_inner(
+            &format!("{name}:prepend"),
+            value.into(),
+            true,
+            "prepend",
+            loc,
+            value,
+        );
         self.quiet = quiet;
     }
 
@@ -809,7 +843,10 @@ impl DataStore {
             std::borrow::Cow::Owned(s) => s.into(),
         });
         if caching {
-            self.state.borrow_mut().flag_cache.insert(key, value.clone());
+            self.state
+                .borrow_mut()
+                .flag_cache
+                .insert(key, value.clone());
         }
         Ok(value)
     }
@@ -863,20 +900,22 @@ impl DataStore {
         let mut lookup = |name: &str| -> Result<Option<Arc<str>>, ExpansionError> {
             Ok(self.resolve(name)?.value.clone())
         };
-        let mut python = |code: &str| -> Result<String, ExpansionError> {
+        let mut python = |code: &str| -> Result<Option<String>, ExpansionError> {
             if let Some(var) = varname {
                 // python_sub reads the variable's [vardeps], expanded, before it evaluates
                 // (to decide whether to log the code parser's findings); its failure fails
                 // the expansion.
                 self.get_var_flag(var, "vardeps", true)?;
             }
-            self.python
-                .eval(code, self)
-                .map_err(|e| ExpansionError::InlinePython {
+            match self.python.eval(code, self) {
+                Ok(value) => Ok(Some(value)),
+                Err(InlinePythonError::UnterminatedString) => Ok(None),
+                Err(e) => Err(ExpansionError::InlinePython {
                     var: varname.map(Arc::from),
                     code: code.to_string(),
                     message: e.to_string(),
-                })
+                }),
+            }
         };
         expand_text(text, varname, &mut lookup, &mut python)
     }
@@ -899,10 +938,7 @@ impl DataStore {
     /// The value before expansion (override selection, then `:append` and `:prepend`) and
     /// the `:remove`s carried from the override variable that was chosen: the first half of
     /// DataSmart's `getVarFlag` for `_content`.
-    fn assemble(
-        &self,
-        var: &str,
-    ) -> Result<(Option<Arc<str>>, Vec<Arc<str>>), ExpansionError> {
+    fn assemble(&self, var: &str) -> Result<Assembled, ExpansionError> {
         let mut value: Option<Arc<str>> = None;
         let mut carried = Vec::new();
         if let Some(links) = self.find_overridedata(var) {
@@ -1072,6 +1108,27 @@ impl DataStore {
         Ok(overrides)
     }
 
+    /// `bb.data.expandKeys`: every variable whose name holds `${...}` is renamed to its
+    /// expanded name (in sorted order of the old names; a name that expands to itself
+    /// stays), with [`DataStore::rename_var`]'s rules.
+    pub fn expand_keys(&mut self, loc: &Location) -> Result<(), ExpansionError> {
+        let mut todo: Vec<(Arc<str>, String)> = Vec::new();
+        for key in self.keys()? {
+            if !key.contains("${") {
+                continue;
+            }
+            let expanded = self.expand(&key, None)?;
+            if *expanded != *key {
+                todo.push((key, expanded));
+            }
+        }
+        todo.sort();
+        for (key, expanded) in todo {
+            self.rename_var(&key, &expanded, loc);
+        }
+        Ok(())
+    }
+
     // ----- enumeration and history ------------------------------------------------------
 
     /// DataSmart's `keys()` (`__iter__`), sorted: every variable that is set in the nearest
@@ -1095,8 +1152,7 @@ impl DataStore {
                     seen_od.insert(name);
                     continue;
                 };
-                if seen_od.insert(name) && links.iter().any(|l| overrides.is_active(&l.override_))
-                {
+                if seen_od.insert(name) && links.iter().any(|l| overrides.is_active(&l.override_)) {
                     out.push(name.clone());
                 }
             }

@@ -45,12 +45,15 @@ impl fmt::Display for ExpansionError {
                 write!(f, "recursive expansion: {}", chain.join(" -> "))
             }
             ExpansionError::InlinePython { var, code, message } => match var {
-                Some(var) => write!(f, "failure expanding variable {var}, expression was ${{@{code}}}: {message}"),
+                Some(var) => write!(
+                    f,
+                    "failure expanding variable {var}, expression was ${{@{code}}}: {message}"
+                ),
                 None => write!(f, "failure expanding expression ${{@{code}}}: {message}"),
             },
-            ExpansionError::UnstableOverrides => {
-                f.write_str("OVERRIDES could not be expanded into a stable state after 5 iterations")
-            }
+            ExpansionError::UnstableOverrides => f.write_str(
+                "OVERRIDES could not be expanded into a stable state after 5 iterations",
+            ),
         }
     }
 }
@@ -65,13 +68,21 @@ pub enum InlinePythonError {
     Unsupported,
     /// The expression raised, or reading the store for it failed.
     Failed(String),
+    /// The expression does not compile because a string literal is not closed (Python's
+    /// "unterminated string literal", "EOL while scanning string literal"). BitBake takes
+    /// this for unmatched brackets and abandons the inline-Python step of that expansion
+    /// round, leaving the text as it is.
+    UnterminatedString,
 }
 
 impl fmt::Display for InlinePythonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            InlinePythonError::Unsupported => f.write_str("no inline Python host evaluates this expression"),
+            InlinePythonError::Unsupported => {
+                f.write_str("no inline Python host evaluates this expression")
+            }
             InlinePythonError::Failed(message) => f.write_str(message),
+            InlinePythonError::UnterminatedString => f.write_str("unterminated string literal"),
         }
     }
 }
@@ -106,6 +117,11 @@ impl InlinePython for NativeInlinePython {
         let code = code.trim();
         if let Some(text) = string_literal(code) {
             return Ok(text.to_string());
+        }
+        if let Some(quote) = code.chars().next().filter(|c| *c == '\'' || *c == '"') {
+            if !code[1..].contains(quote) && !code.contains('\\') && !code.contains('\n') {
+                return Err(InlinePythonError::UnterminatedString);
+            }
         }
         if let Some(arg) = code
             .strip_prefix("d.getVar(")
@@ -220,6 +236,9 @@ fn items_then_close(
     result
 }
 
+/// Reads a variable's expanded value for a `${NAME}` reference (`None`: unset).
+pub(crate) type VarLookup<'a> = dyn FnMut(&str) -> Result<Option<Arc<str>>, ExpansionError> + 'a;
+
 /// Expands `text` the way data_smart's `expandWithRefs` does: repeatedly, every
 /// `${NAME}` reference whose variable has a value is replaced by it (fully expanded by
 /// `lookup`), unset ones stay literal; then every `${@...}` is evaluated by `python`
@@ -227,11 +246,13 @@ fn items_then_close(
 /// nothing or no `${` is left.
 ///
 /// `varname` is the variable (or `A[flag]`) being expanded, for the self-reference check.
+/// `python` gives `None` to abandon the round's inline-Python step (an unterminated string
+/// literal, which BitBake takes for unmatched brackets).
 pub(crate) fn expand_text<'t>(
     text: &'t str,
     varname: Option<&str>,
-    lookup: &mut dyn FnMut(&str) -> Result<Option<Arc<str>>, ExpansionError>,
-    python: &mut dyn FnMut(&str) -> Result<String, ExpansionError>,
+    lookup: &mut VarLookup<'_>,
+    python: &mut dyn FnMut(&str) -> Result<Option<String>, ExpansionError>,
 ) -> Result<Cow<'t, str>, ExpansionError> {
     let mut current: Cow<'t, str> = Cow::Borrowed(text);
     while current.contains("${") {
@@ -257,7 +278,7 @@ pub(crate) fn expand_text<'t>(
 fn substitute_vars(
     text: &str,
     varname: Option<&str>,
-    lookup: &mut dyn FnMut(&str) -> Result<Option<Arc<str>>, ExpansionError>,
+    lookup: &mut VarLookup<'_>,
 ) -> Result<Option<String>, ExpansionError> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
@@ -289,10 +310,11 @@ fn substitute_vars(
     Ok(out)
 }
 
-/// One `__expand_python_regexp__.sub(python_sub, s)` pass; `None` when nothing matched.
+/// One `__expand_python_regexp__.sub(python_sub, s)` pass; `None` when nothing matched or
+/// the pass was abandoned.
 fn substitute_python(
     text: &str,
-    python: &mut dyn FnMut(&str) -> Result<String, ExpansionError>,
+    python: &mut dyn FnMut(&str) -> Result<Option<String>, ExpansionError>,
 ) -> Result<Option<String>, ExpansionError> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
@@ -308,7 +330,10 @@ fn substitute_python(
                 if has_var_ref(code) {
                     buf.push_str(&text[start..end]);
                 } else {
-                    buf.push_str(&python(code)?);
+                    match python(code)? {
+                        Some(value) => buf.push_str(&value),
+                        None => return Ok(None),
+                    }
                 }
                 copied = end;
                 i = end;

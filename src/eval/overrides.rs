@@ -244,10 +244,7 @@ mod tests {
 
     #[test]
     fn override_links_walk_the_chain() {
-        assert_eq!(
-            override_links("A:b:c"),
-            vec![("A:b", "c"), ("A", "b:c")]
-        );
+        assert_eq!(override_links("A:b:c"), vec![("A:b", "c"), ("A", "b:c")]);
         assert_eq!(override_links("A:B:c"), vec![("A:B", "c")]);
         assert_eq!(override_links("A:X"), vec![]);
         assert_eq!(override_links("foo"), vec![("fo", "foo")]);

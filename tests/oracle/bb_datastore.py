@@ -11,7 +11,8 @@ and each statement one of
         ConfHandler's __config_regexp__ produces, then evaluated, as BitBake's parser does;
     {"kind": "export", "name": str}              bb.parse.ast.ExportNode
     {"kind": "unset", "name": str, "flag": str|null}   UnsetNode / UnsetFlagNode
-    {"kind": "api", "call": str, "args": [...]}  a DataSmart method (setVar, appendVar...)
+    {"kind": "api", "call": str, "args": [...]}  a DataSmart method (setVar, appendVar...),
+                                                 or "expandKeys": bb.data.expandKeys(d)
 
 Output (stdout): {"version": bb.__version__, "results": [...]} with, per case,
     {"error_at": index of the statement that raised or null,
@@ -42,6 +43,7 @@ except ImportError:
     sys.modules["hashserv.client"] = stub.client
 
 import bb  # noqa: E402
+import bb.data  # noqa: E402
 import bb.data_smart  # noqa: E402
 import bb.parse  # noqa: E402
 import bb.parse.ast  # noqa: E402
@@ -88,6 +90,8 @@ def run_statement(d, stmt, lineno):
             bb.parse.ast.UnsetFlagNode(FILENAME, lineno, stmt["name"], stmt["flag"]).eval(d)
         else:
             bb.parse.ast.UnsetNode(FILENAME, lineno, stmt["name"]).eval(d)
+    elif kind == "api" and stmt["call"] == "expandKeys":
+        bb.data.expandKeys(d)
     elif kind == "api":
         getattr(d, stmt["call"])(*stmt["args"])
     else:
