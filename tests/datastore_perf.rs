@@ -87,7 +87,11 @@ fn datastore_throughput() {
     let mut reads = 0usize;
     let (mut t_assign, mut t_keys, mut t_read) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut bytes = 0usize;
-    for r in 0..std::env::var("PERF_RECIPES").ok().and_then(|s| s.parse().ok()).unwrap_or(1878) {
+    for r in 0..std::env::var("PERF_RECIPES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1878)
+    {
         let mut recipe = DataStore::from_snapshot(base.clone());
         recipe
             .assign(

@@ -26,7 +26,7 @@ use super::overrides::{
 use super::statement::{AssignOp, Assignment, Location};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Cell, RefCell};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Which BitBake's rules the store follows where versions differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -168,9 +168,46 @@ pub struct Snapshot {
     layer: Layer,
     parent: Option<Arc<Snapshot>>,
     dialect: Dialect,
+    /// What `keys()` needs of the whole chain, computed once on first use.
+    index: OnceLock<SnapshotIndex>,
+}
+
+/// The names of a snapshot chain, for enumerating a store over it without walking the
+/// chain per store.
+#[derive(Debug, Default)]
+struct SnapshotIndex {
+    /// Names that are set in the nearest layer that has them, sorted.
+    keys: Vec<Arc<str>>,
+    /// Override links of the nearest layer that has an entry, deleted ones left out.
+    overridedata: Vec<(Arc<str>, Arc<Vec<OverrideLink>>)>,
 }
 
 impl Snapshot {
+    fn index(self: &Arc<Snapshot>) -> &SnapshotIndex {
+        self.index.get_or_init(|| {
+            let mut seen: FxHashSet<&str> = FxHashSet::default();
+            let mut keys = Vec::new();
+            let mut seen_od: FxHashSet<&str> = FxHashSet::default();
+            let mut overridedata = Vec::new();
+            for layer in self.layers() {
+                for (name, var) in &layer.vars {
+                    if seen.insert(name) && !var.is_empty() {
+                        keys.push(name.clone());
+                    }
+                }
+                for (name, links) in &layer.overridedata {
+                    if seen_od.insert(name) {
+                        if let Some(links) = links {
+                            overridedata.push((name.clone(), links.clone()));
+                        }
+                    }
+                }
+            }
+            keys.sort_unstable();
+            SnapshotIndex { keys, overridedata }
+        })
+    }
+
     fn layers(self: &Arc<Snapshot>) -> impl Iterator<Item = &Layer> {
         let mut next = Some(&**self);
         std::iter::from_fn(move || {
@@ -299,6 +336,7 @@ impl DataStore {
             layer: std::mem::take(&mut self.local),
             parent: self.base.take(),
             dialect: self.dialect,
+            index: OnceLock::new(),
         });
         self.base = Some(snap.clone());
         snap
@@ -1136,29 +1174,54 @@ impl DataStore {
     /// no value of its own).
     pub fn keys(&self) -> Result<Vec<Arc<str>>, ExpansionError> {
         let overrides = self.overrides()?;
-        let mut seen: FxHashSet<&str> = FxHashSet::default();
-        let mut out: Vec<Arc<str>> = Vec::new();
-        for layer in self.layers() {
-            for (name, var) in &layer.vars {
-                if seen.insert(name) && !var.is_empty() {
-                    out.push(name.clone());
+        let active =
+            |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
+        // The snapshot chain's names (already sorted) that this store does not shadow, and
+        // the rest: this store's own names and the variables with an active override.
+        let mut inherited: Vec<Arc<str>> = Vec::new();
+        let mut extras: Vec<Arc<str>> = Vec::new();
+        if let Some(base) = &self.base {
+            let index = base.index();
+            inherited.reserve(index.keys.len());
+            for name in &index.keys {
+                if !self.local.vars.contains_key(name) {
+                    inherited.push(name.clone());
+                }
+            }
+            for (name, links) in &index.overridedata {
+                if !self.local.overridedata.contains_key(name) && active(links) {
+                    extras.push(name.clone());
                 }
             }
         }
-        let mut seen_od: FxHashSet<&str> = FxHashSet::default();
-        for layer in self.layers() {
-            for (name, links) in &layer.overridedata {
-                let Some(links) = links else {
-                    seen_od.insert(name);
-                    continue;
-                };
-                if seen_od.insert(name) && links.iter().any(|l| overrides.is_active(&l.override_)) {
-                    out.push(name.clone());
-                }
+        for (name, var) in &self.local.vars {
+            if !var.is_empty() {
+                extras.push(name.clone());
             }
         }
-        out.sort();
-        out.dedup();
+        for (name, links) in &self.local.overridedata {
+            if links.as_deref().is_some_and(|l| active(l)) {
+                extras.push(name.clone());
+            }
+        }
+        extras.sort_unstable();
+        extras.dedup();
+        let mut out = Vec::with_capacity(inherited.len() + extras.len());
+        let (mut i, mut j) = (0, 0);
+        while i < inherited.len() || j < extras.len() {
+            let take_inherited =
+                j >= extras.len() || (i < inherited.len() && inherited[i] <= extras[j]);
+            if take_inherited {
+                if j < extras.len() && inherited[i] == extras[j] {
+                    j += 1;
+                }
+                out.push(inherited[i].clone());
+                i += 1;
+            } else {
+                out.push(extras[j].clone());
+                j += 1;
+            }
+        }
         Ok(out)
     }
 

@@ -256,6 +256,8 @@ pub(crate) fn expand_text<'t>(
 ) -> Result<Cow<'t, str>, ExpansionError> {
     let mut current: Cow<'t, str> = Cow::Borrowed(text);
     while current.contains("${") {
+        // A pass gives `None` when it replaced every match by its own text, so that the
+        // common "nothing left to expand" round ends without comparing whole strings.
         let after_vars = substitute_vars(&current, varname, lookup)?;
         let after_python = match &after_vars {
             Some(s) => substitute_python(s, python)?,
@@ -274,7 +276,8 @@ pub(crate) fn expand_text<'t>(
     Ok(current)
 }
 
-/// One `__expand_var_regexp__.sub(var_sub, s)` pass; `None` when nothing matched.
+/// One `__expand_var_regexp__.sub(var_sub, s)` pass; `None` when no match was replaced by
+/// other text.
 fn substitute_vars(
     text: &str,
     varname: Option<&str>,
@@ -292,13 +295,14 @@ fn substitute_vars(
                 if varname == Some(key) {
                     return Err(ExpansionError::SelfReference { var: key.into() });
                 }
-                let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                buf.push_str(&text[copied..start]);
-                match lookup(key)? {
-                    Some(value) => buf.push_str(&value),
-                    None => buf.push_str(&text[start..end]),
+                if let Some(value) = lookup(key)? {
+                    if *value != text[start..end] {
+                        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                        buf.push_str(&text[copied..start]);
+                        buf.push_str(&value);
+                        copied = end;
+                    }
                 }
-                copied = end;
                 i = end;
             }
             None => i = start + 1,
@@ -310,8 +314,8 @@ fn substitute_vars(
     Ok(out)
 }
 
-/// One `__expand_python_regexp__.sub(python_sub, s)` pass; `None` when nothing matched or
-/// the pass was abandoned.
+/// One `__expand_python_regexp__.sub(python_sub, s)` pass; `None` when no match was
+/// replaced by other text, or the pass was abandoned.
 fn substitute_python(
     text: &str,
     python: &mut dyn FnMut(&str) -> Result<Option<String>, ExpansionError>,
@@ -325,17 +329,20 @@ fn substitute_python(
         match python_ref_end(bytes, start) {
             Some(end) => {
                 let code = &text[start + 3..end - 1];
-                let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
-                buf.push_str(&text[copied..start]);
-                if has_var_ref(code) {
-                    buf.push_str(&text[start..end]);
-                } else {
+                if !has_var_ref(code) {
                     match python(code)? {
-                        Some(value) => buf.push_str(&value),
+                        Some(value) => {
+                            if value != text[start..end] {
+                                let buf =
+                                    out.get_or_insert_with(|| String::with_capacity(text.len()));
+                                buf.push_str(&text[copied..start]);
+                                buf.push_str(&value);
+                                copied = end;
+                            }
+                        }
                         None => return Ok(None),
                     }
                 }
-                copied = end;
                 i = end;
             }
             None => i = start + 1,
