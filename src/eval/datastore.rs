@@ -221,7 +221,7 @@ impl Snapshot {
 /// A read's result: DataSmart's VariableParse for `_content` (the value before and after
 /// expansion, and which `:remove`s matched, to carry into a variable that this one
 /// overrides).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Resolved {
     unexpanded: Option<Arc<str>>,
     value: Option<Arc<str>>,
@@ -245,7 +245,7 @@ type Assembled = (Option<Arc<str>>, Vec<Arc<str>>);
 #[derive(Default)]
 struct EvalState {
     /// DataSmart's `expand_cache`.
-    content_cache: FxHashMap<Arc<str>, Arc<Resolved>>,
+    content_cache: FxHashMap<Arc<str>, Resolved>,
     flag_cache: FxHashMap<FlagKey, Option<Arc<str>>>,
     /// The expanded OVERRIDES, and the names it was computed from.
     overrides: Option<Arc<Overrides>>,
@@ -1019,7 +1019,7 @@ impl DataStore {
 
     /// A full read of a variable's value, memoised: [`DataStore::assemble`], expansion,
     /// then `:remove` (its own and those carried from the chosen override variable).
-    fn resolve(&self, var: &str) -> Result<Arc<Resolved>, ExpansionError> {
+    fn resolve(&self, var: &str) -> Result<Resolved, ExpansionError> {
         let caching = self.caching();
         if caching {
             if let Some(hit) = self.state.borrow().content_cache.get(var) {
@@ -1030,7 +1030,7 @@ impl DataStore {
         self.push(CacheKey::Content(key.clone()))?;
         let result = self.resolve_uncached(var);
         self.state.borrow_mut().stack.pop();
-        let resolved = Arc::new(result?);
+        let resolved = result?;
         if caching {
             self.state
                 .borrow_mut()

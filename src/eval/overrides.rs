@@ -5,7 +5,7 @@
 //! overrides; which override wins is decided at read time from `OVERRIDES`.
 
 use indexmap::IndexMap;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 /// The three read-time operations of BitBake (`__setvar_keyword__`).
@@ -144,7 +144,10 @@ pub struct OverrideLink {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     list: Vec<Arc<str>>,
-    set: FxHashSet<Arc<str>>,
+    /// Each override's first position in `list`.
+    first_index: FxHashMap<Arc<str>, usize>,
+    /// `":" + override` for each of `list`.
+    suffixes: Vec<String>,
 }
 
 impl PartialEq for Overrides {
@@ -157,8 +160,16 @@ impl Overrides {
     /// `OVERRIDES`' value split at `:` (an unset `OVERRIDES` gives one empty override).
     pub fn from_value(value: &str) -> Overrides {
         let list: Vec<Arc<str>> = value.split(':').map(Arc::from).collect();
-        let set = list.iter().cloned().collect();
-        Overrides { list, set }
+        let mut first_index = FxHashMap::default();
+        for (i, o) in list.iter().enumerate() {
+            first_index.entry(o.clone()).or_insert(i);
+        }
+        let suffixes = list.iter().map(|o| format!(":{o}")).collect();
+        Overrides {
+            list,
+            first_index,
+            suffixes,
+        }
     }
 
     /// The overrides in `OVERRIDES` order: the later, the stronger.
@@ -168,7 +179,7 @@ impl Overrides {
 
     /// Whether `name` is one of the overrides.
     pub fn contains(&self, name: &str) -> bool {
-        self.set.contains(name)
+        self.first_index.contains_key(name)
     }
 
     /// Whether an override link is active: its override is in `OVERRIDES`, or it is a chain
@@ -185,6 +196,26 @@ impl Overrides {
 /// `OVERRIDES` order until one is a single override; the one matched last, i.e. the one
 /// latest in `OVERRIDES`, wins.
 pub fn select_override(links: &[OverrideLink], overrides: &Overrides) -> Option<Arc<str>> {
+    // The common case, every active link a single override: no chain is peeled, and the
+    // override that comes first in OVERRIDES latest wins (a later link replaces an earlier
+    // one with the same override).
+    let mut best: Option<(usize, &Arc<str>)> = None;
+    let mut chains = false;
+    for link in links {
+        if link.override_.contains(':') {
+            if overrides.is_active(&link.override_) {
+                chains = true;
+                break;
+            }
+        } else if let Some(&index) = overrides.first_index.get(&*link.override_) {
+            if best.is_none_or(|(b, _)| index >= b) {
+                best = Some((index, &link.var));
+            }
+        }
+    }
+    if !chains {
+        return best.map(|(_, var)| var.clone());
+    }
     let mut active: IndexMap<String, Arc<str>> = IndexMap::new();
     for link in links {
         if overrides.is_active(&link.override_) {
@@ -198,13 +229,12 @@ pub fn select_override(links: &[OverrideLink], overrides: &Overrides) -> Option<
     let mut modified = true;
     while modified {
         modified = false;
-        for o in overrides.list() {
-            let suffix = format!(":{o}");
+        for (o, suffix) in overrides.list().iter().zip(&overrides.suffixes) {
             let keys: Vec<String> = active.keys().cloned().collect();
             for a in keys {
-                if a.ends_with(&suffix) {
+                if a.ends_with(suffix.as_str()) {
                     let target = active.shift_remove(&a).expect("key taken from the map");
-                    active.insert(a.replace(&suffix, ""), target);
+                    active.insert(a.replace(suffix.as_str(), ""), target);
                     modified = true;
                 } else if a == **o {
                     chosen = active.shift_remove(&a);
