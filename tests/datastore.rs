@@ -896,6 +896,15 @@ fn random_statement(rng: &mut Rng) -> Value {
     if roll < 7 {
         return assign("OVX", "=", rng.pick(OVX_VALUES));
     }
+    if roll < 9 {
+        // A name with a reference, which bb.data.expandKeys renames.
+        return if rng.chance(50) {
+            api("expandKeys", &[])
+        } else {
+            let suffix = rng.pick(&["", ":append", ":foo", ":bar:append"]);
+            assign(&format!("E_${{OVX}}{suffix}"), rng.pick(OPS), &random_value(rng))
+        };
+    }
     if roll < 11 {
         return export(rng.pick(BASES));
     }
@@ -952,7 +961,7 @@ fn random_cases(seed: u64, count: usize) -> Vec<Case> {
             }
             let mut case = Case::new(&format!("random_{seed}_{i}"), statements)
                 .read(BASES)
-                .read(&["OVERRIDES"])
+                .read(&["OVERRIDES", "E_${OVX}", "E_baz", "E_", "E_nope:foo"])
                 .expand("${A} ${B:foo}");
             for base in BASES {
                 for flag in FLAGS {
