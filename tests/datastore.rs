@@ -4,7 +4,7 @@
 //! `bb.data_smart.DataSmart` through `bb.parse.ast` (as BitBake's parser does) and reports
 //! what it reads; the same statements go to [`DataStore`] and every value is compared.
 //! Expected values come only from BitBake, at test time, in one batched Python call per
-//! test. With BITZEL_POKY set, scarthgap's BitBake ($BITZEL_POKY/bitbake/lib) is the
+//! test (split over one process per core). With BITZEL_POKY set, scarthgap's BitBake ($BITZEL_POKY/bitbake/lib) is the
 //! oracle; otherwise the installed `bb` (PyPI's bitbake-setup). The test fails, not skips,
 //! when neither runs.
 
@@ -124,35 +124,50 @@ fn api(call: &str, args: &[&str]) -> Value {
     json!({"kind": "api", "call": call, "args": args})
 }
 
-/// Runs the oracle once over all cases: BitBake's version and one result per case.
+/// Runs the oracle over all cases, split into one batch per core (each batch is one
+/// Python process): BitBake's version and one result per case.
 fn run_oracle(cases: &[Case]) -> (String, Vec<Value>) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/bb_datastore.py");
-    let mut cmd = Command::new("python3");
-    cmd.arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Ok(poky) = std::env::var("BITZEL_POKY") {
-        if !poky.is_empty() {
-            cmd.env("PYTHONPATH", format!("{poky}/bitbake/lib"));
-        }
+    let processes = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
+    let chunk = cases.len().div_ceil(processes).max(1);
+    let batches: Vec<_> = cases
+        .chunks(chunk)
+        .map(|batch| {
+            let mut cmd = Command::new("python3");
+            cmd.arg(script)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            if let Ok(poky) = std::env::var("BITZEL_POKY") {
+                if !poky.is_empty() {
+                    cmd.env("PYTHONPATH", format!("{poky}/bitbake/lib"));
+                }
+            }
+            let mut child = cmd
+                .spawn()
+                .expect("python3 must be installed to run the BitBake oracle");
+            let input = Value::Array(batch.iter().map(Case::to_json).collect()).to_string();
+            let mut stdin = child.stdin.take().unwrap();
+            let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+            (child, writer)
+        })
+        .collect();
+    let mut version = String::new();
+    let mut results = Vec::with_capacity(cases.len());
+    for (child, writer) in batches {
+        let out = child.wait_with_output().expect("the oracle runs");
+        writer.join().unwrap().expect("the oracle reads its input");
+        assert!(
+            out.status.success(),
+            "the BitBake oracle failed (is BitBake's `bb` importable?):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let parsed: Value = serde_json::from_slice(&out.stdout).expect("the oracle prints JSON");
+        version = parsed["version"].as_str().unwrap().to_string();
+        results.extend(parsed["results"].as_array().unwrap().iter().cloned());
     }
-    let mut child = cmd
-        .spawn()
-        .expect("python3 must be installed to run the BitBake oracle");
-    let input = Value::Array(cases.iter().map(Case::to_json).collect()).to_string();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().expect("the oracle runs");
-    writer.join().unwrap().expect("the oracle reads its input");
-    assert!(
-        out.status.success(),
-        "the BitBake oracle failed (is BitBake's `bb` importable?):\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed: Value = serde_json::from_slice(&out.stdout).expect("the oracle prints JSON");
-    let version = parsed["version"].as_str().unwrap().to_string();
-    let results = parsed["results"].as_array().unwrap().clone();
     assert_eq!(results.len(), cases.len());
     (version, results)
 }
@@ -902,7 +917,11 @@ fn random_statement(rng: &mut Rng) -> Value {
             api("expandKeys", &[])
         } else {
             let suffix = rng.pick(&["", ":append", ":foo", ":bar:append"]);
-            assign(&format!("E_${{OVX}}{suffix}"), rng.pick(OPS), &random_value(rng))
+            assign(
+                &format!("E_${{OVX}}{suffix}"),
+                rng.pick(OPS),
+                &random_value(rng),
+            )
         };
     }
     if roll < 11 {

@@ -1292,3 +1292,73 @@ fn split_keep_whitespace(text: &str) -> impl Iterator<Item = &str> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loc() -> Location {
+        Location::new("/t.conf", 1)
+    }
+
+    fn set(store: &mut DataStore, name: &str, op: AssignOp, value: &str) {
+        let stmt = Assignment {
+            exported: false,
+            name: name.into(),
+            flag: None,
+            op,
+            value: value.into(),
+        };
+        store.assign(&stmt, loc()).unwrap();
+    }
+
+    #[test]
+    fn snapshots_are_shared_across_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<Snapshot>();
+        send::<DataStore>();
+
+        let mut config = DataStore::new();
+        set(&mut config, "OVERRIDES", AssignOp::Set, "foo");
+        set(&mut config, "CC", AssignOp::Set, "gcc ${CFLAGS}");
+        set(&mut config, "CFLAGS", AssignOp::WeakDefault, "-O2");
+        let base = config.snapshot();
+        let values: Vec<String> = (0..4)
+            .map(|i| {
+                let base = base.clone();
+                std::thread::spawn(move || {
+                    let mut recipe = DataStore::from_snapshot(base);
+                    set(
+                        &mut recipe,
+                        "CFLAGS:append:foo",
+                        AssignOp::Set,
+                        &format!(" -D{i}"),
+                    );
+                    recipe.get_var("CC", true).unwrap().unwrap().to_string()
+                })
+            })
+            .map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(values[3], "gcc -O2 -D3");
+        // The configuration itself is unchanged by its recipes.
+        assert_eq!(&*config.get_var("CC", true).unwrap().unwrap(), "gcc -O2");
+    }
+
+    #[test]
+    fn deleting_in_a_copy_hides_the_snapshot_value() {
+        let mut config = DataStore::new();
+        set(&mut config, "A", AssignOp::Set, "a");
+        let mut copy = config.create_copy();
+        copy.del_var("A", &loc());
+        assert_eq!(copy.get_var("A", true).unwrap(), None);
+        assert_eq!(copy.keys().unwrap(), Vec::<Arc<str>>::new());
+        assert_eq!(config.get_var("A", true).unwrap().as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn remove_split_keeps_every_whitespace_character() {
+        let tokens: Vec<&str> = split_keep_whitespace(" a  b").collect();
+        assert_eq!(tokens, vec!["", " ", "a", " ", "", " ", "b"]);
+    }
+}

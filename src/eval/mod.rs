@@ -18,7 +18,26 @@
 //! - [`expand`]: `${...}` expansion (`expandWithRefs`) and the [`InlinePython`] seam.
 //!
 //! The rules are BitBake 2.8's (Poky scarthgap); where later BitBake differs, the
-//! difference is a [`Dialect`].
+//! difference is a [`Dialect`]. tests/datastore.rs checks them value by value against real
+//! BitBake (named cases and thousands of random statement sequences, each also run through
+//! copy-on-write snapshots).
+//!
+//! Deliberately not replicated (BitBake artefacts, not rules):
+//!
+//! - BitBake recomputes OVERRIDES only when a variable of its `overridevars` set is set, so
+//!   after `delVar` of such a variable it keeps using the old overrides; this store
+//!   recomputes whenever a variable OVERRIDES was computed from changes. Statements never
+//!   observe the difference (BitBake's `:=` reads through a fresh copy); Python code that
+//!   reads, deletes and reads again could.
+//! - When expanding OVERRIDES fails, BitBake leaves its `inoverride` flag set and later
+//!   reads silently use no overrides; here every read reports the error.
+//! - The `export` statement sets the integer 1 in BitBake (so `appendVarFlag` on it raises
+//!   a TypeError); here flag values are strings and it is "1". `__exportlist` is not a
+//!   variable here but [`DataStore::exported_names`].
+//! - Not done yet: the renamed-variable and old-override-syntax (`_append`) checks of
+//!   `setVar` (diagnostics, for the parser's side), 2.19's variable filters, non-string
+//!   flag values, `${@...}` beyond [`NativeInlinePython`]'s trivial forms (a Python host
+//!   plugs in through [`InlinePython`]).
 
 pub mod datastore;
 pub mod expand;

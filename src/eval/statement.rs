@@ -14,7 +14,7 @@ pub enum AssignOp {
     Immediate,
     /// `A ??= "v"`: a weak default, kept in the `_defaultval` flag and used only when the
     /// variable has no value at all when it is read. On a flag, BitBake 2.8 sets the flag
-    /// like `=`; 2.12 and later keep a weak default per flag ([`Dialect`]).
+    /// like `=`; 2.12 and later keep a weak default per flag ([`Dialect`](super::Dialect)).
     WeakDefault,
     /// `A ?= "v"`: sets the value unless the variable (or the flag) already has one; a weak
     /// default does not count as a value.
