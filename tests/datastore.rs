@@ -261,9 +261,18 @@ fn run_rust(case: &Case, dialect: Dialect, copies_at: &[usize]) -> Value {
             .iter()
             .map(|e| json!([&*e.op, e.flag.as_deref(), &*e.detail, e.loc.line]))
             .collect();
+        let flags_expanded = match store.get_var_flags_expanded(name, &["doc", "vardeps", "export"])
+        {
+            Ok(flags) => json!(flags
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), json!(&*v)))
+                .collect::<Map<String, Value>>()),
+            Err(e) => json!({"error": e.to_string()}),
+        };
         vars.insert(
             name.clone(),
             json!({
+                "flags_expanded": flags_expanded,
                 "value": report(store.get_var(name, true), |v| json!(&*v)),
                 "raw": report(store.get_var(name, false), |v| json!(&*v)),
                 "flags": flags,
@@ -322,12 +331,15 @@ fn differences(case: &Case, expected: &Value, actual: &Value) -> Vec<String> {
         &actual["error_at"],
     );
     for name in &case.reads {
-        for field in ["value", "raw", "flags"] {
-            check(
-                format!("{name} {field}"),
-                &expected["vars"][name][field],
-                &actual["vars"][name][field],
-            );
+        for field in ["value", "raw", "flags", "flags_expanded"] {
+            let e = &expected["vars"][name][field];
+            // BitBake 2.12+ raises KeyError in getVarFlags(expand=[...]) for a flag whose
+            // `??=` default was set before its value (it expands flags[i] before setting
+            // it): a crash of those versions, not a rule; scarthgap has no flag defaults.
+            if field == "flags_expanded" && e["error"] == "KeyError" {
+                continue;
+            }
+            check(format!("{name} {field}"), e, &actual["vars"][name][field]);
         }
         // History: op, flag and detail of every event; the line where BitBake has one of
         // the statement's (it infers others from its own Python stack).
@@ -376,7 +388,7 @@ fn check_against_bitbake(cases: &[Case]) -> usize {
                 d.push_str(" (with copy-on-write snapshots)");
             }
         }
-        compared += case.reads.len() * 4 + case.flags.len() + case.expand.len() + 2;
+        compared += case.reads.len() * 5 + case.flags.len() + case.expand.len() + 2;
         if !diffs.is_empty() {
             failures.push(format!(
                 "{}\n  statements: {}",

@@ -274,6 +274,8 @@ pub struct DataStore {
     recording: Cell<bool>,
     /// Set while an operation runs that BitBake records with `ignore=True`.
     quiet: bool,
+    /// Whether history is recorded (DataSmart's `_tracking`).
+    tracking: bool,
 }
 
 impl Default for DataStore {
@@ -309,6 +311,7 @@ impl DataStore {
             state: RefCell::new(EvalState::default()),
             recording: Cell::new(false),
             quiet: false,
+            tracking: true,
         }
     }
 
@@ -354,6 +357,17 @@ impl DataStore {
     /// The rules the store follows.
     pub fn dialect(&self) -> Dialect {
         self.dialect
+    }
+
+    /// DataSmart's `enableTracking`: record variable history (the default here, unlike
+    /// BitBake, so that `bitzel env` can print it; it costs little).
+    pub fn enable_tracking(&mut self) {
+        self.tracking = true;
+    }
+
+    /// DataSmart's `disableTracking`: stop recording variable history.
+    pub fn disable_tracking(&mut self) {
+        self.tracking = false;
     }
 
     /// Sets the host that evaluates `${@...}` inline Python.
@@ -455,7 +469,7 @@ impl DataStore {
     }
 
     fn record(&mut self, var: &str, op: &str, loc: &Location, flag: Option<&str>, detail: &str) {
-        if self.quiet {
+        if self.quiet || !self.tracking {
             return;
         }
         let event = VarHistoryEvent {
@@ -921,6 +935,23 @@ impl DataStore {
             }
         }
         out
+    }
+
+    /// DataSmart's `getVarFlags(name, expand=[...])`: [`DataStore::get_var_flags`] with the
+    /// flags named in `expand` expanded (as `expand(value, "name[flag]")`).
+    pub fn get_var_flags_expanded(
+        &self,
+        name: &str,
+        expand: &[&str],
+    ) -> Result<Vec<(Arc<str>, Arc<str>)>, ExpansionError> {
+        let mut flags = self.get_var_flags(name);
+        for (flag, value) in &mut flags {
+            if expand.contains(&&**flag) {
+                let varname = format!("{name}[{flag}]");
+                *value = self.expand(value, Some(&varname))?.into();
+            }
+        }
+        Ok(flags)
     }
 
     /// DataSmart's `expand(s, varname)`: `s` with its references expanded against this

@@ -18,6 +18,7 @@ Output (stdout): {"version": bb.__version__, "results": [...]} with, per case,
     {"error_at": index of the statement that raised or null,
      "vars": {name: {"value": getVar(expand=True), "raw": getVar(expand=False),
                      "flags": getVarFlags(name) or {},
+                     "flags_expanded": getVarFlags(name, EXPANDED_FLAGS) or {},
                      "history": [[op, flag, detail, line]...] from varhistory}},
      "flags": [[getVarFlag(expand=True), getVarFlag(expand=False)]...],
      "expand": [d.expand(s)...], "keys": sorted(d.keys()) or null}
@@ -61,6 +62,8 @@ OPS = {
     ".=": "postdot",
 }
 FILENAME = "/oracle/case.conf"
+# The flags that "flags_expanded" asks getVarFlags to expand.
+EXPANDED_FLAGS = ["doc", "vardeps", "export"]
 
 
 def groupd_for(stmt):
@@ -134,7 +137,11 @@ def run_case(case):
     out = {"error_at": error_at, "vars": {}, "flags": [], "expand": []}
     for name in case.get("reads", []):
         flags = report(lambda: {k: str(v) for k, v in (d.getVarFlags(name) or {}).items()})
+        flags_expanded = report(lambda: {
+            k: str(v) for k, v in (d.getVarFlags(name, EXPANDED_FLAGS) or {}).items()
+        })
         out["vars"][name] = {
+            "flags_expanded": flags_expanded,
             "value": report(lambda: d.getVar(name, True)),
             "raw": report(lambda: d.getVar(name, False)),
             "flags": flags,
