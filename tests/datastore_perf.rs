@@ -87,11 +87,11 @@ fn datastore_throughput() {
     let mut reads = 0usize;
     let (mut t_assign, mut t_keys, mut t_read) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     let mut bytes = 0usize;
-    for r in 0..std::env::var("PERF_RECIPES")
+    let recipes: u32 = std::env::var("PERF_RECIPES")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1878)
-    {
+        .unwrap_or(1878);
+    for r in 0..recipes as usize {
         let mut recipe = DataStore::from_snapshot(base.clone());
         recipe
             .assign(
@@ -136,7 +136,7 @@ fn datastore_throughput() {
     eprintln!("statements {t_assign:?}, keys {t_keys:?}, reads {t_read:?}");
     let recipes_time = started.elapsed();
     eprintln!(
-        "configuration: {config_time:?}; 1878 recipes: {recipes_time:?} ({:?} per recipe), {reads} expanded reads, {bytes} bytes",
-        recipes_time / 1878
+        "configuration: {config_time:?}; {recipes} recipes: {recipes_time:?} ({:?} per recipe), {reads} expanded reads, {bytes} bytes",
+        recipes_time / recipes
     );
 }

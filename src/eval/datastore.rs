@@ -28,6 +28,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
+/// A variable's flags as (name, value) pairs, in the order they were first set.
+pub type FlagList = Vec<(Arc<str>, Arc<str>)>;
+
 /// Which BitBake's rules the store follows where versions differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Dialect {
@@ -66,7 +69,7 @@ pub struct Variable {
     /// `_defaultval`: the weak default from `??=`.
     pub defaultval: Option<Arc<str>>,
     /// The other flags in the order they were first set (BitBake's dict order).
-    pub flags: Vec<(Arc<str>, Arc<str>)>,
+    pub flags: FlagList,
     /// `:append` operations in the order they were written.
     pub appends: Vec<ConditionalOp>,
     /// `:prepend` operations in the order they were written.
@@ -920,7 +923,7 @@ impl DataStore {
     /// DataSmart's `getVarFlags(name)`: the flags that are not internal (not starting with
     /// `_` or `:`), unexpanded, in the order they were set. With [`Dialect::Current`], a
     /// flag that has only a `??=` default shows it.
-    pub fn get_var_flags(&self, name: &str) -> Vec<(Arc<str>, Arc<str>)> {
+    pub fn get_var_flags(&self, name: &str) -> FlagList {
         let Some(var) = self.find_var(name) else {
             return Vec::new();
         };
@@ -943,7 +946,7 @@ impl DataStore {
         &self,
         name: &str,
         expand: &[&str],
-    ) -> Result<Vec<(Arc<str>, Arc<str>)>, ExpansionError> {
+    ) -> Result<FlagList, ExpansionError> {
         let mut flags = self.get_var_flags(name);
         for (flag, value) in &mut flags {
             if expand.contains(&&**flag) {

@@ -44,6 +44,6 @@ pub mod expand;
 pub mod overrides;
 pub mod statement;
 
-pub use datastore::{DataStore, Dialect, Snapshot, VarHistoryEvent};
+pub use datastore::{DataStore, Dialect, FlagList, Snapshot, VarHistoryEvent};
 pub use expand::{ExpansionError, InlinePython, InlinePythonError, NativeInlinePython};
 pub use statement::{AssignOp, Assignment, Location};
