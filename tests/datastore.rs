@@ -165,6 +165,13 @@ fn run_oracle(cases: &[Case]) -> (String, Vec<Value>) {
             String::from_utf8_lossy(&out.stderr)
         );
         let parsed: Value = serde_json::from_slice(&out.stdout).expect("the oracle prints JSON");
+        if let Some(poky) = std::env::var("BITZEL_POKY").ok().filter(|p| !p.is_empty()) {
+            let bb = parsed["bb"].as_str().unwrap_or("");
+            assert!(
+                bb.starts_with(&format!("{poky}/bitbake/lib")),
+                "BITZEL_POKY is set but the oracle imported BitBake from {bb}"
+            );
+        }
         version = parsed["version"].as_str().unwrap().to_string();
         results.extend(parsed["results"].as_array().unwrap().iter().cloned());
     }

@@ -14,7 +14,8 @@ and each statement one of
     {"kind": "api", "call": str, "args": [...]}  a DataSmart method (setVar, appendVar...),
                                                  or "expandKeys": bb.data.expandKeys(d)
 
-Output (stdout): {"version": bb.__version__, "results": [...]} with, per case,
+Output (stdout): {"version": bb.__version__, "bb": bb.__file__, "results": [...]} with,
+per case,
     {"error_at": index of the statement that raised or null,
      "vars": {name: {"value": getVar(expand=True), "raw": getVar(expand=False),
                      "flags": getVarFlags(name) or {},
@@ -167,7 +168,7 @@ def run_case(case):
 def main():
     cases = json.load(sys.stdin)
     results = [run_case(case) for case in cases]
-    json.dump({"version": bb.__version__, "results": results}, sys.stdout)
+    json.dump({"version": bb.__version__, "bb": bb.__file__, "results": results}, sys.stdout)
 
 
 if __name__ == "__main__":
