@@ -1066,10 +1066,16 @@ impl DataStore {
         self.state.borrow_mut().stack.pop();
         let resolved = result?;
         if caching {
-            self.state
-                .borrow_mut()
-                .content_cache
-                .insert(key, resolved.clone());
+            let mut state = self.state.borrow_mut();
+            if state.content_cache.capacity() == 0 {
+                // A store is usually read through: size the memo for the whole chain once
+                // rather than growing it step by step.
+                let known = self.base.as_ref().map_or(0, |b| b.index().keys.len());
+                state
+                    .content_cache
+                    .reserve(known + self.local.vars.len() + 16);
+            }
+            state.content_cache.insert(key, resolved.clone());
         }
         Ok(resolved)
     }

@@ -139,6 +139,25 @@ impl InlinePython for NativeInlinePython {
     }
 }
 
+/// The position of the next `${` at or after `from` (a byte scan: cheaper than a substring
+/// search for these short patterns).
+fn find_open(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 1 < bytes.len() {
+        match bytes[i + 1..].iter().position(|b| *b == b'{') {
+            None => return None,
+            Some(off) => {
+                let brace = i + 1 + off;
+                if bytes[brace - 1] == b'$' {
+                    return Some(brace - 1);
+                }
+                i = brace;
+            }
+        }
+    }
+    None
+}
+
 /// The characters of a variable name in a reference: `__expand_var_regexp__` is
 /// `\${[a-zA-Z0-9\-_+./~:]+}`.
 fn is_ref_name_byte(b: u8) -> bool {
@@ -255,7 +274,7 @@ pub(crate) fn expand_text<'t>(
     python: &mut dyn FnMut(&str) -> Result<Option<String>, ExpansionError>,
 ) -> Result<Cow<'t, str>, ExpansionError> {
     let mut current: Cow<'t, str> = Cow::Borrowed(text);
-    while current.contains("${") {
+    while find_open(current.as_bytes(), 0).is_some() {
         // A pass gives `None` when it replaced every match by its own text, so that the
         // common "nothing left to expand" round ends without comparing whole strings.
         let after_vars = substitute_vars(&current, varname, lookup)?;
@@ -287,8 +306,7 @@ fn substitute_vars(
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    while let Some(off) = text[i..].find("${") {
-        let start = i + off;
+    while let Some(start) = find_open(bytes, i) {
         match var_ref_end(bytes, start) {
             Some(end) => {
                 let key = &text[start + 2..end - 1];
@@ -324,8 +342,11 @@ fn substitute_python(
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    while let Some(off) = text[i..].find("${@") {
-        let start = i + off;
+    while let Some(start) = find_open(bytes, i) {
+        if bytes.get(start + 2) != Some(&b'@') {
+            i = start + 1;
+            continue;
+        }
         match python_ref_end(bytes, start) {
             Some(end) => {
                 let code = &text[start + 3..end - 1];
