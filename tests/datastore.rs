@@ -804,6 +804,25 @@ fn named_cases() -> Vec<Case> {
         )
         .read(&["fo", "foo"]),
         Case::new(
+            "values_with_newlines",
+            vec![
+                assign("B", "=", "bee"),
+                assign(
+                    "A",
+                    "=",
+                    "line1\n  ${B} line2\n${@'x'\n} ${@{'k':\n'v'}['k']}",
+                ),
+                assign("A:remove", "=", "line2 bee"),
+            ],
+        ),
+        Case::new(
+            "remove_splits_at_unicode_whitespace",
+            vec![
+                assign("A", "=", "a\u{1c}b c\u{a0}d\u{2003}e é"),
+                assign("A:remove", "=", "b d é"),
+            ],
+        ),
+        Case::new(
             "python_regexp_braces",
             vec![
                 assign("A", "=", "${@'{'} ${@'}'} ${@{'a':'b'}['a']}"),

@@ -608,7 +608,8 @@ impl DataStore {
 
     /// DataSmart's `setVar(var, value)` as Python code calls it: unlike a statement, it
     /// also drops the variable's `:append`/`:prepend`/`:remove` operations and deletes the
-    /// override variables that are active now (`A:foo` when `foo` is in OVERRIDES).
+    /// override variables that are active now (`A:foo` when `foo` is in OVERRIDES). If
+    /// OVERRIDES cannot be expanded, no override variable is deleted.
     pub fn set_var(&mut self, name: &str, value: &str, loc: &Location) {
         self.set_var_inner(name, value.into(), false, "set", loc, value);
     }
@@ -856,6 +857,9 @@ impl DataStore {
     /// DataSmart's `getVar(name, expand)`: the value after override selection by
     /// OVERRIDES, `:append` and `:prepend` (the weak default when nothing else is set);
     /// with `expand`, also expanded and with `:remove` applied. `None` when unset.
+    ///
+    /// Even unexpanded, a read can fail: when an override variable is chosen, BitBake
+    /// expands it (to carry its `:remove`s), and so does this store.
     pub fn get_var(&self, name: &str, expand: bool) -> Result<Option<Arc<str>>, ExpansionError> {
         if expand {
             Ok(self.resolve(name)?.value.clone())
