@@ -4,9 +4,13 @@
 //! `bb.data_smart.DataSmart` through `bb.parse.ast` (as BitBake's parser does) and reports
 //! what it reads; the same statements go to [`DataStore`] and every value is compared.
 //! Expected values come only from BitBake, at test time, in one batched Python call per
-//! test (split over one process per core). With BITZEL_POKY set, scarthgap's BitBake ($BITZEL_POKY/bitbake/lib) is the
-//! oracle; otherwise the installed `bb` (PyPI's bitbake-setup). The test fails, not skips,
-//! when neither runs.
+//! test (split over one process per core). The Python is $BITZEL_PYTHON (default
+//! `python3`); with BITZEL_POKY set, its BitBake ($BITZEL_POKY/bitbake/lib, 2.8.1 for
+//! scarthgap) is the oracle, otherwise the installed `bb` (PyPI's bitbake-setup, 2.19),
+//! and the store follows the matching [`Dialect`]. The test fails, not skips, when BitBake
+//! cannot run.
+//!
+//! BITZEL_DATASTORE_SEED and BITZEL_DATASTORE_CASES change the random cases.
 
 use bitzel::eval::{AssignOp, Assignment, DataStore, Dialect, Location};
 use serde_json::{json, Map, Value};
@@ -135,7 +139,8 @@ fn run_oracle(cases: &[Case]) -> (String, Vec<Value>) {
     let batches: Vec<_> = cases
         .chunks(chunk)
         .map(|batch| {
-            let mut cmd = Command::new("python3");
+            let python = std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".to_string());
+            let mut cmd = Command::new(&python);
             cmd.arg(script)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -145,9 +150,9 @@ fn run_oracle(cases: &[Case]) -> (String, Vec<Value>) {
                     cmd.env("PYTHONPATH", format!("{poky}/bitbake/lib"));
                 }
             }
-            let mut child = cmd
-                .spawn()
-                .expect("python3 must be installed to run the BitBake oracle");
+            let mut child = cmd.spawn().unwrap_or_else(|e| {
+                panic!("cannot start {python} for the BitBake oracle: {e} (set BITZEL_PYTHON)")
+            });
             let input = Value::Array(batch.iter().map(Case::to_json).collect()).to_string();
             let mut stdin = child.stdin.take().unwrap();
             let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
