@@ -22,6 +22,9 @@
 //! BitBake (named cases and thousands of random statement sequences, each also run through
 //! copy-on-write snapshots).
 //!
+//! Maps are `rustc-hash`'s FxHashMap: the keys are many short variable names, hashed on
+//! every read, and they come from the layers being converted, not from an adversary.
+//!
 //! Deliberately not replicated (BitBake artefacts, not rules):
 //!
 //! - BitBake recomputes OVERRIDES only when a variable of its `overridevars` set is set, so
