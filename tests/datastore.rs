@@ -828,6 +828,13 @@ fn named_cases() -> Vec<Case> {
             ],
         ),
         Case::new(
+            "long_reference_chain",
+            (0..150)
+                .map(|i| assign(&format!("L{i}"), "=", &format!("{i} ${{L{}}}", i + 1)))
+                .collect(),
+        )
+        .read(&["L0"]),
+        Case::new(
             "python_regexp_braces",
             vec![
                 assign("A", "=", "${@'{'} ${@'}'} ${@{'a':'b'}['a']}"),

@@ -260,7 +260,14 @@ struct EvalState {
     recording: Option<FxHashSet<Arc<str>>>,
     /// The values being computed, for recursion detection.
     stack: Vec<CacheKey>,
+    /// How many values are being computed, OVERRIDES' nested computation included.
+    depth: usize,
 }
+
+/// How deep values may nest (`A = "${B}"`, `B = "${C}"`...) before a read fails. BitBake
+/// fails at Python's recursion limit, about 330 levels; this keeps bitzel's own stack
+/// safe.
+const MAX_DEPTH: usize = 400;
 
 /// BitBake's data store (`bb.data_smart.DataSmart`): variables, flags, override-conditional
 /// operations, expansion and history, with copy-on-write [`Snapshot`]s.
@@ -895,8 +902,10 @@ impl DataStore {
         let cachename = format!("{name}[{flag}]");
         let stack_key = CacheKey::Flag(key.0.clone(), key.1.clone());
         self.push(stack_key)?;
-        let result = self.expand_str(&raw, Some(&cachename));
-        self.state.borrow_mut().stack.pop();
+        let result = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            self.expand_str(&raw, Some(&cachename))
+        });
+        self.pop();
         let value: Option<Arc<str>> = Some(match result? {
             std::borrow::Cow::Borrowed(_) => raw,
             std::borrow::Cow::Owned(s) => s.into(),
@@ -1007,8 +1016,20 @@ impl DataStore {
             chain.push(cache_key_name(&key));
             return Err(ExpansionError::Recursion { chain });
         }
+        if state.depth >= MAX_DEPTH {
+            return Err(ExpansionError::TooDeep {
+                var: cache_key_name(&key),
+            });
+        }
+        state.depth += 1;
         state.stack.push(key);
         Ok(())
+    }
+
+    fn pop(&self) {
+        let mut state = self.state.borrow_mut();
+        state.depth -= 1;
+        state.stack.pop();
     }
 
     /// The value before expansion (override selection, then `:append` and `:prepend`) and
@@ -1066,8 +1087,10 @@ impl DataStore {
         }
         let key: Arc<str> = var.into();
         self.push(CacheKey::Content(key.clone()))?;
-        let result = self.resolve_uncached(var);
-        self.state.borrow_mut().stack.pop();
+        // Nested values recurse through here: grow the stack on demand rather than
+        // overflow it (MAX_DEPTH bounds the total).
+        let result = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.resolve_uncached(var));
+        self.pop();
         let resolved = result?;
         if caching {
             let mut state = self.state.borrow_mut();
@@ -1398,6 +1421,26 @@ mod tests {
         assert_eq!(copy.get_var("A", true).unwrap(), None);
         assert_eq!(copy.keys().unwrap(), Vec::<Arc<str>>::new());
         assert_eq!(config.get_var("A", true).unwrap().as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_very_deep_chain_fails_instead_of_overflowing() {
+        let mut store = DataStore::new();
+        for i in 0..20_000 {
+            set(
+                &mut store,
+                &format!("V{i}"),
+                AssignOp::Set,
+                &format!("${{V{}}}", i + 1),
+            );
+        }
+        let err = store.get_var("V0", true).unwrap_err();
+        assert!(matches!(err, ExpansionError::TooDeep { .. }), "{err}");
+        // The store is still usable afterwards.
+        assert_eq!(
+            store.get_var("V19999", true).unwrap().as_deref(),
+            Some("${V20000}")
+        );
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub enum ExpansionError {
     /// `OVERRIDES` did not reach a fixed point in five rounds (BitBake's fatal "Overrides
     /// could not be expanded into a stable state").
     UnstableOverrides,
+    /// Values nested too deeply (BitBake reaches Python's recursion limit).
+    TooDeep {
+        /// The value that would have gone one level too deep.
+        var: Arc<str>,
+    },
 }
 
 impl fmt::Display for ExpansionError {
@@ -51,6 +56,7 @@ impl fmt::Display for ExpansionError {
                 ),
                 None => write!(f, "failure expanding expression ${{@{code}}}: {message}"),
             },
+            ExpansionError::TooDeep { var } => write!(f, "expansion nested too deeply at {var}"),
             ExpansionError::UnstableOverrides => f.write_str(
                 "OVERRIDES could not be expanded into a stable state after 5 iterations",
             ),
