@@ -42,6 +42,8 @@
 //!   flag values, `${@...}` beyond [`NativeInlinePython`]'s trivial forms (a Python host
 //!   plugs in through [`InlinePython`]).
 
+#![deny(missing_docs)]
+
 pub mod datastore;
 pub mod expand;
 pub mod overrides;
