@@ -202,10 +202,20 @@ fn report<T>(result: Result<Option<T>, impl std::fmt::Debug>, f: impl Fn(T) -> V
     }
 }
 
-fn run_statement(store: &mut DataStore, stmt: &Value, line: u32) -> Result<(), String> {
+fn run_statement(
+    store: &mut DataStore,
+    stmt: &Value,
+    line: u32,
+    during: &mut Vec<Value>,
+) -> Result<(), String> {
     let loc = Location::new("/oracle/case.conf", line);
     let s = |v: &Value| v.as_str().unwrap().to_string();
     match stmt["kind"].as_str().unwrap() {
+        "read" => {
+            let name = stmt["name"].as_str().unwrap();
+            during.push(report(store.get_var(name, true), |v| json!(&*v)));
+            Ok(())
+        }
         "assign" => {
             let assignment = Assignment {
                 exported: stmt["exported"].as_bool().unwrap(),
@@ -252,11 +262,12 @@ fn run_statement(store: &mut DataStore, stmt: &Value, line: u32) -> Result<(), S
 fn run_rust(case: &Case, dialect: Dialect, copies_at: &[usize]) -> Value {
     let mut store = DataStore::with_dialect(dialect);
     let mut error_at = Value::Null;
+    let mut during = Vec::new();
     for (i, stmt) in case.statements.iter().enumerate() {
         if copies_at.contains(&i) {
             store = store.create_copy();
         }
-        if run_statement(&mut store, stmt, i as u32 + 1).is_err() {
+        if run_statement(&mut store, stmt, i as u32 + 1, &mut during).is_err() {
             error_at = json!(i);
             break;
         }
@@ -311,7 +322,14 @@ fn run_rust(case: &Case, dialect: Dialect, copies_at: &[usize]) -> Value {
         Ok(keys) => json!(keys.iter().map(|k| &**k).collect::<Vec<_>>()),
         Err(e) => json!({"error": e.to_string()}),
     };
-    json!({"error_at": error_at, "vars": vars, "flags": flags, "expand": expand, "keys": keys})
+    json!({
+        "error_at": error_at,
+        "during": during,
+        "vars": vars,
+        "flags": flags,
+        "expand": expand,
+        "keys": keys,
+    })
 }
 
 /// Values are equal, or both are errors (the kinds of error differ between the two).
@@ -341,6 +359,11 @@ fn differences(case: &Case, expected: &Value, actual: &Value) -> Vec<String> {
         "statement error at".into(),
         &expected["error_at"],
         &actual["error_at"],
+    );
+    check(
+        "reads between statements".into(),
+        &expected["during"],
+        &actual["during"],
     );
     for name in &case.reads {
         for field in ["value", "raw", "flags", "flags_expanded"] {
@@ -977,14 +1000,23 @@ fn random_statement(rng: &mut Rng) -> Value {
     if roll < 11 {
         return export(rng.pick(BASES));
     }
-    if roll < 16 {
+    if roll < 19 {
+        // A read between statements, as Python code does: the memo must follow changes.
+        let name = if rng.chance(70) {
+            rng.pick(BASES).to_string()
+        } else {
+            random_name(rng)
+        };
+        return json!({"kind": "read", "name": name});
+    }
+    if roll < 24 {
         return if rng.chance(50) {
             unset(rng.pick(BASES))
         } else {
             unset_flag(rng.pick(BASES), rng.pick(FLAGS))
         };
     }
-    if roll < 24 {
+    if roll < 32 {
         let base = rng.pick(BASES);
         let value = random_value(rng);
         return match rng.below(8) {

@@ -11,12 +11,14 @@ and each statement one of
         ConfHandler's __config_regexp__ produces, then evaluated, as BitBake's parser does;
     {"kind": "export", "name": str}              bb.parse.ast.ExportNode
     {"kind": "unset", "name": str, "flag": str|null}   UnsetNode / UnsetFlagNode
+    {"kind": "read", "name": str}                getVar(name) between statements, reported
+                                                 in order under "during"
     {"kind": "api", "call": str, "args": [...]}  a DataSmart method (setVar, appendVar...),
                                                  or "expandKeys": bb.data.expandKeys(d)
 
 Output (stdout): {"version": bb.__version__, "bb": bb.__file__, "results": [...]} with,
 per case,
-    {"error_at": index of the statement that raised or null,
+    {"error_at": index of the statement that raised or null, "during": [...],
      "vars": {name: {"value": getVar(expand=True), "raw": getVar(expand=False),
                      "flags": getVarFlags(name) or {},
                      "flags_expanded": getVarFlags(name, EXPANDED_FLAGS) or {},
@@ -81,9 +83,11 @@ def groupd_for(stmt):
     return groupd
 
 
-def run_statement(d, stmt, lineno):
+def run_statement(d, stmt, lineno, during):
     kind = stmt["kind"]
-    if kind == "assign":
+    if kind == "read":
+        during.append(report(lambda: d.getVar(stmt["name"], True)))
+    elif kind == "assign":
         statements = bb.parse.ast.StatementGroup()
         bb.parse.ast.handleData(statements, FILENAME, lineno, groupd_for(stmt))
         statements.eval(d)
@@ -129,13 +133,14 @@ def run_case(case):
     d = bb.data_smart.DataSmart()
     d.enableTracking()
     error_at = None
+    during = []
     for index, stmt in enumerate(case.get("statements", [])):
         try:
-            run_statement(d, stmt, index + 1)
+            run_statement(d, stmt, index + 1, during)
         except Exception:  # noqa: BLE001
             error_at = index
             break
-    out = {"error_at": error_at, "vars": {}, "flags": [], "expand": []}
+    out = {"error_at": error_at, "during": during, "vars": {}, "flags": [], "expand": []}
     for name in case.get("reads", []):
         flags = report(lambda: {k: str(v) for k, v in (d.getVarFlags(name) or {}).items()})
         flags_expanded = report(lambda: {
