@@ -857,6 +857,29 @@ fn named_cases() -> Vec<Case> {
                 .collect(),
         )
         .read(&["L0"]),
+        // BitBake's memo quirk: a variable's own :remove joins the memoised removes of the
+        // override variable it chose, and a later read that chooses the same override
+        // variable applies them (A:foo loses "y" only because A was read first).
+        Case::new(
+            "remove_leaks_through_shared_override_memo",
+            vec![
+                assign("OVERRIDES", "=", "bar:foo"),
+                assign("A:foo:bar", "=", "x y z"),
+                assign("A:foo:bar:remove", "=", "q"),
+                assign("A:remove", "=", "y"),
+            ],
+        )
+        .read(&["A", "A:foo", "A:foo:bar"]),
+        Case::new(
+            "remove_leak_recurses_through_inline_python",
+            vec![
+                assign("OVERRIDES", "=", "bar:foo"),
+                assign("A:foo:bar:append:bar", "=+", "b ${UNSET}"),
+                assign("A:remove", "+=", "${B}  ${@d.getVar('A:foo')}${A:bar}"),
+                assign("A:foo:bar:remove", "=.", "b ${B}"),
+            ],
+        )
+        .read(&["A", "A:foo"]),
         Case::new(
             "python_regexp_braces",
             vec![

@@ -242,8 +242,9 @@ enum CacheKey {
 /// A variable and one of its flags.
 type FlagKey = (Arc<str>, Arc<str>);
 
-/// A value before expansion and the `:remove`s carried from the chosen override variable.
-type Assembled = (Option<Arc<str>>, Vec<Arc<str>>);
+/// A value before expansion, and the chosen override variable with the `:remove`s carried
+/// from it (when its read ran the remove step).
+type Assembled = (Option<Arc<str>>, Option<(Arc<str>, Vec<Arc<str>>)>);
 
 #[derive(Default)]
 struct EvalState {
@@ -871,8 +872,56 @@ impl DataStore {
         if expand {
             Ok(self.resolve(name)?.value.clone())
         } else {
-            Ok(self.assemble(name)?.0)
+            let (value, carried) = self.assemble(name)?;
+            if value.as_deref().is_some_and(|v| !v.is_empty()) {
+                if let Some((_, c)) = &carried {
+                    // Only for BitBake's side effect on the memo (see add_own_removes).
+                    let mut removes = c.clone();
+                    self.add_own_removes(name, &mut removes, carried.as_ref())?;
+                }
+            }
+            Ok(value)
         }
+    }
+
+    /// Adds `var`'s own active `:remove`s to `removes`.
+    ///
+    /// BitBake quirk, replicated: `removes` starts as the very set object of the chosen
+    /// override variable's memoised read (`removes = subparser.removes`), so adding to it
+    /// also adds to that memo entry; a later read of another variable that chooses the same
+    /// override variable (while the memo lasts, i.e. until the next change) then carries
+    /// these removes too. Which values are affected depends on the order of reads, in
+    /// BitBake as here.
+    fn add_own_removes(
+        &self,
+        var: &str,
+        removes: &mut Vec<Arc<str>>,
+        carried: Option<&(Arc<str>, Vec<Arc<str>>)>,
+    ) -> Result<(), ExpansionError> {
+        let Some(local) = self.find_var(var) else {
+            return Ok(());
+        };
+        if local.removes.is_empty() {
+            return Ok(());
+        }
+        let overrides = self.overrides()?;
+        let before = removes.len();
+        for op in local.removes.iter().filter(|op| op.applies(&overrides)) {
+            if !removes.contains(&op.value) {
+                removes.push(op.value.clone());
+            }
+        }
+        if let Some((chosen, _)) = carried {
+            if removes.len() > before && self.caching() {
+                let mut state = self.state.borrow_mut();
+                if let Some(entry) = state.content_cache.get_mut(&**chosen) {
+                    if entry.matched_removes.is_some() {
+                        entry.matched_removes = Some(removes.clone());
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// DataSmart's `getVarFlag(name, flag, expand)`; `_content` is [`DataStore::get_var`].
@@ -1037,7 +1086,7 @@ impl DataStore {
     /// DataSmart's `getVarFlag` for `_content`.
     fn assemble(&self, var: &str) -> Result<Assembled, ExpansionError> {
         let mut value: Option<Arc<str>> = None;
-        let mut carried = Vec::new();
+        let mut carried = None;
         if let Some(links) = self.find_overridedata(var) {
             if !links.is_empty() {
                 let overrides = self.overrides()?;
@@ -1045,7 +1094,7 @@ impl DataStore {
                     let sub = self.resolve(&chosen)?;
                     value = sub.unexpanded.clone();
                     if let Some(removes) = &sub.matched_removes {
-                        carried = removes.clone();
+                        carried = Some((chosen, removes.clone()));
                     }
                 }
             }
@@ -1108,7 +1157,8 @@ impl DataStore {
     }
 
     fn resolve_uncached(&self, var: &str) -> Result<Resolved, ExpansionError> {
-        let (unexpanded, mut removes) = self.assemble(var)?;
+        let (unexpanded, carried) = self.assemble(var)?;
+        let mut removes = carried.as_ref().map(|(_, c)| c.clone()).unwrap_or_default();
         let mut value = match &unexpanded {
             None => None,
             Some(raw) => Some(match self.expand_str(raw, Some(var))? {
@@ -1119,16 +1169,7 @@ impl DataStore {
         let mut matched_removes = None;
         let truthy = value.as_deref().is_some_and(|v| !v.is_empty());
         if truthy {
-            if let Some(local) = self.find_var(var) {
-                if !local.removes.is_empty() {
-                    let overrides = self.overrides()?;
-                    for op in local.removes.iter().filter(|op| op.applies(&overrides)) {
-                        if !removes.contains(&op.value) {
-                            removes.push(op.value.clone());
-                        }
-                    }
-                }
-            }
+            self.add_own_removes(var, &mut removes, carried.as_ref())?;
             if !removes.is_empty() {
                 let mut words: Vec<(Arc<str>, Vec<String>)> = Vec::with_capacity(removes.len());
                 for r in &removes {
