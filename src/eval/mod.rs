@@ -25,6 +25,14 @@
 //! Maps are `rustc-hash`'s FxHashMap: the keys are many short variable names, hashed on
 //! every read, and they come from the layers being converted, not from an adversary.
 //!
+//! Replicated although they are accidents of BitBake's code, since its values are the
+//! specification: the lowercase-name link (`foo:append` makes `foo` an override of `fo`),
+//! `${@...}` in `A` reading `A[vardeps]` first, `renameVar` turning a `??=` default into a
+//! value and dropping plain flags, and the `:remove`s that a variable adds to the memoised
+//! read of the override variable it chose, which a later read choosing the same override
+//! variable then applies (so that some values depend on the order of reads, in BitBake as
+//! here).
+//!
 //! Deliberately not replicated (BitBake artefacts, not rules):
 //!
 //! - BitBake recomputes OVERRIDES only when a variable of its `overridevars` set is set, so
@@ -32,6 +40,9 @@
 //!   recomputes whenever a variable OVERRIDES was computed from changes. Statements never
 //!   observe the difference (BitBake's `:=` reads through a fresh copy); Python code that
 //!   reads, deletes and reads again could.
+//! - When that shared `:remove` set grows while BitBake iterates over it (a remove's
+//!   expansion reading a variable that chooses the same override variable), BitBake fails
+//!   with "Set changed size during iteration"; here the iteration uses the set as it was.
 //! - When expanding OVERRIDES fails, BitBake leaves its `inoverride` flag set and later
 //!   reads silently use no overrides; here every read reports the error.
 //! - The `export` statement sets the integer 1 in BitBake (so `appendVarFlag` on it raises
