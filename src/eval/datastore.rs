@@ -362,6 +362,7 @@ impl DataStore {
         let snap = self.snapshot();
         let mut copy = DataStore::from_snapshot(snap);
         copy.python = self.python.clone();
+        copy.tracking = self.tracking;
         copy
     }
 
