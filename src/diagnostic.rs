@@ -58,14 +58,13 @@ pub struct LineIndex {
 }
 
 impl LineIndex {
-    /// Indexes the line starts of `text`. A line ends after `\n`, `\r\n` or a lone `\r`:
-    /// BitBake reads files with Python's universal newlines, which end a line at all three,
-    /// so this is how BitBake numbers lines.
+    /// Indexes the line starts of `text`. Lines end the way Python's universal newlines
+    /// (which BitBake reads files with) end them: at `\n`, `\r\n` or a lone `\r`.
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        for (i, &byte) in bytes.iter().enumerate() {
-            let ends_line = byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        for (i, &b) in bytes.iter().enumerate() {
+            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
             if ends_line {
                 line_starts.push(i + 1);
             }
@@ -84,14 +83,15 @@ impl LineIndex {
     /// The byte range of 0-based `line` in `text`, without its line ending.
     pub fn line_range(&self, text: &str, line: usize) -> Range<usize> {
         let start = self.line_starts[line];
-        let mut end = self
+        let end = self
             .line_starts
             .get(line + 1)
-            .map_or(text.len(), |&next| next - 1);
-        if end > start && text.as_bytes()[end - 1] == b'\r' && end < text.len() {
-            end -= 1;
-        }
-        start..end.max(start)
+            .copied()
+            .unwrap_or(text.len());
+        let content = text[start..end]
+            .trim_end_matches('\n')
+            .trim_end_matches('\r');
+        start..start + content.len()
     }
 
     /// 1-based line and 1-based column (in characters) of byte `offset` in `text`.
@@ -168,7 +168,7 @@ impl Diagnostic {
             .collect();
         let carets = text[start..end].chars().count().max(1);
         let _ = writeln!(out, "{pad} |");
-        let _ = writeln!(out, "{gutter} | {}", source.trim_end_matches('\r'));
+        let _ = writeln!(out, "{gutter} | {source}");
         let _ = writeln!(out, "{pad} | {lead}{}", "^".repeat(carets));
         out
     }
@@ -177,17 +177,6 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lone_carriage_return_ends_a_line_as_in_bitbake() {
-        let text = "A = \"1\"\rB = \"2\"\r\nC = x\r";
-        let index = LineIndex::new(text);
-        let c = text.find('C').unwrap();
-        assert_eq!(index.line_col(text, c), (3, 1));
-        assert_eq!(&text[index.line_range(text, 0)], "A = \"1\"");
-        assert_eq!(&text[index.line_range(text, 1)], "B = \"2\"");
-        assert_eq!(&text[index.line_range(text, 2)], "C = x");
-    }
 
     #[test]
     fn line_col_counts_characters_from_one() {
@@ -207,6 +196,15 @@ mod tests {
             d.render(text, &index),
             "x.bb:2:1: error: unparsed line: 'FOO \"bar\"'\n  |\n2 | FOO \"bar\"\n  | ^^^^^^^^^\n"
         );
+    }
+
+    #[test]
+    fn lone_carriage_return_ends_a_line_as_in_python() {
+        let text = "A = \"1\"\rB = \"2\"\r\nC";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_col(text, 8), (2, 1));
+        assert_eq!(index.line_col(text, 17), (3, 1));
+        assert_eq!(&text[index.line_range(text, 1)], "B = \"2\"");
     }
 
     #[test]

@@ -6,8 +6,8 @@
 //! - [`syntax`]: a lossless parser for BitBake's files (.bb, .bbclass, .bbappend, .inc,
 //!   .conf) over a rowan tree, with a typed AST.
 //! - [`diagnostic`]: errors and warnings with file, line, column and the source line.
-//! - [`eval`]: evaluation of the metadata; for now the Python bridge for inline Python
-//!   and anonymous functions.
+//! - [`eval`]: evaluation: the data store (BitBake's `DataSmart`) and the bridge to
+//!   embedded CPython for inline Python and anonymous functions.
 //! - [`check`]: `bitzel check`, which parses the metadata of layers and reports problems.
 //! - [`sandbox`]: the helper that Bazel runs for each task (its own binary).
 
