@@ -194,7 +194,8 @@ fn two_recipes_build_stage_sysroots_and_rebuild_nothing() {
 
     // Analysis: the server's start is in the first command's time.
     let analysis = ws.ok(&["build", "--nobuild", "//..."]);
-    let analysis_again = ws.ok(&["build", "--nobuild", "//..."]);
+    // A changed --define discards the analysis cache: analysis again, on a warm server.
+    let analysis_again = ws.ok(&["build", "--nobuild", "--define=reanalyse=1", "//..."]);
 
     let build = ws.ok(&["build", "//..."]);
     let tasks = spawned_processes(&build.stderr);
@@ -276,6 +277,15 @@ fn two_recipes_build_stage_sysroots_and_rebuild_nothing() {
     let edited = ws.ok(&["build", "//..."]);
     assert_eq!(spawned_processes(&edited.stderr), 1, "{}", edited.stderr);
 
+    // A changed source of the library reruns the library's chain (6 tasks) and the
+    // program's tasks that stage its sysroot (configure, compile, install,
+    // populate_sysroot), nothing of the native tool and not the program's unpack/patch.
+    let header = ws.dir.join("recipes/hello/files/hello.h");
+    fs::write(&header, "#define HELLO \"hello\"\n#define BYE \"bye\"\n").unwrap();
+    let changed = ws.ok(&["build", "//..."]);
+    assert_eq!(spawned_processes(&changed.stderr), 10, "{}", changed.stderr);
+    assert!(read(&greet_build.join("greet")).contains("BYE"));
+
     let query = ws.ok(&[
         "query",
         "deps(//recipes/greet:do_build)",
@@ -325,13 +335,15 @@ fn two_recipes_build_stage_sysroots_and_rebuild_nothing() {
     );
 
     println!(
-        "bazel: analysis {:.2?} (cold server) / {:.2?} (warm), build {:.2?}, no-op rebuild {:.2?}, \
-         one-script rebuild {:.2?}, analysis tests {:.2?}",
+        "bazel: analysis {:.2?} (cold server) / {:.2?} (warm server), build {:.2?}, \
+         no-op rebuild {:.2?}, one-script rebuild {:.2?}, library source change {:.2?}, \
+         analysis tests {:.2?}",
         analysis.wall,
         analysis_again.wall,
         build.wall,
         noop.wall,
         edited.wall,
+        changed.wall,
         analysis_tests.wall
     );
 }
