@@ -193,9 +193,11 @@ do_build does.""",
         ),
         "after": attr.label_list(
             providers = [BitbakeTaskInfo],
-            doc = "Tasks of the same recipe that this one follows (addtask ... after): their " +
-                  "state is layered, in this order, into the work directory this task " +
-                  "starts from, and their sysroots carry on.",
+            doc = "Tasks whose work this one continues (addtask ... after): their deltas " +
+                  "are layered, in this order, into the TMPDIR this task starts from, and " +
+                  "their sysroots carry on. Usually the same recipe's; another recipe's " +
+                  "when they share a work directory (work-shared: gcc-source, a kernel's " +
+                  "do_shared_workdir).",
         ),
         "depends": attr.label_list(
             doc = "Other tasks this one must wait for ([depends], [deptask] edges, usually " +
