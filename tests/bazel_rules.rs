@@ -26,13 +26,12 @@ struct Run {
 }
 
 impl Workspace {
-    /// Copies the test workspace `case` into a fresh temporary directory.
-    fn copy_of(case: &str) -> Workspace {
+    /// Copies the test workspace `case` into a fresh temporary directory `name`.
+    fn copy_of(case: &str, name: &str) -> Workspace {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data/bazel")
             .join(case);
-        // Short paths: the Bazel server's Unix socket lives under the output user root.
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bz-{case}"));
+        let root = temp_root().join(name);
         if root.exists() {
             // A previous run's server may still own it.
             let _ = Workspace {
@@ -114,6 +113,10 @@ impl Drop for Workspace {
     }
 }
 
+fn temp_root() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("bazel_rules")
+}
+
 fn copy_tree(src: &Path, dst: &Path) {
     fs::create_dir_all(dst).expect("create directory");
     for entry in fs::read_dir(src).expect("read test workspace") {
@@ -189,15 +192,20 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn two_recipes_build_stage_sysroots_and_rebuild_nothing() {
-    let ws = Workspace::copy_of("two_recipes");
+fn two_recipes_build_stage_sysroots_rebuild_nothing_and_share_a_cache() {
+    let ws = Workspace::copy_of("two_recipes", "first");
+    let disk_cache = temp_root().join("disk-cache");
+    if disk_cache.exists() {
+        fs::remove_dir_all(&disk_cache).expect("remove the previous run's disk cache");
+    }
+    let disk_cache_flag = format!("--disk_cache={}", disk_cache.display());
 
     // Analysis: the server's start is in the first command's time.
     let analysis = ws.ok(&["build", "--nobuild", "//..."]);
     // A changed --define discards the analysis cache: analysis again, on a warm server.
     let analysis_again = ws.ok(&["build", "--nobuild", "--define=reanalyse=1", "//..."]);
 
-    let build = ws.ok(&["build", "//..."]);
+    let build = ws.ok(&["build", &disk_cache_flag, "//..."]);
     let tasks = spawned_processes(&build.stderr);
     assert_eq!(
         tasks, 18,
@@ -334,16 +342,35 @@ fn two_recipes_build_stage_sysroots_and_rebuild_nothing() {
         analysis_tests.stderr
     );
 
+    drop(ws);
+
+    // Nothing of the machine is in an action key: a copy of the workspace at another
+    // path, with its own output base, takes every task from the first one's cache.
+    let elsewhere = Workspace::copy_of("two_recipes", "second-copy");
+    let cached = elsewhere.ok(&["build", &disk_cache_flag, "//..."]);
+    let summary = cached
+        .stderr
+        .lines()
+        .find(|l| l.contains(" processes:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        summary.contains("18 remote cache hit") && !summary.contains("sandbox"),
+        "{}",
+        cached.stderr
+    );
+
     println!(
         "bazel: analysis {:.2?} (cold server) / {:.2?} (warm server), build {:.2?}, \
          no-op rebuild {:.2?}, one-script rebuild {:.2?}, library source change {:.2?}, \
-         analysis tests {:.2?}",
+         analysis tests {:.2?}, build from another copy's cache {:.2?}",
         analysis.wall,
         analysis_again.wall,
         build.wall,
         noop.wall,
         edited.wall,
         changed.wall,
-        analysis_tests.wall
+        analysis_tests.wall,
+        cached.wall
     );
 }
