@@ -10,9 +10,6 @@ def _pn(ctx):
         return ctx.attr.pn
     return ctx.label.package.rpartition("/")[2]
 
-def _as_path(f):
-    return f.path
-
 def _source_arg(pair):
     return "%s=%s" % (pair[0].path, pair[1])
 
@@ -79,6 +76,11 @@ def _bitbake_task_impl(ctx):
         outputs.append(sysroot_out)
 
     args = ctx.actions.args()
+
+    # Hundreds of sysroot components (an image's) can outgrow a command line: then Bazel
+    # passes `@file`, one argument per line (HELPER.md).
+    args.use_param_file("@%s", use_always = False)
+    args.set_param_file_format("multiline")
     args.add("run")
     args.add("--task", task)
     args.add("--pn", pn)
@@ -86,9 +88,9 @@ def _bitbake_task_impl(ctx):
     args.add("--script", ctx.file.script)
     if ctx.attr.builtin:
         args.add("--builtin", ctx.attr.builtin)
-    args.add_all(prior_state, before_each = "--state-in", expand_directories = False, map_each = _as_path)
-    args.add_all(sysroot_target, before_each = "--sysroot-target", expand_directories = False, map_each = _as_path)
-    args.add_all(sysroot_native, before_each = "--sysroot-native", expand_directories = False, map_each = _as_path)
+    args.add_all(prior_state, before_each = "--state-in", expand_directories = False)
+    args.add_all(sysroot_target, before_each = "--sysroot-target", expand_directories = False)
+    args.add_all(sysroot_native, before_each = "--sysroot-native", expand_directories = False)
     args.add_all(sources, before_each = "--source", map_each = _source_arg)
     args.add_all(ctx.attr.dirs, before_each = "--dirs")
     args.add_all(ctx.attr.cleandirs, before_each = "--cleandirs")

@@ -3,6 +3,10 @@
 # (copies, no namespaces, no fakeroot, no builtins) so that tests can run real Bazel on the
 # rules before the real helper exists. Never use it to build anything real.
 set -eu
+case "${1:-}" in @*)  # a params file: one argument per line, none contains blanks here
+  params=${1#@}; set -f; IFS='
+'; set -- $(cat "$params"); unset IFS; set +f ;;
+esac
 [ "${1:-}" = run ] || { echo "fake-bitzel-sandbox: usage: run --task ..." >&2; exit 2; }
 shift
 task= pn= workdir= script= builtin= delta_out= stamp_out= log_out= sysroot_out=
