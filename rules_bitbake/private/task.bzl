@@ -202,6 +202,7 @@ do_build does.""",
                   "do_shared_workdir).",
         ),
         "depends": attr.label_list(
+            providers = [[BitbakeTaskInfo], [BitbakeSysrootInfo]],
             doc = "Other tasks this one must wait for ([depends], [deptask] edges, usually " +
                   "of other recipes): their stamps become inputs; a do_populate_sysroot among " +
                   "them is also staged into this task's sysroot, as extend_recipe_sysroot does.",
