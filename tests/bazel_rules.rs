@@ -335,8 +335,8 @@ fn two_recipes_build_stage_sysroots_rebuild_nothing_and_share_a_cache() {
 
     let analysis_tests = ws.ok(&["test", "//analysis:all"]);
     assert!(
-        analysis_tests.stdout.contains("8 tests pass")
-            || analysis_tests.stderr.contains("8 tests pass"),
+        analysis_tests.stdout.contains("9 tests pass")
+            || analysis_tests.stderr.contains("9 tests pass"),
         "{}\n{}",
         analysis_tests.stdout,
         analysis_tests.stderr

@@ -68,6 +68,22 @@ def _prepare_registers_only_a_manifest_test_impl(ctx):
 
 prepare_registers_only_a_manifest_test = analysistest.make(_prepare_registers_only_a_manifest_test_impl)
 
+def _task_flags_are_data_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = analysistest.target_actions(env)[0]
+    argv = action.argv
+    asserts.true(env, "--fakeroot" in argv)
+    asserts.equals(env, ["/bitzel/tmp/work/flags/a", "/bitzel/tmp/work/flags/b"], _flag_values(argv, "--dirs"), "[dirs] in order")
+    asserts.equals(env, ["/bitzel/tmp/work/flags/image"], _flag_values(argv, "--cleandirs"))
+    asserts.equals(env, ["work/flags"], _flag_values(argv, "--workdir"))
+    asserts.equals(env, [], _flag_values(argv, "--state-in"))
+
+    # [nostamp] -> no-cache and block-network are in the action's execution info, which
+    # Bazel 4's Action objects do not show to Starlark (Bazel 7's `execution_info` does).
+    return analysistest.end(env)
+
+task_flags_are_data_test = analysistest.make(_task_flags_are_data_test_impl)
+
 def _escaping_source_is_refused_test_impl(ctx):
     env = analysistest.begin(ctx)
     asserts.expect_failure(env, "must be relative and stay inside the virtual root")
@@ -96,6 +112,7 @@ def rules_bitbake_test_suite(name):
 
     # A recipe's own sysroot holds both closures of its direct DEPENDS.
     sysroot_test(name = "recipe_sees_both_closures_test", target_under_test = ":a_prepare", target = ["b_populate.sysroot"], native = ["n_populate.sysroot", "m_populate.sysroot"])
+    task_flags_are_data_test(name = "task_flags_are_data_test", target_under_test = ":flags")
     escaping_source_is_refused_test(name = "escaping_source_is_refused_test", target_under_test = ":escaping_source")
     task_without_script_is_refused_test(name = "task_without_script_is_refused_test", target_under_test = ":no_script")
     native.test_suite(
@@ -109,5 +126,6 @@ def rules_bitbake_test_suite(name):
             ":recipe_sees_both_closures_test",
             ":escaping_source_is_refused_test",
             ":task_without_script_is_refused_test",
+            ":task_flags_are_data_test",
         ],
     )
