@@ -3,8 +3,9 @@
 #   make demo   check the bundled example layer (later: generate its Bazel workspace and
 #               build it with real Bazel)
 #   make test   install what the tests need on a fresh Debian 12 machine with a Rust
-#               toolchain (python3-venv, and python3-dev for the libpython that the
-#               embedded Python bridge links), then run every test
+#               toolchain (python3-venv, python3-dev for the libpython that the
+#               embedded Python bridge links, Debian's Bazel 4 for rules_bitbake's
+#               tests), then run every test
 #
 # The tests compare bitzel with real BitBake: its `bb` package comes from PyPI
 # (bitbake-setup) into a virtual environment under target/, so the system Python is
@@ -16,12 +17,12 @@ PYTHON ?= python3
 VENV := target/oracle-venv
 export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: demo test python-deps libpython
+.PHONY: demo test python-deps libpython bazel
 
 demo: libpython
 	$(CARGO) run --release --bin bitzel -- check examples/meta-demo
 
-test: libpython python-deps
+test: libpython python-deps bazel
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
@@ -32,6 +33,16 @@ libpython:
 	@$(PYTHON) -c "import os, sys, sysconfig as s; sys.exit(not os.path.exists(os.path.join(s.get_config_var('LIBDIR'), s.get_config_var('LDLIBRARY'))))" || { \
 	  echo "libpython is missing: installing python3-dev with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-dev >/dev/null; }
+
+# Bazel for tests/bazel_rules.rs: Debian's bazel-bootstrap (4.2.3, builds offline), with
+# Debian's bazel-skylib (the analysis tests' unittest) and bazel-rules-java (which Bazel
+# 4 needs to parse its own Java toolchains offline).
+BAZEL_DEBS := bazel-bootstrap bazel-skylib bazel-rules-java
+bazel:
+	@command -v bazel >/dev/null && [ -f /usr/share/bazel/tools/skylib/lib/unittest.bzl ] && \
+	  [ -f /usr/share/bazel/rules/java/java/defs.bzl ] || { \
+	  echo "Bazel is missing: installing $(BAZEL_DEBS) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BAZEL_DEBS) >/dev/null; }
 
 # A virtual environment with BitBake's `bb` package, the oracle the tests compare with.
 python-deps: $(VENV)/.installed

@@ -2,7 +2,9 @@
 //!
 //! It will lay out the task's fixed virtual TMPDIR/WORKDIR inside the action's sandbox,
 //! close the network and run the task script the way BitBake's `bb.build.exec_func`
-//! does. Until the execution work lands it refuses to run anything, loudly.
+//! does. Its command line, the virtual layout and the format of the trees it reads and
+//! writes are the contract in `rules_bitbake/HELPER.md`, which `bitbake_task` already
+//! follows. Until the execution work lands it refuses to run anything, loudly.
 
 /// Runs the helper with its command-line arguments; returns the process exit status.
 ///

@@ -1,0 +1,2 @@
+#include <hello.h>
+int main(void) { return puts(HELLO); }
