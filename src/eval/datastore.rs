@@ -366,6 +366,14 @@ impl DataStore {
         copy
     }
 
+    /// DataSmart's `localkeys()`: the names written in this store since its base was
+    /// frozen (since [`DataStore::snapshot`] or [`DataStore::from_snapshot`]), deleted
+    /// ones included, in no particular order. The cooker's `expandVarref('LAYERDIR')`
+    /// rewrites only these.
+    pub fn local_keys(&self) -> Vec<Arc<str>> {
+        self.local.vars.keys().cloned().collect()
+    }
+
     /// The rules the store follows.
     pub fn dialect(&self) -> Dialect {
         self.dialect

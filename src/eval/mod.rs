@@ -59,8 +59,10 @@
 
 pub mod datastore;
 pub mod expand;
+pub mod interpret;
 pub mod overrides;
 pub mod python;
+pub mod python_store;
 pub mod statement;
 
 pub use datastore::{DataStore, Dialect, FlagList, Snapshot, VarHistoryEvent};
