@@ -57,7 +57,9 @@
 
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod datastore;
+pub mod dump;
 pub mod expand;
 pub mod interpret;
 pub mod overrides;

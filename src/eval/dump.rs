@@ -1,0 +1,164 @@
+//! The data store printed as `bitbake -e` prints it: `bb.data.emit_env(o, d, all=True)`
+//! and `emit_var` (values first, sorted by name; then the shell functions, sorted; Python
+//! functions and names starting with `__` are left out).
+//!
+//! Not printed yet: BitBake's include history and the per-variable history comments
+//! (`# $VAR [n operations]`), which `DataStore::history` holds.
+
+use super::datastore::DataStore;
+use std::io::{self, Write};
+
+/// `bb.utils.to_boolean` of a flag: true for `yes`, `y`, `true`, `t`, `1` (any case);
+/// an unset flag and every other text are false.
+fn to_boolean(value: Option<&str>) -> bool {
+    value.is_some_and(|v| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "yes" | "y" | "true" | "t" | "1"
+        )
+    })
+}
+
+fn flag(store: &DataStore, name: &str, flag: &str, expand: bool) -> Option<String> {
+    store
+        .get_var_flag(name, flag, expand)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+}
+
+/// `emit_var`'s quoting: `"` becomes `\"`, a line end ` \` plus the line end, `$` `\$`.
+pub fn quote_value(value: &str) -> String {
+    value
+        .replace('"', "\\\"")
+        .replace('\n', " \\\n")
+        .replace('$', "\\$")
+}
+
+/// `bb.data.emit_var(var, o, d, all)`: writes one variable (or shell function) and
+/// returns whether it wrote a shell function (which `emit_env` follows with a blank line).
+pub fn emit_var(store: &DataStore, var: &str, out: &mut dyn Write, all: bool) -> io::Result<bool> {
+    let func = flag(store, var, "func", false).filter(|v| !v.is_empty());
+    if func.is_some() && flag(store, var, "python", false).is_some_and(|v| !v.is_empty()) {
+        return Ok(false);
+    }
+    let export = to_boolean(flag(store, var, "export", true).as_deref());
+    let unexport = to_boolean(flag(store, var, "unexport", true).as_deref());
+    if !all && !export && !unexport && func.is_none() {
+        return Ok(false);
+    }
+    let val = match store.get_var(var, true) {
+        Ok(v) => v,
+        Err(e) => {
+            let message = e.to_string().replace('\n', " ");
+            writeln!(out, "# expansion of {var} threw ExpansionError: {message}")?;
+            return Ok(false);
+        }
+    };
+    if !all && var.contains(['-', '.', '{', '}', '+']) {
+        return Ok(false);
+    }
+    let expanded = store
+        .expand(var, None)
+        .unwrap_or_else(|_| var.to_string());
+    if unexport {
+        writeln!(out, "unset {expanded}")?;
+        return Ok(false);
+    }
+    let Some(val) = val else { return Ok(false) };
+    if let Some(name) = expanded.strip_prefix("BASH_FUNC_") {
+        let name = &name[..name.len().saturating_sub(2)];
+        let body = val.get(3..).unwrap_or("");
+        writeln!(out, "{name}() {body}")?;
+        writeln!(out, "export -f {name}")?;
+        return Ok(true);
+    }
+    if func.is_some() {
+        writeln!(
+            out,
+            "# line: {}, file: {}",
+            flag(store, var, "lineno", false).unwrap_or_else(|| "None".into()),
+            flag(store, var, "filename", false).unwrap_or_else(|| "None".into())
+        )?;
+        writeln!(out, "{expanded}() {{\n{}\n}}", val.trim_end_matches('\n'))?;
+        return Ok(true);
+    }
+    if export {
+        write!(out, "export ")?;
+    }
+    writeln!(out, "{expanded}=\"{}\"", quote_value(&val))?;
+    Ok(false)
+}
+
+/// `bb.data.emit_env(o, d, all=True)`, what `bitbake -e` prints after its headers: the
+/// variables (not starting with `__`) sorted by name, then the shell functions sorted by
+/// name, each function followed by a blank line.
+pub fn emit_env(store: &DataStore, out: &mut dyn Write) -> io::Result<()> {
+    let keys = store
+        .keys()
+        .map_err(|e| io::Error::other(format!("cannot list the variables: {e}")))?;
+    let mut values = Vec::new();
+    let mut funcs = Vec::new();
+    for key in keys.iter().filter(|k| !k.starts_with("__")) {
+        if flag(store, key, "func", false).is_some_and(|v| !v.is_empty()) {
+            funcs.push(key);
+        } else {
+            values.push(key);
+        }
+    }
+    values.sort();
+    funcs.sort();
+    for key in values {
+        if emit_var(store, key, out, true)? {
+            writeln!(out)?;
+        }
+    }
+    for key in funcs {
+        if emit_var(store, key, out, false)? {
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Only the named variables, as `emit_var` prints them (for `bitzel env VAR...`).
+pub fn emit_vars(store: &DataStore, names: &[String], out: &mut dyn Write) -> io::Result<()> {
+    for name in names {
+        let is_func = flag(store, name, "func", false).is_some_and(|v| !v.is_empty());
+        if emit_var(store, name, out, !is_func)? {
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The end of `bb.cooker.BBCooker.showEnvironment`: every Python function (names
+/// starting with `__` included, so anonymous functions too), sorted by name, as
+/// `\npython NAME () {\nBODY}\n` followed by a line end, unexpanded.
+pub fn emit_python_functions(store: &DataStore, out: &mut dyn Write) -> io::Result<()> {
+    let mut keys = store
+        .keys()
+        .map_err(|e| io::Error::other(format!("cannot list the variables: {e}")))?;
+    keys.sort();
+    for key in keys {
+        let is_func = flag(store, &key, "func", false).is_some_and(|v| !v.is_empty());
+        let is_python = flag(store, &key, "python", false).is_some_and(|v| !v.is_empty());
+        if is_func && is_python {
+            let body = store
+                .get_var(&key, false)
+                .ok()
+                .flatten()
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "None".into());
+            writeln!(out, "\npython {key} () {{\n{body}}}\n")?;
+        }
+    }
+    Ok(())
+}
+
+/// What `bitbake -e` prints after the include history: [`emit_env`], then
+/// [`emit_python_functions`].
+pub fn show_environment(store: &DataStore, out: &mut dyn Write) -> io::Result<()> {
+    emit_env(store, out)?;
+    emit_python_functions(store, out)
+}
