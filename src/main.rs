@@ -71,7 +71,9 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     }) {
         Ok(bridge) => Some(Arc::new(bridge)),
         Err(err) => {
-            eprintln!("bitzel: warning: no Python for inline ${{@...}} ({err}); give --bitbake-lib");
+            eprintln!(
+                "bitzel: warning: no Python for inline ${{@...}} ({err}); give --bitbake-lib"
+            );
             None
         }
     };

@@ -223,9 +223,7 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
 /// Variables that legitimately differ between the oracle's run and bitzel's, with why.
 fn excluded(name: &str, bitbake_version: &str) -> Option<&'static str> {
     if PRESERVED_ENVVARS_EXPORTED.contains(&name) {
-        return Some(
-            "taken from BitBake's process environment (bitzel gets an empty one here)",
-        );
+        return Some("taken from BitBake's process environment (bitzel gets an empty one here)");
     }
     match name {
         "BB_ORIGENV" => Some("BitBake prints the address of a DataSmart object"),
@@ -287,7 +285,10 @@ fn compare_case(case: &str) -> (usize, usize) {
         differences.len(),
         differences.join("\n")
     );
-    assert!(compared > 10, "{case}: too few entries compared: {compared}");
+    assert!(
+        compared > 10,
+        "{case}: too few entries compared: {compared}"
+    );
     (equal, compared)
 }
 

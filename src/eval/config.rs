@@ -91,7 +91,8 @@ pub const PRESERVED_ENVVARS_EXPORTED: [&str; 9] = [
 ];
 
 /// `bb.utils.preserved_envvars()`: the exported ones plus these.
-pub const PRESERVED_ENVVARS: [&str; 3] = ["BBPATH", "BB_PRESERVE_ENV", "BB_ENV_PASSTHROUGH_ADDITIONS"];
+pub const PRESERVED_ENVVARS: [&str; 3] =
+    ["BBPATH", "BB_PRESERVE_ENV", "BB_ENV_PASSTHROUGH_ADDITIONS"];
 
 /// `bb.utils.approved_variables()` for the environment `env`: the names BitBake copies
 /// from its environment into the store.
@@ -123,7 +124,11 @@ fn internal(what: &str) -> Location {
 }
 
 fn get(store: &DataStore, name: &str) -> Option<String> {
-    store.get_var(name, true).ok().flatten().map(|v| v.to_string())
+    store
+        .get_var(name, true)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
 }
 
 /// cookerdata's `findConfigFile(name, d)`: `conf/<name>` under each folder of `BBPATH`,
@@ -336,13 +341,19 @@ pub fn parse_configuration(
             }
         }
         let series: Vec<&str> = series.iter().map(String::as_str).collect();
-        store.set_var("LAYERSERIES_CORENAMES", &series.join(" "), &internal("cookerdata"));
+        store.set_var(
+            "LAYERSERIES_CORENAMES",
+            &series.join(" "),
+            &internal("cookerdata"),
+        );
     }
 
     if get(&store, "BBPATH").is_none_or(|v| v.is_empty()) {
         let mut msg = "The BBPATH variable is not set".to_string();
         if layerconf.is_none() {
-            msg.push_str(" and bitbake did not find a conf/bblayers.conf file in the expected location.");
+            msg.push_str(
+                " and bitbake did not find a conf/bblayers.conf file in the expected location.",
+            );
         }
         diagnostics_extra.push(Diagnostic::error(cwd.to_string_lossy(), 0..0, msg));
     }
@@ -385,14 +396,14 @@ pub fn parse_configuration(
         }
     }
 
-    let depends: Vec<String> = interp
-        .depends()
-        .iter()
-        .map(|d| abspath(&cwd, d))
-        .collect();
+    let depends: Vec<String> = interp.depends().iter().map(|d| abspath(&cwd, d)).collect();
     store.set_var("BBINCLUDED", &depends.join(" "), &internal("cookerdata"));
     // parseBaseConfiguration: __depends becomes __base_depends; recipes get classes-recipe.
-    store.set_var("__base_depends", &depends.join(" "), &internal("cookerdata"));
+    store.set_var(
+        "__base_depends",
+        &depends.join(" "),
+        &internal("cookerdata"),
+    );
     store.set_var("__bbclasstype", "recipe", &internal("cookerdata"));
 
     let mut diagnostics = interp.take_diagnostics();

@@ -58,9 +58,7 @@ pub fn emit_var(store: &DataStore, var: &str, out: &mut dyn Write, all: bool) ->
     if !all && var.contains(['-', '.', '{', '}', '+']) {
         return Ok(false);
     }
-    let expanded = store
-        .expand(var, None)
-        .unwrap_or_else(|_| var.to_string());
+    let expanded = store.expand(var, None).unwrap_or_else(|_| var.to_string());
     if unexport {
         writeln!(out, "unset {expanded}")?;
         return Ok(false);

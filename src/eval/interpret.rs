@@ -460,11 +460,7 @@ impl<'p> Interpreter<'p> {
         let mut cache = words(store.get_var("__inherit_cache", false).ok().flatten());
         if !cache.iter().any(|c| c == path) {
             cache.push(path.to_string());
-            store.set_var(
-                "__inherit_cache",
-                &cache.join(" "),
-                &Location::new(path, 0),
-            );
+            store.set_var("__inherit_cache", &cache.join(" "), &Location::new(path, 0));
         }
     }
 
@@ -557,9 +553,13 @@ impl<'p> Interpreter<'p> {
                     location: loc.clone(),
                 };
                 if let Some(python) = self.python {
-                    if let Err(e) =
-                        python.add_pylib(&pylib.dir, &pylib.namespace, &file.path, line as usize, store)
-                    {
+                    if let Err(e) = python.add_pylib(
+                        &pylib.dir,
+                        &pylib.namespace,
+                        &file.path,
+                        line as usize,
+                        store,
+                    ) {
                         self.error_at(&file.path, line, format!("addpylib failed: {e}"));
                     }
                 }
@@ -591,13 +591,7 @@ impl<'p> Interpreter<'p> {
         }
     }
 
-    fn expand_or_report(
-        &mut self,
-        store: &DataStore,
-        text: &str,
-        file: &str,
-        line: u32,
-    ) -> String {
+    fn expand_or_report(&mut self, store: &DataStore, text: &str, file: &str, line: u32) -> String {
         match store.expand(text, None) {
             Ok(v) => v,
             Err(e) => {
@@ -624,7 +618,11 @@ impl<'p> Interpreter<'p> {
             Some(name) => (name, body),
             None => {
                 python = true;
-                let lines: Vec<&str> = body.strip_suffix('\n').unwrap_or(&body).split('\n').collect();
+                let lines: Vec<&str> = body
+                    .strip_suffix('\n')
+                    .unwrap_or(&body)
+                    .split('\n')
+                    .collect();
                 let lines: Vec<&str> = if body.is_empty() { Vec::new() } else { lines };
                 let name = match self.python {
                     Some(bridge) => match bridge.insert_anonymous(&lines, file, line as usize) {
@@ -870,7 +868,13 @@ impl<'p> Interpreter<'p> {
 /// in scarthgap, to the names after `before`/`after`); the task is flagged `task`,
 /// listed in `__BBTASKS`, its `deps` flag gets the `after` names and each `before` task's
 /// `deps` gets this one in front.
-pub fn add_task(store: &mut DataStore, task: &str, before: &[String], after: &[String], loc: &Location) {
+pub fn add_task(
+    store: &mut DataStore,
+    task: &str,
+    before: &[String],
+    after: &[String],
+    loc: &Location,
+) {
     let task = if task.starts_with("do_") {
         task.to_string()
     } else {
