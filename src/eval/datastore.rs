@@ -374,6 +374,23 @@ impl DataStore {
         self.local.vars.keys().cloned().collect()
     }
 
+    /// `createCopy` through a shared reference (what Python's `d.createCopy()` needs): a
+    /// store that starts as this one and changes on its own, sharing this store's base;
+    /// this store's own changes since its base are cloned, at a cost in proportion to
+    /// them.
+    pub fn copy(&self) -> DataStore {
+        DataStore {
+            base: self.base.clone(),
+            local: self.local.clone(),
+            dialect: self.dialect,
+            python: self.python.clone(),
+            state: RefCell::new(EvalState::default()),
+            recording: Cell::new(false),
+            quiet: false,
+            tracking: self.tracking,
+        }
+    }
+
     /// The rules the store follows.
     pub fn dialect(&self) -> Dialect {
         self.dialect

@@ -164,12 +164,7 @@ impl VarSource for DataStore {
     }
 
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError> {
-        // createCopy needs to freeze this store (a `&mut` operation) and a store holds
-        // a non-Send cache; not needed for the configuration.
-        Err(EvalError::other(
-            "NotImplementedError",
-            "bitzel: d.createCopy() on the native store is not implemented yet",
-        ))
+        Ok(Box::new(self.copy()))
     }
 }
 
