@@ -12,7 +12,7 @@
 //! (default `python3`); bitzel's embedded Python imports the same `bb`. These tests fail,
 //! never skip, when the oracle cannot run.
 
-use bitzel::eval::config::{parse_configuration, ConfigOptions, PRESERVED_ENVVARS_EXPORTED};
+use bitzel::eval::config::{parse_configuration, ConfigOptions};
 use bitzel::eval::python::{PythonBridge, PythonConfig};
 use bitzel::eval::Location;
 use std::collections::BTreeMap;
