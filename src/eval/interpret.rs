@@ -939,3 +939,368 @@ pub fn re_escape(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh folder holding `files` (path, text); BBPATH is set to it.
+    struct Tree {
+        root: PathBuf,
+    }
+
+    impl Tree {
+        fn new(files: &[(&str, &str)]) -> Tree {
+            static COUNT: AtomicUsize = AtomicUsize::new(0);
+            let root = std::env::temp_dir().join(format!(
+                "bitzel-interpret-{}-{}",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&root);
+            for (path, text) in files {
+                let path = root.join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+            Tree { root }
+        }
+
+        fn path(&self, rel: &str) -> String {
+            self.root.join(rel).to_string_lossy().into_owned()
+        }
+
+        /// Evaluates `file` (relative to the root) with BBPATH = root and
+        /// `__bbclasstype` = global, as the configuration does.
+        fn eval(&self, file: &str) -> (DataStore, Vec<Diagnostic>, Vec<String>) {
+            let mut store = DataStore::new();
+            let loc = Location::new("test", 0);
+            store.set_var("BBPATH", &self.root.to_string_lossy(), &loc);
+            store.set_var("__bbclasstype", "global", &loc);
+            let mut interp = Interpreter::new(&self.root, None);
+            assert!(interp.parse_config_file(&mut store, &self.path(file)));
+            let depends = interp.depends().to_vec();
+            (store, interp.take_diagnostics(), depends)
+        }
+    }
+
+    impl Drop for Tree {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    fn value(store: &DataStore, name: &str) -> Option<String> {
+        store.get_var(name, true).unwrap().map(|v| v.to_string())
+    }
+
+    fn flag(store: &DataStore, name: &str, flag: &str) -> Option<String> {
+        store
+            .get_var_flag(name, flag, false)
+            .unwrap()
+            .map(|v| v.to_string())
+    }
+
+    #[test]
+    fn include_of_a_missing_file_is_silent() {
+        let tree = Tree::new(&[("conf/a.conf", "include conf/absent.conf\nA = \"1\"\n")]);
+        let (store, diagnostics, _) = tree.eval("conf/a.conf");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(value(&store, "A").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn require_of_a_missing_file_is_an_error_at_the_requiring_line() {
+        let tree = Tree::new(&[(
+            "conf/a.conf",
+            "A = \"1\"\n\nrequire conf/absent.conf\nB = \"2\"\n",
+        )]);
+        let (store, diagnostics, _) = tree.eval("conf/a.conf");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        let d = &diagnostics[0];
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.path, tree.path("conf/a.conf"));
+        assert_eq!(
+            d.message,
+            "Could not include required file conf/absent.conf"
+        );
+        let text = std::fs::read_to_string(tree.path("conf/a.conf")).unwrap();
+        assert_eq!(LineIndex::new(&text).line_of(d.range.start) + 1, 3);
+        // Evaluation goes on after the error (BitBake would stop).
+        assert_eq!(value(&store, "B").as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn include_looks_in_the_including_files_folder_before_bbpath() {
+        let tree = Tree::new(&[
+            ("conf/a.conf", "include b.conf\n"),
+            ("conf/b.conf", "WHERE = \"beside\"\n"),
+            ("b.conf", "WHERE = \"bbpath\"\n"),
+        ]);
+        let (store, _, depends) = tree.eval("conf/a.conf");
+        assert_eq!(value(&store, "WHERE").as_deref(), Some("beside"));
+        assert!(depends.contains(&tree.path("conf/b.conf")));
+    }
+
+    #[test]
+    fn include_takes_several_files_and_expands_them() {
+        let tree = Tree::new(&[
+            ("conf/a.conf", "X = \"x\"\ninclude ${X}.conf y.conf\n"),
+            ("conf/x.conf", "FROM_X = \"1\"\n"),
+            ("conf/y.conf", "FROM_Y = \"1\"\n"),
+        ]);
+        let (store, diagnostics, _) = tree.eval("conf/a.conf");
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(value(&store, "FROM_X").as_deref(), Some("1"));
+        assert_eq!(value(&store, "FROM_Y").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_file_including_itself_through_another_is_reported_not_looped() {
+        let tree = Tree::new(&[
+            ("conf/a.conf", "include b.conf\n"),
+            ("conf/b.conf", "include a.conf\n"),
+        ]);
+        let (_, diagnostics, _) = tree.eval("conf/a.conf");
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.message.contains("recursive inclusion")),
+            "{diagnostics:?}"
+        );
+    }
+
+    #[test]
+    fn file_is_the_included_file_while_it_is_read_and_restored_after() {
+        let tree = Tree::new(&[
+            ("conf/a.conf", "include b.conf\nAFTER := \"${FILE}\"\n"),
+            ("conf/b.conf", "DURING := \"${FILE}\"\n"),
+        ]);
+        let (store, _, _) = tree.eval("conf/a.conf");
+        assert_eq!(value(&store, "DURING"), Some(tree.path("conf/b.conf")));
+        assert_eq!(value(&store, "AFTER"), Some(tree.path("conf/a.conf")));
+    }
+
+    #[test]
+    fn inherit_prefers_classes_of_the_class_type_and_reads_a_class_once() {
+        let tree = Tree::new(&[
+            ("classes/c.bbclass", "WHICH = \"classes\"\n"),
+            (
+                "classes-global/c.bbclass",
+                "WHICH = \"classes-global\"\nCOUNT .= \"+\"\n",
+            ),
+            ("classes/top.bbclass", "inherit c\ninherit c\n"),
+        ]);
+        let mut store = DataStore::new();
+        let loc = Location::new("test", 0);
+        store.set_var("BBPATH", &tree.root.to_string_lossy(), &loc);
+        store.set_var("__bbclasstype", "global", &loc);
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, "top c", "test", 1);
+        assert!(
+            interp.diagnostics().is_empty(),
+            "{:?}",
+            interp.diagnostics()
+        );
+        assert_eq!(value(&store, "WHICH").as_deref(), Some("classes-global"));
+        assert_eq!(value(&store, "COUNT").as_deref(), Some("+"));
+        let cache = value(&store, "__inherit_cache").unwrap();
+        assert_eq!(
+            cache.split(' ').collect::<Vec<_>>(),
+            [
+                tree.path("classes/top.bbclass"),
+                tree.path("classes-global/c.bbclass")
+            ]
+        );
+    }
+
+    #[test]
+    fn inherit_of_a_missing_class_is_an_error() {
+        let tree = Tree::new(&[]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "recipe", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, "absent", "recipe.bb", 4);
+        let d = &interp.diagnostics()[0];
+        assert_eq!(d.message, "Could not inherit file classes/absent.bbclass");
+        assert_eq!(d.path, "recipe.bb");
+    }
+
+    #[test]
+    fn addtask_adds_do_to_the_task_but_not_to_the_names_after_it() {
+        let tree = Tree::new(&[(
+            "classes/t.bbclass",
+            "addtask fetch\naddtask compile after do_fetch\naddtask install after compile before do_build\n",
+        )]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "global", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, &tree.path("classes/t.bbclass"), "test", 1);
+        assert_eq!(
+            value(&store, "__BBTASKS").as_deref(),
+            Some("do_fetch do_compile do_install")
+        );
+        assert_eq!(
+            flag(&store, "do_install", "deps").as_deref(),
+            Some("compile")
+        );
+        assert_eq!(
+            flag(&store, "do_build", "deps").as_deref(),
+            Some("do_install")
+        );
+        assert_eq!(flag(&store, "do_fetch", "task").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn deltask_removes_the_task_from_other_tasks_deps() {
+        let mut store = DataStore::new();
+        let loc = Location::new("test", 1);
+        add_task(&mut store, "a", &[], &[], &loc);
+        add_task(&mut store, "b", &[], &["do_a".into()], &loc);
+        add_task(&mut store, "c", &[], &["do_a".into(), "do_b".into()], &loc);
+        del_task(&mut store, "a", &loc);
+        assert_eq!(value(&store, "__BBTASKS").as_deref(), Some("do_b do_c"));
+        assert_eq!(flag(&store, "do_b", "deps").as_deref(), Some(""));
+        assert_eq!(flag(&store, "do_c", "deps").as_deref(), Some("do_b"));
+        assert_eq!(flag(&store, "do_a", "task"), None);
+    }
+
+    #[test]
+    fn a_shell_function_gets_its_flags_and_the_line_of_its_opening_brace() {
+        let tree = Tree::new(&[(
+            "classes/f.bbclass",
+            "# comment\nfakeroot do_install() {\n\tone\n\ttwo\n}\npython do_py() {\n    pass\n}\n",
+        )]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "global", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, &tree.path("classes/f.bbclass"), "test", 1);
+        assert_eq!(
+            store.get_var("do_install", false).unwrap().as_deref(),
+            Some("\tone\n\ttwo\n")
+        );
+        assert_eq!(flag(&store, "do_install", "lineno").as_deref(), Some("2"));
+        assert_eq!(flag(&store, "do_install", "fakeroot").as_deref(), Some("1"));
+        assert_eq!(flag(&store, "do_install", "func").as_deref(), Some("1"));
+        assert_eq!(flag(&store, "do_install", "python"), None);
+        assert_eq!(
+            flag(&store, "do_install", "filename"),
+            Some(tree.path("classes/f.bbclass"))
+        );
+        assert_eq!(flag(&store, "do_py", "python").as_deref(), Some("1"));
+        assert_eq!(flag(&store, "do_py", "lineno").as_deref(), Some("6"));
+    }
+
+    #[test]
+    fn an_anonymous_function_is_listed_in_bbanonfuncs_under_its_line_and_file() {
+        let tree = Tree::new(&[("classes/a.bbclass", "python () {\n    pass\n}\n")]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "global", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        let class = tree.path("classes/a.bbclass");
+        interp.inherit(&mut store, &class, "test", 1);
+        let name = anonymous_function_name(&class, 3);
+        assert_eq!(value(&store, "__BBANONFUNCS"), Some(name.clone()));
+        assert_eq!(
+            store.get_var(&name, false).unwrap().as_deref(),
+            Some(format!("def {name}(d):\n    pass\n").as_str())
+        );
+        assert_eq!(flag(&store, &name, "python").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn export_functions_makes_a_stub_unless_the_function_is_already_defined() {
+        let tree = Tree::new(&[
+            (
+                "classes/k.bbclass",
+                "k_do_a() {\n\ta\n}\npython k_do_b() {\n    pass\n}\nk_do_c() {\n\tc\n}\nEXPORT_FUNCTIONS do_a do_b do_c\n",
+            ),
+            ("conf/r.conf", ""),
+        ]);
+        let mut store = DataStore::new();
+        let loc = Location::new("test", 0);
+        store.set_var("__bbclasstype", "global", &loc);
+        store.set_var("do_c", "\town\n", &loc);
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, &tree.path("classes/k.bbclass"), "test", 1);
+        assert_eq!(
+            store.get_var("do_a", false).unwrap().as_deref(),
+            Some("    # Export function set\n    k_do_a\n")
+        );
+        assert_eq!(
+            store.get_var("do_b", false).unwrap().as_deref(),
+            Some("    # Export function set\n    bb.build.exec_func('k_do_b', d)\n")
+        );
+        assert_eq!(flag(&store, "do_b", "python").as_deref(), Some("1"));
+        assert_eq!(
+            flag(&store, "do_a", "filename").as_deref(),
+            Some("autogenerated")
+        );
+        assert_eq!(
+            store.get_var("do_c", false).unwrap().as_deref(),
+            Some("\town\n")
+        );
+    }
+
+    #[test]
+    fn addhandler_lists_handlers_and_flags_them() {
+        let tree = Tree::new(&[("classes/h.bbclass", "addhandler h1 h2\naddhandler h3\n")]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "global", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        interp.inherit(&mut store, &tree.path("classes/h.bbclass"), "test", 1);
+        assert_eq!(value(&store, "__BBHANDLERS").as_deref(), Some("h1 h2 h3"));
+        assert_eq!(flag(&store, "h2", "handler").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn inherit_defer_is_kept_for_the_end() {
+        let tree = Tree::new(&[
+            ("classes/d.bbclass", "inherit_defer late\nX = \"early\"\n"),
+            ("classes/late.bbclass", "X = \"late\"\n"),
+        ]);
+        let mut store = DataStore::new();
+        store.set_var("__bbclasstype", "global", &Location::new("test", 0));
+        let mut interp = Interpreter::new(&tree.root, None);
+        store.set_var(
+            "BBPATH",
+            &tree.root.to_string_lossy(),
+            &Location::new("t", 0),
+        );
+        interp.inherit(&mut store, "d", "test", 1);
+        assert_eq!(value(&store, "X").as_deref(), Some("early"));
+        assert_eq!(interp.deferred_inherits().len(), 1);
+        interp.run_deferred_inherits(&mut store);
+        assert_eq!(value(&store, "X").as_deref(), Some("late"));
+    }
+
+    #[test]
+    fn syntax_errors_of_an_included_file_are_reported_and_evaluation_goes_on() {
+        let tree = Tree::new(&[
+            ("conf/a.conf", "include b.conf\nAFTER = \"1\"\n"),
+            ("conf/b.conf", "this is not bitbake\nB = \"2\"\n"),
+        ]);
+        let (store, diagnostics, _) = tree.eval("conf/a.conf");
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+        assert_eq!(diagnostics[0].path, tree.path("conf/b.conf"));
+        assert_eq!(value(&store, "B").as_deref(), Some("2"));
+        assert_eq!(value(&store, "AFTER").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn re_escape_escapes_what_python_escapes() {
+        assert_eq!(re_escape("/a-b/c.d_e"), "/a\\-b/c\\.d_e");
+        assert_eq!(re_escape("x y~z"), "x\\ y\\~z");
+    }
+
+    #[test]
+    fn which_returns_the_first_match_and_every_candidate() {
+        let tree = Tree::new(&[("b/f", ""), ("c/f", "")]);
+        let interp = Interpreter::new(&tree.root, None);
+        let path = format!("{}:{}:{}", tree.path("a"), tree.path("b"), tree.path("c"));
+        let (found, attempts) = interp.which(&path, "f");
+        assert_eq!(found, Some(tree.path("b/f")));
+        assert_eq!(attempts, [tree.path("a/f"), tree.path("b/f")]);
+    }
+}
