@@ -20,8 +20,8 @@
 //! The rules are scarthgap's (BitBake 2.8): its `__addtask_regexp__`, its
 //! `__config_regexp__` (a name of at least one character, no whitespace warning), its
 //! comment checks inside continued lines. On top, `include_all` (BitBake 2.10+) is
-//! accepted. tests/bitbake_statements.py and tests/bitbake_differential.py compare the
-//! statements found here with BitBake's own parser, on Poky and on random line soup.
+//! accepted. tests/conformance.rs compares the statements found here with BitBake's own
+//! parser (tests/oracle/bb_parse.py), on fixtures, on Poky and on random line soup.
 //!
 //! Where the parser knowingly differs from BitBake:
 //!

@@ -1,0 +1,1 @@
+addtask do_x after do_y:remove_z

@@ -1,0 +1,1 @@
+addtask do_fा after do_y

@@ -1,0 +1,1 @@
+addtask dö_x after do_y

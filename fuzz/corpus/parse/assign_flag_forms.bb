@@ -1,0 +1,6 @@
+A[doc] = "d"
+A[f] = "1"
+A[flag@.service] = "2"
+A[a.b-c+d_e] ??= "3"
+do_install[depends] += "x:do_y"
+A[f] := "4"

@@ -1,0 +1,4 @@
+include = "y"
+python = "p"
+def = "d"
+unset = "u"

@@ -1,0 +1,4 @@
+EXPORT_FUNCTIONS = "x"
+addhandler = "y"
+deltask = "z"
+inherit_defer = "w"

@@ -1,0 +1,4 @@
+RRECOMMENDS:${PN} = "a"
+RRECOMMENDS:${PN}:libc = "b"
+FOO:remove = "x"
+FOO:prepend:class-native = "y "

@@ -1,0 +1,2 @@
+A = "x"
+B = "y" # comment

@@ -1,0 +1,5 @@
+def f(d):
+    a = 1
+# comment
+    return a
+B = "y"

@@ -1,0 +1,4 @@
+def f(d):
+    pass
+A = "a \
+ b"

@@ -1,0 +1,5 @@
+def f(d):
+    pass
+do_x() {
+  :
+}

@@ -1,0 +1,6 @@
+def f:
+    pass
+def g(d) -> "x":
+    pass
+def h(d): # c
+    pass

@@ -1,0 +1,3 @@
+def A = "x:"
+    pass
+B = "y"

@@ -1,0 +1,3 @@
+export A
+export ${X}
+export a/b~c.d+e-f

@@ -1,0 +1,3 @@
+A = "héllo ✓ 日本"
+# é comment
+B = "😀"

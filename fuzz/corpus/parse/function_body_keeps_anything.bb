@@ -1,0 +1,7 @@
+do_x() {
+# col0 comment
+	A = "x" # c
+  inherit foo
+{
+
+}

@@ -1,0 +1,6 @@
+do_x() {
+  if true; then
+    echo
+  }
+}
+A = "x"

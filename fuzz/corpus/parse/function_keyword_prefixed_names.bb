@@ -1,0 +1,9 @@
+pythonX() {
+  :
+}
+fakeroot() {
+  :
+}
+python_do() {
+  :
+}

@@ -1,0 +1,3 @@
+python do_x() {
+	pass
+}

@@ -1,0 +1,2 @@
+inherit foo
+FOO:append = " x"

@@ -1,0 +1,2 @@
+addhandler foo
+addhandler ${X} bar

@@ -1,0 +1,2 @@
+A = "1"
+addtask do_foo:append_x

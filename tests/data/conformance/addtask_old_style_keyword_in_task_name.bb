@@ -1,0 +1,2 @@
+addtask do_foo_append
+addtask do_x after do_y_remove

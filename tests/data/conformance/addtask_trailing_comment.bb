@@ -1,0 +1,2 @@
+addtask do_x # comment
+addtask do_y# comment

@@ -1,0 +1,5 @@
+export A = "1"
+export  B ?= "2"
+export	C = "3"
+exportD = "4"
+export E:append = " 5"

@@ -1,0 +1,2 @@
+A = "a # not a comment"
+B = "#"

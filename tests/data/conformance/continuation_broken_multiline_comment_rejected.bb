@@ -1,0 +1,3 @@
+# First line of comment \
+# Second line of comment \
+

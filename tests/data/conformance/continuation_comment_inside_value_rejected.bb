@@ -1,0 +1,5 @@
+VAR = " \
+    SOMEVAL \
+#   some comment \
+    SOMEOTHERVAL \
+"

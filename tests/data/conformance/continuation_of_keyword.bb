@@ -1,0 +1,4 @@
+inherit \
+    a b
+export \
+ A

@@ -1,0 +1,5 @@
+def f(d):
+    return 1
+
+    # still body
+A = "x"

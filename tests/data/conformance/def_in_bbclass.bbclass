@@ -1,0 +1,4 @@
+def f(d):
+    return 1
+
+A = "${@f(d)}"

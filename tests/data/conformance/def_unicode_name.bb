@@ -1,0 +1,2 @@
+def fé(d):
+    pass

@@ -1,0 +1,2 @@
+deltask do_x
+deltask ${X} do_y

@@ -1,0 +1,2 @@
+deltask do_x # comment
+deltask do_y# comment

@@ -1,0 +1,4 @@
+do_x() {
+  # don't stop
+  echo '}'
+}

@@ -1,0 +1,5 @@
+inherit a b
+inherit ${X}
+inherit_defer c
+inherit  d # comment
+inherit	x

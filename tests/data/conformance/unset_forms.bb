@@ -1,0 +1,4 @@
+unset A
+unset A[ab]
+unset A[flag@.service]
+unset ${X}
