@@ -782,18 +782,14 @@ impl<'p> Interpreter<'p> {
         }
     }
 
-    /// `include_all` (BitBake 2.10+): the named file in every folder of `BBPATH` where
-    /// it exists, in `BBPATH` order; a file found nowhere is ignored.
+    /// `include_all` (BitBake 2.10+, `IncludeAllNode`): `include` of `<dir>/<files>` for
+    /// every folder of `BBPATH`, in order (the joined text is split into words again, as
+    /// BitBake's `include` splits it); a missing file is ignored.
     pub fn include_all(&mut self, store: &mut DataStore, parent: &str, files: &str, line: u32) {
-        for name in files.split_whitespace() {
-            let bbpath = Self::bbpath(store);
-            for dir in bbpath.split(':') {
-                let candidate = path_join(dir, name);
-                if self.exists(&candidate) {
-                    let abs = self.abspath(&candidate);
-                    self.include_single_file(store, parent, &abs, line, None);
-                }
-            }
+        let bbpath = Self::bbpath(store);
+        for dir in bbpath.split(':') {
+            let joined = path_join(dir, files);
+            self.include(store, parent, &joined, line, None);
         }
     }
 
@@ -1286,6 +1282,28 @@ mod tests {
         assert_eq!(diagnostics[0].path, tree.path("conf/b.conf"));
         assert_eq!(value(&store, "B").as_deref(), Some("2"));
         assert_eq!(value(&store, "AFTER").as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn include_all_reads_the_file_in_every_bbpath_folder_in_order() {
+        let tree = Tree::new(&[
+            ("a/conf/x.conf", "SEEN .= \"a\"\n"),
+            ("c/conf/x.conf", "SEEN .= \"c\"\n"),
+            ("top.conf", "include_all conf/x.conf\n"),
+        ]);
+        let mut store = DataStore::new();
+        let loc = Location::new("test", 0);
+        let bbpath = format!("{}:{}:{}", tree.path("a"), tree.path("b"), tree.path("c"));
+        store.set_var("BBPATH", &bbpath, &loc);
+        let mut interp = Interpreter::new(&tree.root, None);
+        assert!(interp.parse_config_file(&mut store, &tree.path("top.conf")));
+        assert!(
+            interp.diagnostics().is_empty(),
+            "{:?}",
+            interp.diagnostics()
+        );
+        assert_eq!(value(&store, "SEEN").as_deref(), Some("ac"));
+        assert!(interp.depends().contains(&tree.path("b/conf/x.conf")));
     }
 
     #[test]
