@@ -85,11 +85,13 @@ fn handler_for(path: &str) -> Option<Handler> {
     }
 }
 
-/// Why a file could not be handled.
-enum HandleError {
-    /// BitBake's `IOError(ENOENT)`: `include` ignores it, `require` reports it.
+/// Why [`Interpreter::handle`] could not read a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandleError {
+    /// BitBake's `IOError(ENOENT)`: the file is nowhere (`include` ignores it, `require`
+    /// reports it); not reported yet.
     NotFound,
-    /// Any other failure (already reported as a diagnostic).
+    /// Any other failure, already reported as a diagnostic.
     Reported,
 }
 
@@ -381,8 +383,12 @@ impl<'p> Interpreter<'p> {
 
     /// `bb.parse.handle(fn, d, include)`: picks the handler by the file name, resolves
     /// the file along `BBPATH`, sets `FILE` as the handler does, evaluates the
-    /// statements and restores `FILE`.
-    fn handle(
+    /// statements and restores `FILE` (only for an `include`: a recipe read with
+    /// `include` false keeps its `FILE`). `kind` overrides the parser's dialect
+    /// ([`FileKind::BaseConfig`] for cookerdata's `parse_config_file`). For a recipe the
+    /// caller then finalises (deferred inherits, anonymous functions), as
+    /// `ast.multi_finalize` does.
+    pub fn handle(
         &mut self,
         store: &mut DataStore,
         name: &str,
