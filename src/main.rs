@@ -104,7 +104,8 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = if vars.is_empty() {
-        bitzel::eval::dump::show_environment(&store, &mut out)
+        bitzel::eval::dump::emit_include_history(&config.include_history, &mut out)
+            .and_then(|()| bitzel::eval::dump::show_environment(&store, &mut out))
     } else {
         bitzel::eval::dump::emit_vars(&store, &vars, &mut out)
     };

@@ -193,6 +193,7 @@ fn bitzel_env(
         .run_anonymous(&mut store)
         .map_err(|e| e.to_string());
     let mut out = Vec::new();
+    bitzel::eval::dump::emit_include_history(&config.include_history, &mut out).expect("printed");
     bitzel::eval::dump::show_environment(&store, &mut out).expect("printed");
     (String::from_utf8(out).expect("utf-8"), config, anonymous)
 }
@@ -206,6 +207,14 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut i = 0;
     let mut comment_line: Option<&str> = None;
+    if lines.get(1) == Some(&"# INCLUDE HISTORY:") {
+        // `#`, the title, `#`, then one `# file` line each up to the first bare `#`.
+        let end = (3..lines.len())
+            .find(|&j| lines[j] == "#" || !lines[j].starts_with("# "))
+            .unwrap_or(lines.len());
+        out.insert("# INCLUDE HISTORY".to_string(), lines[3..end].join("\n"));
+        i = end;
+    }
     while i < lines.len() {
         let line = lines[i];
         i += 1;

@@ -56,6 +56,9 @@ pub struct Configuration {
     pub rendered_diagnostics: String,
     /// Files the configuration depends on (`__base_depends`, BitBake's `BBINCLUDED`).
     pub base_depends: Vec<String>,
+    /// BitBake's include history of the configuration (see
+    /// [`Interpreter::include_history`]).
+    pub include_history: Vec<(usize, String)>,
 }
 
 impl Configuration {
@@ -406,6 +409,7 @@ pub fn parse_configuration(
     );
     store.set_var("__bbclasstype", "recipe", &internal("cookerdata"));
 
+    let include_history = interp.include_history().to_vec();
     let mut diagnostics = interp.take_diagnostics();
     let mut rendered = String::new();
     for d in &diagnostics {
@@ -420,6 +424,7 @@ pub fn parse_configuration(
         diagnostics,
         rendered_diagnostics: rendered,
         base_depends: depends,
+        include_history,
     }
 }
 

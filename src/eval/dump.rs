@@ -2,8 +2,8 @@
 //! and `emit_var` (values first, sorted by name; then the shell functions, sorted; Python
 //! functions and names starting with `__` are left out).
 //!
-//! Not printed yet: BitBake's include history and the per-variable history comments
-//! (`# $VAR [n operations]`), which `DataStore::history` holds.
+//! Not printed yet: the per-variable history comments (`# $VAR [n operations]`), which
+//! `DataStore::history` holds.
 
 use super::datastore::DataStore;
 use std::io::{self, Write};
@@ -159,4 +159,19 @@ pub fn emit_python_functions(store: &DataStore, out: &mut dyn Write) -> io::Resu
 pub fn show_environment(store: &DataStore, out: &mut dyn Write) -> io::Result<()> {
     emit_env(store, out)?;
     emit_python_functions(store, out)
+}
+
+/// DataSmart's `IncludeHistory.emit` as `bitbake -e` prints it first: `# INCLUDE
+/// HISTORY:` and one `# file` line per entry of `history` ((depth, name) in order, see
+/// [`Interpreter::include_history`](super::interpret::Interpreter::include_history)),
+/// indented two spaces per level, `includes:` after a file that included others.
+pub fn emit_include_history(history: &[(usize, String)], out: &mut dyn Write) -> io::Result<()> {
+    write!(out, "#\n# INCLUDE HISTORY:\n#")?;
+    for (i, (depth, name)) in history.iter().enumerate() {
+        write!(out, "\n# {}{name}", "  ".repeat(*depth))?;
+        if history.get(i + 1).is_some_and(|(next, _)| *next > *depth) {
+            write!(out, " includes:")?;
+        }
+    }
+    writeln!(out)
 }

@@ -105,6 +105,7 @@ pub struct Interpreter<'p> {
     active: Vec<String>,
     deferred: Vec<DeferredInherit>,
     pylibs: Vec<PyLib>,
+    include_history: Vec<(usize, String)>,
 }
 
 /// `os.path.join(a, b)`: `b` if it is absolute, else `a/b` (`b` alone when `a` is empty).
@@ -170,6 +171,7 @@ impl<'p> Interpreter<'p> {
             active: Vec::new(),
             deferred: Vec::new(),
             pylibs: Vec::new(),
+            include_history: Vec::new(),
         }
     }
 
@@ -219,6 +221,14 @@ impl<'p> Interpreter<'p> {
     /// The `inherit_defer` statements met, in order (`__BBDEFINHERITS`).
     pub fn deferred_inherits(&self) -> &[DeferredInherit] {
         &self.deferred
+    }
+
+    /// BitBake's include history (DataSmart's `inchistory`): every file handed to
+    /// `bb.parse.handle`, as it was named (relative names stay relative; a file that was
+    /// not found is listed too), in order, with its depth (0 for a file the caller read,
+    /// 1 for what that file included...).
+    pub fn include_history(&self) -> &[(usize, String)] {
+        &self.include_history
     }
 
     /// The `addpylib` statements met, in order.
@@ -403,6 +413,8 @@ impl<'p> Interpreter<'p> {
             ));
             return Err(HandleError::Reported);
         };
+        let depth = self.active.len();
+        self.include_history.push((depth, name.to_string()));
         let is_class = name.ends_with(".bbclass");
         if is_class {
             // BBHandler.handle adds the class to __inherit_cache before resolving it.
