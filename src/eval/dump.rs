@@ -65,7 +65,11 @@ pub fn emit_var(store: &DataStore, var: &str, out: &mut dyn Write, all: bool) ->
     }
     let Some(val) = val else { return Ok(false) };
     if let Some(name) = expanded.strip_prefix("BASH_FUNC_") {
-        let name = &name[..name.len().saturating_sub(2)];
+        let name = name
+            .char_indices()
+            .rev()
+            .nth(1)
+            .map_or("", |(i, _)| &name[..i]);
         let body = val.get(3..).unwrap_or("");
         writeln!(out, "{name}() {body}")?;
         writeln!(out, "export -f {name}")?;
@@ -174,4 +178,66 @@ pub fn emit_include_history(history: &[(usize, String)], out: &mut dyn Write) ->
         }
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Location;
+
+    fn printed(store: &DataStore) -> String {
+        let mut out = Vec::new();
+        show_environment(store, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn values_are_quoted_for_a_shell_and_functions_come_after_values() {
+        let mut store = DataStore::new();
+        let loc = Location::new("t", 1);
+        store.set_var("Z", "a \"q\" $x\nb", &loc);
+        store.set_var("A", "1", &loc);
+        store.export("A", loc.clone());
+        store.set_var("do_x", "\techo\n", &loc);
+        store.set_var_flag("do_x", "func", "1", &loc);
+        store.set_var_flag("do_x", "lineno", "3", &loc);
+        store.set_var_flag("do_x", "filename", "f.bbclass", &loc);
+        store.set_var("do_py", "    pass\n", &loc);
+        store.set_var_flag("do_py", "func", "1", &loc);
+        store.set_var_flag("do_py", "python", "1", &loc);
+        store.set_var("__hidden", "x", &loc);
+        assert_eq!(
+            printed(&store),
+            "export A=\"1\"\nZ=\"a \\\"q\\\" \\$x \\\nb\"\n\
+             # line: 3, file: f.bbclass\ndo_x() {\n\techo\n}\n\n\
+             \npython do_py () {\n    pass\n}\n\n"
+        );
+    }
+
+    #[test]
+    fn an_unexported_variable_is_printed_as_unset() {
+        let mut store = DataStore::new();
+        let loc = Location::new("t", 1);
+        store.set_var("SHELL", "/bin/sh", &loc);
+        store.set_var_flag("SHELL", "unexport", "1", &loc);
+        assert_eq!(printed(&store), "unset SHELL\n");
+    }
+
+    #[test]
+    fn include_history_indents_what_a_file_included() {
+        let history = vec![
+            (0, "a.conf".to_string()),
+            (0, "conf/bitbake.conf".to_string()),
+            (1, "x.conf".to_string()),
+            (2, "y.inc".to_string()),
+            (1, "z.conf".to_string()),
+        ];
+        let mut out = Vec::new();
+        emit_include_history(&history, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "#\n# INCLUDE HISTORY:\n#\n# a.conf\n# conf/bitbake.conf includes:\n\
+             #   x.conf includes:\n#     y.inc\n#   z.conf\n"
+        );
+    }
 }

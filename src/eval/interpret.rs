@@ -255,7 +255,7 @@ impl<'p> Interpreter<'p> {
 
     fn line_range(&self, file: &str, line: u32) -> std::ops::Range<usize> {
         match self.files.get(file) {
-            Some(f) if line > 0 => {
+            Some(f) if line > 0 && line as usize <= f.parse.line_number(f.text.len()) => {
                 let index = LineIndex::new(&f.text);
                 let r = index.line_range(&f.text, line as usize - 1);
                 r.start..r.start.max(r.end)
