@@ -384,6 +384,51 @@ fn require_of_a_missing_file_is_an_error_naming_the_requiring_file_and_line() {
         "{rendered}"
     );
     assert!(rendered.contains("require conf/absent.conf"), "{rendered}");
+
+    // The command line: the same diagnostic on stderr, exit status 1.
+    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .args(["env", "--build-dir"])
+        .arg(&run.build_dir)
+        .arg("--bitbake-lib")
+        .arg(bitbake_lib())
+        .arg("MACHINE")
+        .output()
+        .expect("bitzel runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{local_conf}:3:1: error: {message}")),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "MACHINE=\"m\"\n");
+}
+
+#[test]
+fn env_command_prints_the_global_environment_and_exits_0() {
+    let run = oracle_at(
+        &repo().join("tests/data/eval/minimal/build"),
+        None,
+        "minimal-cli",
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .args(["env", "--build-dir"])
+        .arg(&run.build_dir)
+        .arg("--bitbake-lib")
+        .arg(bitbake_lib())
+        .output()
+        .expect("bitzel runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("#\n# INCLUDE HISTORY:\n#\n"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == "MACHINE=\"qemuminimal\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("do_build() {\n\t:\n}\n"), "{stdout}");
 }
 
 #[test]
