@@ -23,10 +23,9 @@
 //! data store object) is not set.
 
 use super::datastore::{DataStore, Snapshot};
-use super::interpret::{re_escape, Interpreter};
+use super::interpret::{bitbake_site, re_escape, Interpreter};
 use super::python::PythonBridge;
 use super::python_store::BridgeInlinePython;
-use super::statement::Location;
 use crate::diagnostic::{Diagnostic, Severity};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -122,10 +121,6 @@ pub fn approved_variables(env: &[(String, String)]) -> BTreeSet<String> {
     approved
 }
 
-fn internal(what: &str) -> Location {
-    Location::new(what, 0)
-}
-
 fn get(store: &DataStore, name: &str) -> Option<String> {
     store
         .get_var(name, true)
@@ -171,17 +166,30 @@ pub fn parse_configuration(
     let approved = approved_variables(&options.env);
     for (name, value) in &options.env {
         if approved.contains(name) {
-            store.set_var(name, value, &internal("from env"));
+            store.set_var(name, value, &bitbake_site("data.py:105 [inheritFromOS]"));
             if PRESERVED_ENVVARS_EXPORTED.contains(&name.as_str()) {
-                store.set_var_flag(name, "export", "1", &internal("auto env export"));
+                store.set_var_flag(
+                    name,
+                    "export",
+                    "1",
+                    &bitbake_site("data.py:107 [inheritFromOS]"),
+                );
             }
         }
     }
-    store.set_var("__bbclasstype", "global", &internal("cookerdata"));
+    store.set_var(
+        "__bbclasstype",
+        "global",
+        &bitbake_site("cookerdata.py:248 [__init__]"),
+    );
 
     // parseConfigurationFiles.
     let mc = options.multiconfig.as_deref().unwrap_or("default");
-    store.set_var("BB_CURRENT_MC", mc, &internal("cookerdata"));
+    store.set_var(
+        "BB_CURRENT_MC",
+        mc,
+        &bitbake_site("cookerdata.py:345 [parseConfigurationFiles]"),
+    );
     let bbpath_env = get(&store, "BBPATH");
     let layerconf = find_config_file("bblayers.conf", bbpath_env.as_deref(), &cwd);
     let mut diagnostics_extra: Vec<Diagnostic> = Vec::new();
@@ -192,10 +200,18 @@ pub fn parse_configuration(
             .and_then(Path::parent)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_default();
-        store.set_var("TOPDIR", &topdir, &internal("cookerdata"));
+        store.set_var(
+            "TOPDIR",
+            &topdir,
+            &bitbake_site("cookerdata.py:356 [parseConfigurationFiles]"),
+        );
         interp.parse_config_file(&mut store, &layerconf);
         if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
-            store.set_var("BB_CACHEDIR", "${TOPDIR}/cache", &internal("cookerdata"));
+            store.set_var(
+                "BB_CACHEDIR",
+                "${TOPDIR}/cache",
+                &bitbake_site("cookerdata.py:360 [parseConfigurationFiles]"),
+            );
         }
         let layers: Vec<String> = get(&store, "BBLAYERS")
             .unwrap_or_default()
@@ -236,8 +252,16 @@ pub fn parse_configuration(
                 }
             }
             let layer = layer.trim_end_matches('/').to_string();
-            store.set_var("LAYERDIR", &layer, &internal("cookerdata"));
-            store.set_var("LAYERDIR_RE", &re_escape(&layer), &internal("cookerdata"));
+            store.set_var(
+                "LAYERDIR",
+                &layer,
+                &bitbake_site("cookerdata.py:393 [parseConfigurationFiles]"),
+            );
+            store.set_var(
+                "LAYERDIR_RE",
+                &re_escape(&layer),
+                &bitbake_site("cookerdata.py:394 [parseConfigurationFiles]"),
+            );
             let conf = format!("{layer}/conf/layer.conf");
             if !interp.parse_config_file(&mut store, &conf) {
                 diagnostics_extra.push(Diagnostic::error(
@@ -257,7 +281,10 @@ pub fn parse_configuration(
                         Some(slot) => slot.1 = set,
                         None => compat.push((c.to_string(), set)),
                     }
-                    store.del_var(&name, &internal("cookerdata"));
+                    store.del_var(
+                        &name,
+                        &bitbake_site("cookerdata.py:410 [parseConfigurationFiles]"),
+                    );
                 }
             }
             if layerseries.as_ref().is_none_or(|s| s.is_empty()) {
@@ -267,19 +294,28 @@ pub fn parse_configuration(
                     .map(str::to_string)
                     .collect();
                 if !series.is_empty() {
-                    store.del_var("LAYERSERIES_CORENAMES", &internal("cookerdata"));
+                    store.del_var(
+                        "LAYERSERIES_CORENAMES",
+                        &bitbake_site("cookerdata.py:414 [parseConfigurationFiles]"),
+                    );
                 }
                 layerseries = Some(series);
             }
         }
-        store.del_var("LAYERDIR_RE", &internal("cookerdata"));
-        store.del_var("LAYERDIR", &internal("cookerdata"));
+        store.del_var(
+            "LAYERDIR_RE",
+            &bitbake_site("cookerdata.py:416 [parseConfigurationFiles]"),
+        );
+        store.del_var(
+            "LAYERDIR",
+            &bitbake_site("cookerdata.py:417 [parseConfigurationFiles]"),
+        );
         for (c, set) in &compat {
             let joined: Vec<&str> = set.iter().map(String::as_str).collect();
             store.set_var(
                 &format!("LAYERSERIES_COMPAT_{c}"),
                 &joined.join(" "),
-                &internal("cookerdata"),
+                &bitbake_site("cookerdata.py:419 [parseConfigurationFiles]"),
             );
         }
         let collections: Vec<String> = get(&store, "BBFILE_COLLECTIONS")
@@ -304,7 +340,11 @@ pub fn parse_configuration(
                 None => (false, l),
             };
             if collections.iter().any(|c| c == l) != invert {
-                store.append_var("BBFILES", &format!(" {f}"), &internal("cookerdata"));
+                store.append_var(
+                    "BBFILES",
+                    &format!(" {f}"),
+                    &bitbake_site("cookerdata.py:434 [parseConfigurationFiles]"),
+                );
             }
         }
         let series = layerseries.unwrap_or_default();
@@ -347,7 +387,7 @@ pub fn parse_configuration(
         store.set_var(
             "LAYERSERIES_CORENAMES",
             &series.join(" "),
-            &internal("cookerdata"),
+            &bitbake_site("cookerdata.py:455 [parseConfigurationFiles]"),
         );
     }
 
@@ -361,10 +401,18 @@ pub fn parse_configuration(
         diagnostics_extra.push(Diagnostic::error(cwd.to_string_lossy(), 0..0, msg));
     }
     if get(&store, "TOPDIR").is_none_or(|v| v.is_empty()) {
-        store.set_var("TOPDIR", &cwd.to_string_lossy(), &internal("cookerdata"));
+        store.set_var(
+            "TOPDIR",
+            &cwd.to_string_lossy(),
+            &bitbake_site("cookerdata.py:466 [parseConfigurationFiles]"),
+        );
     }
     if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
-        store.set_var("BB_CACHEDIR", "${TOPDIR}/cache", &internal("cookerdata"));
+        store.set_var(
+            "BB_CACHEDIR",
+            "${TOPDIR}/cache",
+            &bitbake_site("cookerdata.py:468 [parseConfigurationFiles]"),
+        );
     }
     if !interp.parse_config_file(&mut store, "conf/bitbake.conf") {
         let bbpath = get(&store, "BBPATH").unwrap_or_default();
@@ -400,14 +448,22 @@ pub fn parse_configuration(
     }
 
     let depends: Vec<String> = interp.depends().iter().map(|d| abspath(&cwd, d)).collect();
-    store.set_var("BBINCLUDED", &depends.join(" "), &internal("cookerdata"));
+    store.set_var(
+        "BBINCLUDED",
+        &depends.join(" "),
+        &bitbake_site("cookerdata.py:492 [parseConfigurationFiles]"),
+    );
     // parseBaseConfiguration: __depends becomes __base_depends; recipes get classes-recipe.
     store.set_var(
         "__base_depends",
         &depends.join(" "),
-        &internal("cookerdata"),
+        &bitbake_site("cookerdata.py:287 [parseBaseConfiguration]"),
     );
-    store.set_var("__bbclasstype", "recipe", &internal("cookerdata"));
+    store.set_var(
+        "__bbclasstype",
+        "recipe",
+        &bitbake_site("cookerdata.py:309 [parseBaseConfiguration]"),
+    );
 
     let include_history = interp.include_history().to_vec();
     let mut diagnostics = interp.take_diagnostics();
@@ -464,7 +520,11 @@ pub fn expand_varref(store: &mut DataStore, variable: &str) {
         };
         if referrer.contains(&reference) {
             let replaced = referrer.replace(&reference, &value);
-            store.set_var(&key, &replaced, &internal("data_smart.py [expandVarref]"));
+            store.set_var(
+                &key,
+                &replaced,
+                &bitbake_site("data_smart.py:1019 [expandVarref]"),
+            );
         }
     }
 }

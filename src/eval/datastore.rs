@@ -1359,6 +1359,15 @@ impl DataStore {
         Ok(out)
     }
 
+    /// The override variables of `name` (DataSmart's `overridedata[name]`: `name:foo`
+    /// with override `foo`...), in the order they were set; what `bitbake -e`'s history
+    /// adds as `override[foo]:op` events.
+    pub fn override_variables(&self, name: &str) -> Vec<OverrideLink> {
+        self.find_overridedata(name)
+            .map(|links| links.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The history of a variable, oldest first (DataSmart's `varhistory.variable(name)`).
     pub fn history(&self, name: &str) -> Vec<VarHistoryEvent> {
         let layers: Vec<&Layer> = self.layers().collect();

@@ -2,8 +2,10 @@
 //! and `emit_var` (values first, sorted by name; then the shell functions, sorted; Python
 //! functions and names starting with `__` are left out).
 //!
-//! Not printed yet: the per-variable history comments (`# $VAR [n operations]`), which
-//! `DataStore::history` holds.
+//! History comments come from [`DataStore::history`]: the statements' events are
+//! BitBake's; operations that BitBake's own code makes (the cooker's `setVar`s,
+//! `expandVarref`, the environment) are named after bitzel's internal locations, not
+//! BitBake's `file.py:line [function]`.
 
 use super::datastore::DataStore;
 use std::io::{self, Write};
@@ -55,6 +57,10 @@ pub fn emit_var(store: &DataStore, var: &str, out: &mut dyn Write, all: bool) ->
             return Ok(false);
         }
     };
+    if all {
+        let oval = store.get_var(var, false).ok().flatten();
+        emit_history(store, var, oval.as_deref(), out)?;
+    }
     if !all && var.contains(['-', '.', '{', '}', '+']) {
         return Ok(false);
     }
@@ -90,6 +96,74 @@ pub fn emit_var(store: &DataStore, var: &str, out: &mut dyn Write, all: bool) ->
     }
     writeln!(out, "{expanded}=\"{}\"", quote_value(&val))?;
     Ok(false)
+}
+
+/// Where a history event comes from as `bitbake -e` prints it: `file:line`, or the text
+/// of a [`bitbake_site`](super::interpret::bitbake_site) (line 0).
+fn place(loc: &super::Location) -> String {
+    if loc.line == 0 {
+        loc.file.to_string()
+    } else {
+        format!("{}:{}", loc.file, loc.line)
+    }
+}
+
+/// `VariableHistory.emit(var, oval, val, o, d)`: the `# $VAR` comment block of
+/// `bitbake -e`, with the events of the variable and of its override variables
+/// (`override[foo]:op`), and the value before expansion when there were several.
+pub fn emit_history(
+    store: &DataStore,
+    var: &str,
+    oval: Option<&str>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut history: Vec<(String, String, Option<String>, String)> = store
+        .history(var)
+        .into_iter()
+        .map(|e| {
+            (
+                e.op.to_string(),
+                place(&e.loc),
+                e.flag.map(|f| f.to_string()),
+                e.detail.to_string(),
+            )
+        })
+        .collect();
+    for link in store.override_variables(var) {
+        for e in store.history(&link.var) {
+            if e.flag
+                .as_deref()
+                .is_some_and(|f| !f.starts_with('_') && !f.starts_with(':'))
+            {
+                continue;
+            }
+            history.push((
+                format!("override[{}]:{}", link.override_, e.op),
+                place(&e.loc),
+                e.flag.map(|f| f.to_string()),
+                e.detail.to_string(),
+            ));
+        }
+    }
+    let comment_val = oval.unwrap_or("None").replace('\n', "\n#");
+    if history.is_empty() {
+        write!(out, "#\n# ${var}\n#   [no history recorded]\n#\n")?;
+        return writeln!(out, "#   \"{comment_val}\"");
+    }
+    if history.len() == 1 {
+        writeln!(out, "#\n# ${var}")?;
+    } else {
+        writeln!(out, "#\n# ${var} [{} operations]", history.len())?;
+    }
+    for (op, place, flag, detail) in &history {
+        let flag = flag.as_ref().map(|f| format!("[{f}] ")).unwrap_or_default();
+        let detail = detail.replace('\n', "\n#     ");
+        writeln!(out, "#   {op} {place}\n#     {flag}\"{detail}\"")?;
+    }
+    if history.len() > 1 {
+        writeln!(out, "# pre-expansion value:\n#   \"{comment_val}\"")?;
+    }
+    Ok(())
 }
 
 /// `bb.data.emit_env(o, d, all=True)`, what `bitbake -e` prints after its headers: the
@@ -185,10 +259,30 @@ mod tests {
     use super::*;
     use crate::eval::Location;
 
+    /// The output without the history comments.
     fn printed(store: &DataStore) -> String {
         let mut out = Vec::new();
         show_environment(store, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text
+            .split_inclusive('\n')
+            .filter(|l| !l.starts_with('#') || l.starts_with("# line: "))
+            .collect();
+        lines.concat()
+    }
+
+    #[test]
+    fn history_comments_precede_a_value() {
+        let mut store = DataStore::new();
+        store.set_var("A", "x", &Location::new("a.conf", 3));
+        store.append_var("A", "y", &Location::new("b.conf", 4));
+        let mut out = Vec::new();
+        show_environment(&store, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "#\n# $A [2 operations]\n#   set a.conf:3\n#     \"x\"\n\
+             #   append b.conf:4\n#     \"y\"\n# pre-expansion value:\n#   \"xy\"\nA=\"xy\"\n"
+        );
     }
 
     #[test]

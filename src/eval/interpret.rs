@@ -108,6 +108,13 @@ pub struct Interpreter<'p> {
     include_history: Vec<(usize, String)>,
 }
 
+/// A change that BitBake's own code makes, located as BitBake's variable history names
+/// it (`file.py:line [function]` of BitBake 2.8.1): line 0 marks such a location, and
+/// `bitbake -e` output prints its text as it is.
+pub fn bitbake_site(site: &'static str) -> Location {
+    Location::new(site, 0)
+}
+
 /// `os.path.join(a, b)`: `b` if it is absolute, else `a/b` (`b` alone when `a` is empty).
 fn path_join(a: &str, b: &str) -> String {
     if b.starts_with('/') || a.is_empty() {
@@ -446,13 +453,22 @@ impl<'p> Interpreter<'p> {
             Handler::Recipe => FileKind::Recipe,
         });
         let file = self.load(&abs, kind)?;
-        let here = Location::new(abs.as_str(), 0);
+        let (set_site, restore_site) = match handler {
+            Handler::Conf => (
+                bitbake_site("ConfHandler.py:151 [handle]"),
+                bitbake_site("ConfHandler.py:154 [handle]"),
+            ),
+            Handler::Recipe => (
+                bitbake_site("BBHandler.py:143 [handle]"),
+                bitbake_site("BBHandler.py:161 [handle]"),
+            ),
+        };
         let sets_file = match handler {
             Handler::Conf => true,
             Handler::Recipe => !is_class && Some(&abs) != oldfile.as_ref(),
         };
         if sets_file {
-            store.set_var("FILE", &abs, &here);
+            store.set_var("FILE", &abs, &set_site);
         }
         self.active.push(abs.clone());
         self.eval_file(store, &file);
@@ -463,7 +479,7 @@ impl<'p> Interpreter<'p> {
         };
         if restore {
             if let Some(old) = oldfile {
-                store.set_var("FILE", &old, &here);
+                store.set_var("FILE", &old, &restore_site);
             }
         }
         Ok(())
@@ -478,7 +494,11 @@ impl<'p> Interpreter<'p> {
         let mut cache = words(store.get_var("__inherit_cache", false).ok().flatten());
         if !cache.iter().any(|c| c == path) {
             cache.push(path.to_string());
-            store.set_var("__inherit_cache", &cache.join(" "), &Location::new(path, 0));
+            store.set_var(
+                "__inherit_cache",
+                &cache.join(" "),
+                &bitbake_site("BBHandler.py:129 [handle]"),
+            );
         }
     }
 
@@ -521,7 +541,8 @@ impl<'p> Interpreter<'p> {
                     self.error_at(&file.path, line, e.to_string());
                 }
             }
-            Statement::Export(e) => store.export(&e.name(), loc),
+            // ExportNode passes no location: BitBake's history names its own code.
+            Statement::Export(e) => store.export(&e.name(), bitbake_site("ast.py:52 [eval]")),
             Statement::Unset(u) => store.unset(&u.name(), u.flag().as_deref(), loc),
             Statement::Include(i) => {
                 let error_out = match i.kind() {
@@ -544,13 +565,13 @@ impl<'p> Interpreter<'p> {
             Statement::AddTask(t) => {
                 let task = t.task();
                 if !task.is_empty() {
-                    add_task(store, &task, &t.before(), &t.after(), &loc);
+                    add_task(store, &task, &t.before(), &t.after());
                 }
             }
             Statement::DelTask(t) => {
                 let tasks = self.expand_or_report(store, &t.tasks(), &file.path, line);
                 for task in tasks.split_whitespace() {
-                    del_task(store, task, &loc);
+                    del_task(store, task);
                 }
             }
             Statement::AddHandler(h) => {
@@ -881,45 +902,53 @@ impl<'p> Interpreter<'p> {
 /// `bb.build.addtask(task, before, after, d)`: `do_` is added to the task's name (not,
 /// in scarthgap, to the names after `before`/`after`); the task is flagged `task`,
 /// listed in `__BBTASKS`, its `deps` flag gets the `after` names and each `before` task's
-/// `deps` gets this one in front.
-pub fn add_task(
-    store: &mut DataStore,
-    task: &str,
-    before: &[String],
-    after: &[String],
-    loc: &Location,
-) {
+/// `deps` gets this one in front. History names `build.py`, as BitBake's does.
+pub fn add_task(store: &mut DataStore, task: &str, before: &[String], after: &[String]) {
     let task = if task.starts_with("do_") {
         task.to_string()
     } else {
         format!("do_{task}")
     };
-    store.set_var_flag(&task, "task", "1", loc);
+    store.set_var_flag(&task, "task", "1", &bitbake_site("build.py:937 [addtask]"));
     let mut tasks = words(store.get_var("__BBTASKS", false).ok().flatten());
     if !tasks.contains(&task) {
         tasks.push(task.clone());
     }
-    store.set_var("__BBTASKS", &tasks.join(" "), loc);
+    store.set_var(
+        "__BBTASKS",
+        &tasks.join(" "),
+        &bitbake_site("build.py:941 [addtask]"),
+    );
     let mut deps = words(store.get_var_flag(&task, "deps", false).ok().flatten());
     for entry in after {
         if !deps.contains(entry) {
             deps.push(entry.clone());
         }
     }
-    store.set_var_flag(&task, "deps", &deps.join(" "), loc);
+    store.set_var_flag(
+        &task,
+        "deps",
+        &deps.join(" "),
+        &bitbake_site("build.py:949 [addtask]"),
+    );
     for entry in before {
         let existing = words(store.get_var_flag(entry, "deps", false).ok().flatten());
         if !existing.contains(&task) {
             let mut deps = vec![task.clone()];
             deps.extend(existing);
-            store.set_var_flag(entry, "deps", &deps.join(" "), loc);
+            store.set_var_flag(
+                entry,
+                "deps",
+                &deps.join(" "),
+                &bitbake_site("build.py:955 [addtask]"),
+            );
         }
     }
 }
 
 /// `bb.build.deltask(task, d)`: the task leaves `__BBTASKS` (losing its `task` and `deps`
 /// flags) and every other task's `deps`.
-pub fn del_task(store: &mut DataStore, task: &str, loc: &Location) {
+pub fn del_task(store: &mut DataStore, task: &str) {
     let task = if task.starts_with("do_") {
         task.to_string()
     } else {
@@ -928,15 +957,24 @@ pub fn del_task(store: &mut DataStore, task: &str, loc: &Location) {
     let mut tasks = words(store.get_var("__BBTASKS", false).ok().flatten());
     if let Some(i) = tasks.iter().position(|t| *t == task) {
         tasks.remove(i);
-        store.del_var_flag(&task, "task", loc);
-        store.set_var("__BBTASKS", &tasks.join(" "), loc);
+        store.del_var_flag(&task, "task", &bitbake_site("build.py:964 [deltask]"));
+        store.set_var(
+            "__BBTASKS",
+            &tasks.join(" "),
+            &bitbake_site("build.py:965 [deltask]"),
+        );
     }
-    store.del_var_flag(&task, "deps", loc);
+    store.del_var_flag(&task, "deps", &bitbake_site("build.py:967 [deltask]"));
     for other in tasks {
         let mut deps = words(store.get_var_flag(&other, "deps", false).ok().flatten());
         if let Some(i) = deps.iter().position(|t| *t == task) {
             deps.remove(i);
-            store.set_var_flag(&other, "deps", &deps.join(" "), loc);
+            store.set_var_flag(
+                &other,
+                "deps",
+                &deps.join(" "),
+                &bitbake_site("build.py:972 [deltask]"),
+            );
         }
     }
 }
@@ -1169,11 +1207,10 @@ mod tests {
     #[test]
     fn deltask_removes_the_task_from_other_tasks_deps() {
         let mut store = DataStore::new();
-        let loc = Location::new("test", 1);
-        add_task(&mut store, "a", &[], &[], &loc);
-        add_task(&mut store, "b", &[], &["do_a".into()], &loc);
-        add_task(&mut store, "c", &[], &["do_a".into(), "do_b".into()], &loc);
-        del_task(&mut store, "a", &loc);
+        add_task(&mut store, "a", &[], &[]);
+        add_task(&mut store, "b", &[], &["do_a".into()]);
+        add_task(&mut store, "c", &[], &["do_a".into(), "do_b".into()]);
+        del_task(&mut store, "a");
         assert_eq!(value(&store, "__BBTASKS").as_deref(), Some("do_b do_c"));
         assert_eq!(flag(&store, "do_b", "deps").as_deref(), Some(""));
         assert_eq!(flag(&store, "do_c", "deps").as_deref(), Some("do_b"));
