@@ -32,9 +32,10 @@ enum Command {
     /// Reads the configuration of a build directory the way BitBake's cooker does
     /// (conf/bblayers.conf, each layer's conf/layer.conf, conf/bitbake.conf along BBPATH,
     /// base.bbclass and the INHERIT classes), runs the configuration's anonymous Python
-    /// functions as `bitbake -e` does, and prints BitBake's include history, every
-    /// variable as `VAR="value"` or `export VAR="value"` sorted by name, the shell
-    /// functions, then the Python functions. With VAR arguments, only those variables. Problems go to stderr; the exit status is 1 if BitBake
+    /// functions as `bitbake -e` does, and prints what `bitbake -e` prints: the include
+    /// history, every variable as `VAR="value"` or `export VAR="value"` sorted by name
+    /// with its history in comments, the shell functions, then the Python functions.
+    /// With VAR arguments, only those variables. Problems go to stderr; the exit status is 1 if BitBake
     /// would have stopped with an error, 0 otherwise.
     Env {
         /// The build directory (the one `oe-init-build-env` made, holding conf/).
