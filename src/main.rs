@@ -27,11 +27,109 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Print the global environment as `bitbake -e` (no recipe) prints it.
+    ///
+    /// Reads the configuration of a build directory the way BitBake's cooker does
+    /// (conf/bblayers.conf, each layer's conf/layer.conf, conf/bitbake.conf along BBPATH,
+    /// base.bbclass and the INHERIT classes), runs the configuration's anonymous Python
+    /// functions as `bitbake -e` does, and prints what `bitbake -e` prints: the include
+    /// history, every variable as `VAR="value"` or `export VAR="value"` sorted by name
+    /// with its history in comments, the shell functions, then the Python functions.
+    /// With VAR arguments, only those variables. Problems go to stderr; the exit status is 1 if BitBake
+    /// would have stopped with an error, 0 otherwise.
+    Env {
+        /// The build directory (the one `oe-init-build-env` made, holding conf/).
+        #[arg(long, default_value = ".")]
+        build_dir: PathBuf,
+        /// BitBake's lib folder (holding `bb`), for inline Python. Default: a
+        /// `bitbake/lib` beside or above the build directory (Poky's layout), else the
+        /// `bb` that the embedded Python can import.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Print only these variables.
+        vars: Vec<String>,
+    },
+}
+
+/// A `bitbake/lib` holding `bb` in the build directory or one of its parents, or beside
+/// one of them (Poky: poky/build and poky/bitbake).
+fn find_bitbake_lib(build_dir: &std::path::Path) -> Option<PathBuf> {
+    let start = std::path::absolute(build_dir).ok()?;
+    start
+        .ancestors()
+        .map(|dir| dir.join("bitbake/lib"))
+        .find(|lib| lib.join("bb/__init__.py").is_file())
+}
+
+fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<String>) -> ExitCode {
+    use bitzel::eval::config::{parse_configuration, ConfigOptions};
+    use bitzel::eval::python::{PythonBridge, PythonConfig};
+    use std::io::Write as _;
+    use std::sync::Arc;
+
+    let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
+    let python = match PythonBridge::start(&PythonConfig {
+        python_path: lib.into_iter().collect(),
+    }) {
+        Ok(bridge) => Some(Arc::new(bridge)),
+        Err(err) => {
+            eprintln!(
+                "bitzel: warning: no Python for inline ${{@...}} ({err}); give --bitbake-lib"
+            );
+            None
+        }
+    };
+    let options = ConfigOptions {
+        build_dir,
+        env: std::env::vars().collect(),
+        multiconfig: None,
+    };
+    let config = parse_configuration(&options, python.as_ref());
+    eprint!("{}", config.rendered_diagnostics);
+    // showEnvironment without a recipe: expandKeys, then the anonymous functions.
+    let mut store = config.recipe_store(python.as_ref());
+    let here = bitzel::eval::Location::new("showEnvironment", 0);
+    let mut failed = config.has_errors();
+    if let Err(err) = store.expand_keys(&here) {
+        eprintln!("bitzel: error: {err}");
+        failed = true;
+    }
+    if let Some(bridge) = &python {
+        if let Err(err) = bridge.run_anonymous(&mut store) {
+            eprintln!("bitzel: error: anonymous Python function failed: {err}");
+            failed = true;
+        }
+        for message in bridge.take_messages() {
+            eprintln!("bitzel: {:?}: {}", message.level, message.text);
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = if vars.is_empty() {
+        bitzel::eval::dump::emit_include_history(&config.include_history, &mut out)
+            .and_then(|()| bitzel::eval::dump::show_environment(&store, &mut out))
+    } else {
+        bitzel::eval::dump::emit_vars(&store, &vars, &mut out)
+    };
+    if let Err(err) = written.and_then(|()| out.flush()) {
+        eprintln!("bitzel: error: {err}");
+        return ExitCode::from(2);
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Env {
+            build_dir,
+            bitbake_lib,
+            vars,
+        } => env_command(build_dir, bitbake_lib, vars),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {

@@ -366,6 +366,31 @@ impl DataStore {
         copy
     }
 
+    /// DataSmart's `localkeys()`: the names written in this store since its base was
+    /// frozen (since [`DataStore::snapshot`] or [`DataStore::from_snapshot`]), deleted
+    /// ones included, in no particular order. The cooker's `expandVarref('LAYERDIR')`
+    /// rewrites only these.
+    pub fn local_keys(&self) -> Vec<Arc<str>> {
+        self.local.vars.keys().cloned().collect()
+    }
+
+    /// `createCopy` through a shared reference (what Python's `d.createCopy()` needs): a
+    /// store that starts as this one and changes on its own, sharing this store's base;
+    /// this store's own changes since its base are cloned, at a cost in proportion to
+    /// them.
+    pub fn copy(&self) -> DataStore {
+        DataStore {
+            base: self.base.clone(),
+            local: self.local.clone(),
+            dialect: self.dialect,
+            python: self.python.clone(),
+            state: RefCell::new(EvalState::default()),
+            recording: Cell::new(false),
+            quiet: false,
+            tracking: self.tracking,
+        }
+    }
+
     /// The rules the store follows.
     pub fn dialect(&self) -> Dialect {
         self.dialect
@@ -1332,6 +1357,15 @@ impl DataStore {
             }
         }
         Ok(out)
+    }
+
+    /// The override variables of `name` (DataSmart's `overridedata[name]`: `name:foo`
+    /// with override `foo`...), in the order they were set; what `bitbake -e`'s history
+    /// adds as `override[foo]:op` events.
+    pub fn override_variables(&self, name: &str) -> Vec<OverrideLink> {
+        self.find_overridedata(name)
+            .map(|links| links.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The history of a variable, oldest first (DataSmart's `varhistory.variable(name)`).

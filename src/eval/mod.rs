@@ -18,6 +18,14 @@
 //! - [`expand`]: `${...}` expansion (`expandWithRefs`) and the [`InlinePython`] seam.
 //! - [`python`]: the bridge to embedded CPython for `${@...}` inline Python and
 //!   anonymous functions, against a data store implementing [`python::VarSource`].
+//! - [`python_store`]: [`DataStore`] as that [`python::VarSource`] (BitBake's `d`), and
+//!   [`python_store::BridgeInlinePython`], the [`InlinePython`] host backed by the bridge.
+//! - [`interpret`]: the parser's statements applied to a store as `bb.parse.ast`'s nodes
+//!   do, and files read as `bb.parse.handle` reads them (include/require/inherit search,
+//!   `FILE`, functions, tasks, handlers).
+//! - [`config`]: the configuration as the cooker reads it (`parseConfigurationFiles`),
+//!   frozen into a [`Snapshot`] that recipe stores share.
+//! - [`dump`]: a store printed as `bitbake -e` prints it (`bb.data.emit_env`).
 //!
 //! The rules are BitBake 2.8's (Poky scarthgap); where later BitBake differs, the
 //! difference is a [`Dialect`]. tests/datastore.rs checks them value by value against real
@@ -57,10 +65,14 @@
 
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod datastore;
+pub mod dump;
 pub mod expand;
+pub mod interpret;
 pub mod overrides;
 pub mod python;
+pub mod python_store;
 pub mod statement;
 
 pub use datastore::{DataStore, Dialect, FlagList, Snapshot, VarHistoryEvent};

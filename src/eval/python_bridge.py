@@ -67,7 +67,7 @@ logging.getLogger("BitBake").addHandler(_collector)
 
 # Variables that BitBake keeps as Python lists in its data store, which bitzel's store
 # keeps as whitespace-separated words: reads split them, writes join them.
-LIST_VARS = frozenset(["__inherit_cache", "__BBANONFUNCS", "__BBTASKS"])
+LIST_VARS = frozenset(["__inherit_cache", "__BBANONFUNCS", "__BBTASKS", "__BBHANDLERS"])
 # Likewise the flags that bb.build.addtask/deltask keep as lists (a task's [deps]).
 LIST_FLAGS = frozenset(["deps"])
 

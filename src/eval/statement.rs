@@ -1,84 +1,12 @@
 //! The statements the data store evaluates, as the parser hands them over.
 
-use std::fmt;
 use std::sync::Arc;
 
-/// The operator of an assignment: the alternatives of ConfHandler's `__config_regexp__`
-/// (`colon`, `lazyques`, `ques`, `append`, `prepend`, `predot`, `postdot`, plain `=`),
-/// whose effects `bb.parse.ast.DataNode.eval` defines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AssignOp {
-    /// `A = "v"`: sets the value (or the flag).
-    Set,
-    /// `A := "v"`: sets the value expanded now, against the store as it is.
-    Immediate,
-    /// `A ??= "v"`: a weak default, kept in the `_defaultval` flag and used only when the
-    /// variable has no value at all when it is read. On a flag, BitBake 2.8 sets the flag
-    /// like `=`; 2.12 and later keep a weak default per flag ([`Dialect`](super::Dialect)).
-    WeakDefault,
-    /// `A ?= "v"`: sets the value unless the variable (or the flag) already has one; a weak
-    /// default does not count as a value.
-    Default,
-    /// `A += "v"`: the current value (never the weak default), a space, then `v`.
-    Append,
-    /// `A =+ "v"`: `v`, a space, then the current value.
-    Prepend,
-    /// `A .= "v"`: the current value directly followed by `v`.
-    DotAppend,
-    /// `A =. "v"`: `v` directly followed by the current value.
-    DotPrepend,
-}
-
-impl AssignOp {
-    /// The operator as it is written in BitBake's files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignOp::Set => "=",
-            AssignOp::Immediate => ":=",
-            AssignOp::WeakDefault => "??=",
-            AssignOp::Default => "?=",
-            AssignOp::Append => "+=",
-            AssignOp::Prepend => "=+",
-            AssignOp::DotAppend => ".=",
-            AssignOp::DotPrepend => "=.",
-        }
-    }
-
-    /// The operator for its written form, if it is one.
-    pub fn from_text(text: &str) -> Option<AssignOp> {
-        Some(match text {
-            "=" => AssignOp::Set,
-            ":=" => AssignOp::Immediate,
-            "??=" => AssignOp::WeakDefault,
-            "?=" => AssignOp::Default,
-            "+=" => AssignOp::Append,
-            "=+" => AssignOp::Prepend,
-            ".=" => AssignOp::DotAppend,
-            "=." => AssignOp::DotPrepend,
-            _ => return None,
-        })
-    }
-
-    /// The operation name that BitBake's variable history records for this operator
-    /// (DataNode.eval's `op`: "set", "immediate", "set?", "append"...).
-    pub fn history_op(self) -> &'static str {
-        match self {
-            AssignOp::Set | AssignOp::WeakDefault => "set",
-            AssignOp::Immediate => "immediate",
-            AssignOp::Default => "set?",
-            AssignOp::Append => "append",
-            AssignOp::Prepend => "prepend",
-            AssignOp::DotAppend => "postdot",
-            AssignOp::DotPrepend => "predot",
-        }
-    }
-}
-
-impl fmt::Display for AssignOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The operator of an assignment: the parser's [`crate::syntax::AssignOp`] (the
+/// alternatives of ConfHandler's `__config_regexp__`), whose effects
+/// `bb.parse.ast.DataNode.eval` defines and [`DataStore::assign`](super::DataStore::assign)
+/// applies.
+pub use crate::syntax::AssignOp;
 
 /// One assignment statement, `[export] NAME[flag] op "value"`: the groups of ConfHandler's
 /// `__config_regexp__` that `bb.parse.ast.handleData` turns into a `DataNode`.

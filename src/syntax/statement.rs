@@ -53,6 +53,34 @@ impl AssignOp {
             .map(|(s, _)| *s)
             .expect("every operator is listed")
     }
+
+    /// The operator for its written form, if it is one.
+    pub fn from_text(text: &str) -> Option<AssignOp> {
+        Self::IN_REGEX_ORDER
+            .iter()
+            .find(|(s, _)| *s == text)
+            .map(|(_, op)| *op)
+    }
+
+    /// The operation name that `bb.parse.ast.DataNode.eval` records in the variable's
+    /// history for this operator (its `op`: "set", "immediate", "set?", "append"...).
+    pub fn history_op(self) -> &'static str {
+        match self {
+            AssignOp::Set | AssignOp::WeakDefault => "set",
+            AssignOp::Immediate => "immediate",
+            AssignOp::Default => "set?",
+            AssignOp::Append => "append",
+            AssignOp::Prepend => "prepend",
+            AssignOp::DotAppend => "postdot",
+            AssignOp::DotPrepend => "predot",
+        }
+    }
+}
+
+impl std::fmt::Display for AssignOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A match of ConfHandler's `__config_regexp__`.

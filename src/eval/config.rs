@@ -1,0 +1,530 @@
+//! The configuration, read the way BitBake's cooker reads it before any recipe:
+//! `CookerDataBuilder.__init__` (the environment it lets in, `__bbclasstype`),
+//! `parseConfigurationFiles` (bblayers.conf, each layer's layer.conf with `LAYERDIR`,
+//! the layer checks, bitbake.conf along `BBPATH`, `INHERIT` with base.bbclass,
+//! `BBINCLUDED`) and the end of `parseBaseConfiguration` (`__depends` renamed
+//! `__base_depends`, `__bbclasstype` set to `recipe` for the recipes to come).
+//!
+//! The result is a [`Configuration`]: the store frozen into a [`Snapshot`] that every
+//! recipe's store reads through, copy-on-write ([`Configuration::recipe_store`]).
+//!
+//! # The environment
+//!
+//! BitBake copies a filtered set of its process environment into the store
+//! (`bb.utils.approved_variables`, `bb.data.inheritFromOS`): with `BB_PRESERVE_ENV` set,
+//! everything; else the names in `BB_ENV_PASSTHROUGH` (plus itself) or, without it,
+//! `preserved_envvars()` (`BBPATH`, `BB_PRESERVE_ENV`, `BB_ENV_PASSTHROUGH_ADDITIONS`,
+//! `BB_TASKHASH`, `HOME`, `LOGNAME`, `PATH`, `PWD`, `SHELL`, `USER`, `LC_ALL`,
+//! `BBSERVER`), plus the names in `BB_ENV_PASSTHROUGH_ADDITIONS`. The exported subset
+//! (`preserved_envvars_exported`) also gets the `export` flag. bitzel does the same,
+//! but only with the environment it is given ([`ConfigOptions::env`]): the command line
+//! passes the process environment, tests pass a fixed one, so that a configuration is
+//! a function of its inputs. `BB_ORIGENV` (BitBake stores the whole environment as a
+//! data store object) is not set.
+
+use super::datastore::{DataStore, Snapshot};
+use super::interpret::{bitbake_site, re_escape, Interpreter};
+use super::python::PythonBridge;
+use super::python_store::BridgeInlinePython;
+use crate::diagnostic::{Diagnostic, Severity};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What the configuration is read from.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigOptions {
+    /// The build directory (the one holding conf/bblayers.conf and conf/local.conf),
+    /// BitBake's current directory.
+    pub build_dir: PathBuf,
+    /// The environment BitBake would run in, as (name, value) pairs; only the approved
+    /// names are used (see the module docs).
+    pub env: Vec<(String, String)>,
+    /// The multiconfig name BitBake gives `BB_CURRENT_MC` ("default" for the main one
+    /// in BitBake 2.8).
+    pub multiconfig: Option<String>,
+}
+
+/// The configuration as the cooker leaves it (`CookerDataBuilder.mcdata['']`).
+pub struct Configuration {
+    /// The data store, frozen: recipes read through it.
+    pub snapshot: Arc<Snapshot>,
+    /// Problems found; an error means BitBake would have stopped.
+    pub diagnostics: Vec<Diagnostic>,
+    /// `diagnostics` rendered with their source lines.
+    pub rendered_diagnostics: String,
+    /// Files the configuration depends on (`__base_depends`, BitBake's `BBINCLUDED`).
+    pub base_depends: Vec<String>,
+    /// BitBake's include history of the configuration (see
+    /// [`Interpreter::include_history`]).
+    pub include_history: Vec<(usize, String)>,
+}
+
+impl Configuration {
+    /// Whether reading the configuration failed somewhere (BitBake would have stopped).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// A store for one recipe: `bb.data.createCopy` of the configuration, copy-on-write,
+    /// evaluating inline Python with `python` when given (else only the native forms).
+    pub fn recipe_store(&self, python: Option<&Arc<PythonBridge>>) -> DataStore {
+        let mut store = DataStore::from_snapshot(self.snapshot.clone());
+        if let Some(bridge) = python {
+            store.set_inline_python(Arc::new(BridgeInlinePython::new(bridge.clone())));
+        }
+        store
+    }
+}
+
+/// `bb.utils.preserved_envvars_exported()`.
+pub const PRESERVED_ENVVARS_EXPORTED: [&str; 9] = [
+    "BB_TASKHASH",
+    "HOME",
+    "LOGNAME",
+    "PATH",
+    "PWD",
+    "SHELL",
+    "USER",
+    "LC_ALL",
+    "BBSERVER",
+];
+
+/// `bb.utils.preserved_envvars()`: the exported ones plus these.
+pub const PRESERVED_ENVVARS: [&str; 3] =
+    ["BBPATH", "BB_PRESERVE_ENV", "BB_ENV_PASSTHROUGH_ADDITIONS"];
+
+/// `bb.utils.approved_variables()` for the environment `env`: the names BitBake copies
+/// from its environment into the store.
+pub fn approved_variables(env: &[(String, String)]) -> BTreeSet<String> {
+    let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    if get("BB_PRESERVE_ENV").is_some() {
+        return env.iter().map(|(k, _)| k.clone()).collect();
+    }
+    let mut approved: BTreeSet<String> = match get("BB_ENV_PASSTHROUGH") {
+        Some(list) => list
+            .split_whitespace()
+            .map(str::to_string)
+            .chain(["BB_ENV_PASSTHROUGH".to_string()])
+            .collect(),
+        None => PRESERVED_ENVVARS
+            .iter()
+            .chain(PRESERVED_ENVVARS_EXPORTED.iter())
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    if let Some(extra) = get("BB_ENV_PASSTHROUGH_ADDITIONS") {
+        approved.extend(extra.split_whitespace().map(str::to_string));
+    }
+    approved
+}
+
+fn get(store: &DataStore, name: &str) -> Option<String> {
+    store
+        .get_var(name, true)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+}
+
+/// cookerdata's `findConfigFile(name, d)`: `conf/<name>` under each folder of `BBPATH`,
+/// then under the current directory and each of its parents up to `/` (excluded).
+pub fn find_config_file(name: &str, bbpath: Option<&str>, cwd: &Path) -> Option<PathBuf> {
+    let mut search = Vec::new();
+    if let Some(bbpath) = bbpath.filter(|p| !p.is_empty()) {
+        for dir in bbpath.split(':') {
+            search.push(cwd.join(dir).join("conf").join(name));
+        }
+    }
+    let mut dir = Some(cwd);
+    while let Some(d) = dir {
+        if d == Path::new("/") {
+            break;
+        }
+        search.push(d.join("conf").join(name));
+        dir = d.parent();
+    }
+    search.into_iter().find(|p| p.exists())
+}
+
+/// Reads the configuration of `options.build_dir` as BitBake's cooker does (see the
+/// module docs), evaluating Python with `python` when given.
+pub fn parse_configuration(
+    options: &ConfigOptions,
+    python: Option<&Arc<PythonBridge>>,
+) -> Configuration {
+    let cwd = std::path::absolute(&options.build_dir).unwrap_or(options.build_dir.clone());
+    let mut store = DataStore::new();
+    if let Some(bridge) = python {
+        store.set_inline_python(Arc::new(BridgeInlinePython::new(bridge.clone())));
+    }
+    let mut interp = Interpreter::new(&cwd, python.map(|b| &**b));
+
+    // CookerDataBuilder.__init__: the approved environment, then __bbclasstype.
+    let approved = approved_variables(&options.env);
+    for (name, value) in &options.env {
+        if approved.contains(name) {
+            store.set_var(name, value, &bitbake_site("data.py:105 [inheritFromOS]"));
+            if PRESERVED_ENVVARS_EXPORTED.contains(&name.as_str()) {
+                store.set_var_flag(
+                    name,
+                    "export",
+                    "1",
+                    &bitbake_site("data.py:107 [inheritFromOS]"),
+                );
+            }
+        }
+    }
+    store.set_var(
+        "__bbclasstype",
+        "global",
+        &bitbake_site("cookerdata.py:248 [__init__]"),
+    );
+
+    // parseConfigurationFiles.
+    let mc = options.multiconfig.as_deref().unwrap_or("default");
+    store.set_var(
+        "BB_CURRENT_MC",
+        mc,
+        &bitbake_site("cookerdata.py:345 [parseConfigurationFiles]"),
+    );
+    let bbpath_env = get(&store, "BBPATH");
+    let layerconf = find_config_file("bblayers.conf", bbpath_env.as_deref(), &cwd);
+    let mut diagnostics_extra: Vec<Diagnostic> = Vec::new();
+    if let Some(layerconf) = &layerconf {
+        let layerconf = layerconf.to_string_lossy().into_owned();
+        let topdir = Path::new(&layerconf)
+            .parent()
+            .and_then(Path::parent)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        store.set_var(
+            "TOPDIR",
+            &topdir,
+            &bitbake_site("cookerdata.py:356 [parseConfigurationFiles]"),
+        );
+        interp.parse_config_file(&mut store, &layerconf);
+        if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
+            store.set_var(
+                "BB_CACHEDIR",
+                "${TOPDIR}/cache",
+                &bitbake_site("cookerdata.py:360 [parseConfigurationFiles]"),
+            );
+        }
+        let layers: Vec<String> = get(&store, "BBLAYERS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if layers.is_empty() {
+            diagnostics_extra.push(Diagnostic::error(
+                layerconf.clone(),
+                0..0,
+                "The bblayers.conf file doesn't contain any BBLAYERS definition",
+            ));
+        }
+        // bb.data.createCopy: expandVarref below rewrites only what is set from here on.
+        store.snapshot();
+        let broken: Vec<&String> = layers.iter().filter(|l| !cwd.join(l).is_dir()).collect();
+        if !broken.is_empty() {
+            diagnostics_extra.push(Diagnostic::error(
+                layerconf.clone(),
+                0..0,
+                format!(
+                    "The following layer directories do not exist: {}; please check BBLAYERS in {layerconf}",
+                    broken.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+                ),
+            ));
+        }
+        let home = approved
+            .contains("HOME")
+            .then(|| get(&store, "HOME"))
+            .flatten();
+        let mut layerseries: Option<BTreeSet<String>> = None;
+        let mut compat: Vec<(String, BTreeSet<String>)> = Vec::new();
+        for layer in layers.iter().filter(|l| cwd.join(l).is_dir()) {
+            let mut layer = layer.clone();
+            if let (Some(home), true) = (&home, layer.contains('~')) {
+                if layer == "~" || layer.starts_with("~/") {
+                    layer = format!("{home}{}", &layer[1..]);
+                }
+            }
+            let layer = layer.trim_end_matches('/').to_string();
+            store.set_var(
+                "LAYERDIR",
+                &layer,
+                &bitbake_site("cookerdata.py:393 [parseConfigurationFiles]"),
+            );
+            store.set_var(
+                "LAYERDIR_RE",
+                &re_escape(&layer),
+                &bitbake_site("cookerdata.py:394 [parseConfigurationFiles]"),
+            );
+            let conf = format!("{layer}/conf/layer.conf");
+            if !interp.parse_config_file(&mut store, &conf) {
+                diagnostics_extra.push(Diagnostic::error(
+                    conf.clone(),
+                    0..0,
+                    format!("file {conf} not found"),
+                ));
+            }
+            expand_varref(&mut store, "LAYERDIR");
+            expand_varref(&mut store, "LAYERDIR_RE");
+            let collections = get(&store, "BBFILE_COLLECTIONS").unwrap_or_default();
+            for c in collections.split_whitespace() {
+                let name = format!("LAYERSERIES_COMPAT_{c}");
+                if let Some(entry) = get(&store, &name).filter(|v| !v.is_empty()) {
+                    let set = entry.split_whitespace().map(str::to_string).collect();
+                    match compat.iter_mut().find(|(k, _)| k == c) {
+                        Some(slot) => slot.1 = set,
+                        None => compat.push((c.to_string(), set)),
+                    }
+                    store.del_var(
+                        &name,
+                        &bitbake_site("cookerdata.py:410 [parseConfigurationFiles]"),
+                    );
+                }
+            }
+            if layerseries.as_ref().is_none_or(|s| s.is_empty()) {
+                let series: BTreeSet<String> = get(&store, "LAYERSERIES_CORENAMES")
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                if !series.is_empty() {
+                    store.del_var(
+                        "LAYERSERIES_CORENAMES",
+                        &bitbake_site("cookerdata.py:414 [parseConfigurationFiles]"),
+                    );
+                }
+                layerseries = Some(series);
+            }
+        }
+        store.del_var(
+            "LAYERDIR_RE",
+            &bitbake_site("cookerdata.py:416 [parseConfigurationFiles]"),
+        );
+        store.del_var(
+            "LAYERDIR",
+            &bitbake_site("cookerdata.py:417 [parseConfigurationFiles]"),
+        );
+        for (c, set) in &compat {
+            let joined: Vec<&str> = set.iter().map(String::as_str).collect();
+            store.set_var(
+                &format!("LAYERSERIES_COMPAT_{c}"),
+                &joined.join(" "),
+                &bitbake_site("cookerdata.py:419 [parseConfigurationFiles]"),
+            );
+        }
+        let collections: Vec<String> = get(&store, "BBFILE_COLLECTIONS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        for entry in get(&store, "BBFILES_DYNAMIC")
+            .unwrap_or_default()
+            .split_whitespace()
+        {
+            let Some((l, f)) = entry.split_once(':') else {
+                diagnostics_extra.push(Diagnostic::error(
+                    layerconf.clone(),
+                    0..0,
+                    format!("BBFILES_DYNAMIC entries must be of the form {{!}}<collection name>:<filename pattern>, not: {entry}"),
+                ));
+                continue;
+            };
+            let (invert, l) = match l.strip_prefix('!') {
+                Some(rest) => (true, rest),
+                None => (false, l),
+            };
+            if collections.iter().any(|c| c == l) != invert {
+                store.append_var(
+                    "BBFILES",
+                    &format!(" {f}"),
+                    &bitbake_site("cookerdata.py:434 [parseConfigurationFiles]"),
+                );
+            }
+        }
+        let series = layerseries.unwrap_or_default();
+        for (i, c) in collections.iter().enumerate() {
+            if collections[i + 1..].contains(c) {
+                diagnostics_extra.push(Diagnostic::error(
+                    layerconf.clone(),
+                    0..0,
+                    format!("Found duplicated BBFILE_COLLECTIONS '{c}', check bblayers.conf or layer.conf to fix it."),
+                ));
+            }
+            let layer_compat = compat.iter().find(|(k, _)| k == c).map(|(_, s)| s);
+            match layer_compat {
+                Some(set) if series.is_empty() => diagnostics_extra.push(Diagnostic::error(
+                    layerconf.clone(),
+                    0..0,
+                    format!("No core layer found to work with layer '{c}'. Missing entry in bblayers.conf? ({set:?})"),
+                )),
+                Some(set) if set.is_disjoint(&series) => diagnostics_extra.push(Diagnostic::error(
+                    layerconf.clone(),
+                    0..0,
+                    format!(
+                        "Layer {c} is not compatible with the core layer which only supports these series: {} (layer is compatible with {})",
+                        series.iter().cloned().collect::<Vec<_>>().join(" "),
+                        set.iter().cloned().collect::<Vec<_>>().join(" ")
+                    ),
+                )),
+                Some(_) => {}
+                None if get(&store, "BB_WORKERCONTEXT").is_none() => {
+                    diagnostics_extra.push(Diagnostic::warning(
+                        layerconf.clone(),
+                        0..0,
+                        format!("Layer {c} should set LAYERSERIES_COMPAT_{c} in its conf/layer.conf file to list the core layer names it is compatible with."),
+                    ))
+                }
+                None => {}
+            }
+        }
+        let series: Vec<&str> = series.iter().map(String::as_str).collect();
+        store.set_var(
+            "LAYERSERIES_CORENAMES",
+            &series.join(" "),
+            &bitbake_site("cookerdata.py:455 [parseConfigurationFiles]"),
+        );
+    }
+
+    if get(&store, "BBPATH").is_none_or(|v| v.is_empty()) {
+        let mut msg = "The BBPATH variable is not set".to_string();
+        if layerconf.is_none() {
+            msg.push_str(
+                " and bitbake did not find a conf/bblayers.conf file in the expected location.",
+            );
+        }
+        diagnostics_extra.push(Diagnostic::error(cwd.to_string_lossy(), 0..0, msg));
+    }
+    if get(&store, "TOPDIR").is_none_or(|v| v.is_empty()) {
+        store.set_var(
+            "TOPDIR",
+            &cwd.to_string_lossy(),
+            &bitbake_site("cookerdata.py:466 [parseConfigurationFiles]"),
+        );
+    }
+    if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
+        store.set_var(
+            "BB_CACHEDIR",
+            "${TOPDIR}/cache",
+            &bitbake_site("cookerdata.py:468 [parseConfigurationFiles]"),
+        );
+    }
+    if !interp.parse_config_file(&mut store, "conf/bitbake.conf") {
+        let bbpath = get(&store, "BBPATH").unwrap_or_default();
+        diagnostics_extra.push(Diagnostic::error(
+            "conf/bitbake.conf",
+            0..0,
+            format!("file conf/bitbake.conf not found in {bbpath}"),
+        ));
+    }
+
+    // INHERIT, after base.
+    let inherits = get(&store, "INHERIT").unwrap_or_default();
+    for class in std::iter::once("base").chain(inherits.split_whitespace()) {
+        interp.inherit(&mut store, class, "configuration INHERITs", 0);
+    }
+
+    // Handlers are registered here in BitBake; they must at least be defined.
+    if let Ok(Some(handlers)) = store.get_var("__BBHANDLERS", false) {
+        for handler in handlers.split_whitespace() {
+            if store
+                .get_var_flag(handler, "filename", false)
+                .ok()
+                .flatten()
+                .is_none()
+            {
+                diagnostics_extra.push(Diagnostic::error(
+                    "configuration",
+                    0..0,
+                    format!("Undefined event handler function '{handler}'"),
+                ));
+            }
+        }
+    }
+
+    let depends: Vec<String> = interp.depends().iter().map(|d| abspath(&cwd, d)).collect();
+    store.set_var(
+        "BBINCLUDED",
+        &depends.join(" "),
+        &bitbake_site("cookerdata.py:492 [parseConfigurationFiles]"),
+    );
+    // parseBaseConfiguration: __depends becomes __base_depends; recipes get classes-recipe.
+    store.set_var(
+        "__base_depends",
+        &depends.join(" "),
+        &bitbake_site("cookerdata.py:287 [parseBaseConfiguration]"),
+    );
+    store.set_var(
+        "__bbclasstype",
+        "recipe",
+        &bitbake_site("cookerdata.py:309 [parseBaseConfiguration]"),
+    );
+
+    let include_history = interp.include_history().to_vec();
+    let mut diagnostics = interp.take_diagnostics();
+    let mut rendered = String::new();
+    for d in &diagnostics {
+        rendered.push_str(&interp.render(d));
+    }
+    for d in &diagnostics_extra {
+        rendered.push_str(&interp.render(d));
+    }
+    diagnostics.extend(diagnostics_extra);
+    Configuration {
+        snapshot: store.snapshot(),
+        diagnostics,
+        rendered_diagnostics: rendered,
+        base_depends: depends,
+        include_history,
+    }
+}
+
+/// `os.path.abspath` against `cwd`.
+fn abspath(cwd: &Path, path: &str) -> String {
+    let joined = cwd.join(path);
+    let mut out = PathBuf::from("/");
+    for c in joined.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::Normal(p) => out.push(p),
+            _ => {}
+        }
+    }
+    out.to_string_lossy().into_owned()
+}
+
+/// DataSmart's `expandVarref(variable)`: in every variable set since the store's base was
+/// frozen ([`DataStore::local_keys`]), the text `${variable}` of the unexpanded value is
+/// replaced by `variable`'s unexpanded value (with `setVar`, which drops the variable's
+/// pending `:append`s, as in BitBake).
+pub fn expand_varref(store: &mut DataStore, variable: &str) {
+    let reference = format!("${{{variable}}}");
+    let value = store
+        .get_var(variable, false)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "None".to_string());
+    let mut keys = store.local_keys();
+    keys.sort();
+    for key in keys {
+        let Ok(Some(referrer)) = store.get_var(&key, false) else {
+            continue;
+        };
+        if referrer.contains(&reference) {
+            let replaced = referrer.replace(&reference, &value);
+            store.set_var(
+                &key,
+                &replaced,
+                &bitbake_site("data_smart.py:1019 [expandVarref]"),
+            );
+        }
+    }
+}

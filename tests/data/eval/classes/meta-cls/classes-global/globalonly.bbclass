@@ -1,0 +1,2 @@
+GLOBAL_ONLY = "classes-global/globalonly.bbclass"
+inherit helper

@@ -1,0 +1,1 @@
+HELPER = "classes-recipe/helper.bbclass (not for the configuration)"

@@ -1,0 +1,1 @@
+BOTH = "classes/both.bbclass"
