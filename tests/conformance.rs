@@ -741,8 +741,7 @@ const FUNCTION_HEADS: &[&str] = &[
     "do_${PN}",
     "export do_x",
     "do x",
-    // "f\u{93e}" (a combining mark: not \w for BitBake) belongs here once the parser takes
-    // Python's \w exactly; see known-deviations.txt.
+    "f\u{93e}", // a combining mark: not \w for BitBake
     "do_\u{2160}",
 ];
 const BODY_LINES: &[&str] = &[

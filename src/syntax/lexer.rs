@@ -69,11 +69,19 @@ pub fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 
-/// Python's `\w` for `str` patterns: letters, digits and `_`, Unicode-aware. Rust's
-/// `char::is_alphanumeric` stands in for Python's `str.isalnum()`; the two differ only
-/// on a few rare combining marks.
+/// Python's `\w` for `str` patterns: `_` and what `str.isalnum()` accepts, which is
+/// exactly the Unicode general categories L* (letters) and N* (numbers). Rust's
+/// `char::is_alphanumeric` would also take the Other_Alphabetic combining marks (a
+/// Devanagari vowel sign, the Greek ypogegrammeni) that BitBake's regexes refuse.
 pub fn is_py_word(c: char) -> bool {
-    c == '_' || c.is_alphanumeric()
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    if c.is_ascii() {
+        return c == '_' || c.is_ascii_alphanumeric();
+    }
+    matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number
+    )
 }
 
 /// The length of `s` after Python's `rstrip()`.

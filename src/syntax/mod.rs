@@ -35,8 +35,6 @@
 //!   at the end of the text.
 //! - `${@...}` pieces are found in the text as written, with `${VAR}` taken as one unit
 //!   (BitBake looks for them after expanding variables).
-//! - Python's `\w` is approximated by `char::is_alphanumeric` (they differ on a few
-//!   combining marks).
 //! - Errors BitBake finds while evaluating (a missing `require`, a class that cannot be
 //!   inherited, EXPORT_FUNCTIONS in a class whose name has a dash) belong to the
 //!   evaluator, not here.
