@@ -1,0 +1,272 @@
+//! Differential tests of the graph layer (src/graph) against real BitBake.
+//!
+//! For each fixture build directory under tests/data/graph/<case>/build, one BitBake
+//! session (tests/oracle/bb_recipeinfo.py) parses the layers, dumps BitBake's recipe
+//! cache as JSON (the per-recipe facts src/graph takes) and runs `bitbake -g` on the
+//! targets. bitzel then computes the graph from the dump alone, and the tests compare
+//! task-depends.dot edge by edge (and byte for byte), pn-buildlist as a set (BitBake's
+//! order is Python set order), and the "Nothing PROVIDES" errors.
+//!
+//! BitBake comes from BITZEL_PYTHON (default `python3`), or from BITZEL_POKY's checkout
+//! when that is set. The tests fail, never skip, when BitBake cannot run.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bitzel::graph::{generate, RecipeInfoDump};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python() -> String {
+    std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// What one BitBake session left for a fixture: the dump, and per `-g` command its
+/// outputs and the errors BitBake printed.
+struct Session {
+    dump: RecipeInfoDump,
+    outdir: PathBuf,
+    /// stderr of the whole session, split per command (the oracle logs each command's
+    /// end as `bitbake-oracle: bitbake ARGS: exit N`).
+    stderr_by_command: Vec<String>,
+}
+
+/// Runs the oracle once per case (all its `-g` commands in one server session).
+fn session(case: &str, targets: &[&[&str]]) -> Session {
+    let outdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-{case}"));
+    if outdir.exists() {
+        std::fs::remove_dir_all(&outdir).expect("old scratch directory removed");
+    }
+    let mut command = Command::new(python());
+    command
+        .arg(repo().join("tests/oracle/bb_recipeinfo.py"))
+        .arg("--outdir")
+        .arg(&outdir)
+        .arg(repo().join("tests/data/graph").join(case).join("build"));
+    for t in targets {
+        command.arg("--").arg("-g").args(*t);
+    }
+    let output = command.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot start {} for the BitBake oracle: {e} (set BITZEL_PYTHON, or run `make test`)",
+            python()
+        )
+    });
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = std::fs::read_to_string(outdir.join("recipeinfo.json")).unwrap_or_else(|e| {
+        panic!(
+            "the recipe-info oracle wrote no recipeinfo.json ({e}, {}):\n{stderr}",
+            output.status
+        )
+    });
+    let dump = RecipeInfoDump::from_json(&json).expect("recipeinfo.json parses");
+    let mut stderr_by_command = Vec::new();
+    let mut current = String::new();
+    for line in stderr.lines() {
+        if line.starts_with("bitbake-oracle: bitbake ") && line.contains(": exit ") {
+            if !line.contains("--kill-server") {
+                stderr_by_command.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push_str(line);
+            current.push('\n');
+        }
+    }
+    assert_eq!(
+        stderr_by_command.len(),
+        targets.len() + 2,
+        "one section per command:\n{stderr}"
+    );
+    Session {
+        dump,
+        outdir,
+        stderr_by_command,
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Nodes and edges of a task-depends.dot.
+fn edges(dot: &str) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
+    let mut nodes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for line in dot.lines() {
+        if let Some((from, to)) = line.split_once(" -> ") {
+            edges.insert((
+                from.trim_matches('"').to_string(),
+                to.trim_matches('"').to_string(),
+            ));
+        } else if let Some(rest) = line.strip_prefix('"') {
+            if let Some((node, _)) = rest.split_once('"') {
+                nodes.insert(node.to_string());
+            }
+        }
+    }
+    (nodes, edges)
+}
+
+/// Compares bitzel's graph for command `index` (3, 4, ...: after `-p` and `-e`) with
+/// BitBake's; returns the errors bitzel reported.
+fn check_graph(session: &Session, index: usize, targets: &[&str]) -> Vec<String> {
+    let dir = session.outdir.join(index.to_string());
+    let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
+    let graph = generate(&session.dump.recipes, &session.dump.config, &targets)
+        .unwrap_or_else(|e| panic!("bitzel failed on {targets:?}: {e}"));
+    let bitbake_dot = read(&dir.join("task-depends.dot"));
+    let ours = graph.tree.task_depends_dot();
+    let (bn, be) = edges(&bitbake_dot);
+    let (on, oe) = edges(&ours);
+    let missing: Vec<_> = be.difference(&oe).collect();
+    let extra: Vec<_> = oe.difference(&be).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty() && bn == on,
+        "{targets:?}: edges BitBake has and bitzel lacks: {missing:#?}\nedges bitzel has and BitBake lacks: {extra:#?}\nnodes only in BitBake: {:?}\nnodes only in bitzel: {:?}",
+        bn.difference(&on).collect::<Vec<_>>(),
+        on.difference(&bn).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ours, bitbake_dot,
+        "{targets:?}: task-depends.dot differs in bytes"
+    );
+    let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+    assert_eq!(
+        set(&graph.tree.pn_buildlist()),
+        set(&read(&dir.join("pn-buildlist"))),
+        "{targets:?}: pn-buildlist"
+    );
+    let errors: Vec<String> = graph
+        .events
+        .iter()
+        .filter(|e| matches!(e, bitzel::graph::ProviderEvent::NoProvider { .. }))
+        .map(|e| format!("ERROR: {e}"))
+        .collect();
+    // Every error bitzel reports is one BitBake printed, and the other way round.
+    let bitbake_errors = &session.stderr_by_command[index - 1];
+    for e in &errors {
+        assert!(
+            bitbake_errors.contains(e.as_str()),
+            "{targets:?}: BitBake did not report\n{e}\n--- BitBake said\n{bitbake_errors}"
+        );
+    }
+    let ours_count = errors
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let theirs: BTreeSet<&str> = bitbake_errors
+        .lines()
+        .filter(|l| l.starts_with("ERROR: Nothing "))
+        .collect();
+    assert_eq!(
+        ours_count,
+        theirs.len(),
+        "{targets:?}: BitBake reported {theirs:#?}, bitzel {errors:#?}"
+    );
+    errors
+}
+
+const PROVIDERS: &[&[&str]] = &[
+    &["graph-image"],
+    &["app"],
+    &["libfoo-native"],
+    &["virtual/libc"],
+    &["tool:do_compile"],
+    &["app", "extra:do_install"],
+    &["libfoo"],
+    &["tool-native"],
+];
+
+fn providers() -> &'static Session {
+    static S: OnceLock<Session> = OnceLock::new();
+    S.get_or_init(|| session("providers", PROVIDERS))
+}
+
+const MISSING: &[&[&str]] = &[&["wants-broken"], &["broken"], &["libnothere"], &["app"]];
+
+fn missing() -> &'static Session {
+    static S: OnceLock<Session> = OnceLock::new();
+    S.get_or_init(|| session("missing", MISSING))
+}
+
+#[test]
+fn image_recrdeptask_reaches_every_runtime_dependency() {
+    check_graph(providers(), 3, PROVIDERS[0]);
+}
+
+#[test]
+fn deptask_and_rdeptask_follow_preferred_providers() {
+    check_graph(providers(), 4, PROVIDERS[1]);
+}
+
+#[test]
+fn native_variant_keeps_the_newest_version_and_assume_provided() {
+    check_graph(providers(), 5, PROVIDERS[2]);
+}
+
+#[test]
+fn virtual_target_resolves_through_preferred_provider() {
+    check_graph(providers(), 6, PROVIDERS[3]);
+}
+
+#[test]
+fn explicit_task_target_and_higher_layer_priority() {
+    check_graph(providers(), 7, PROVIDERS[4]);
+}
+
+#[test]
+fn several_targets_with_addtask_before() {
+    check_graph(providers(), 8, PROVIDERS[5]);
+}
+
+#[test]
+fn preferred_version_picks_the_older_recipe() {
+    check_graph(providers(), 9, PROVIDERS[6]);
+    let dot = read(&providers().outdir.join("9").join("task-depends.dot"));
+    assert!(dot.contains("libfoo do_build\\n:1.0-r0"), "{dot}");
+}
+
+#[test]
+fn native_target_by_name() {
+    check_graph(providers(), 10, PROVIDERS[7]);
+}
+
+#[test]
+fn missing_provider_reports_the_dependee_chain() {
+    let errors = check_graph(missing(), 3, MISSING[0]);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("Nothing PROVIDES 'libnothere'")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn missing_provider_of_a_direct_target() {
+    let errors = check_graph(missing(), 4, MISSING[1]);
+    assert!(!errors.is_empty());
+}
+
+#[test]
+fn missing_target_itself() {
+    let s = missing();
+    let graph =
+        generate(&s.dump.recipes, &s.dump.config, &["libnothere".to_string()]).expect("graph");
+    let bitbake_errors = &s.stderr_by_command[4];
+    let e = format!("ERROR: {}", graph.events[0]);
+    assert!(
+        bitbake_errors.contains(&e),
+        "{e}\n--- BitBake said\n{bitbake_errors}"
+    );
+}
+
+#[test]
+fn unrelated_target_is_unaffected_by_a_missing_provider() {
+    check_graph(missing(), 6, MISSING[3]);
+}
