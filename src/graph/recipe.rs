@@ -154,7 +154,7 @@ pub struct Tid {
 #[derive(Debug, Default)]
 pub struct NameSet {
     exact: IndexSet<String>,
-    patterns: Vec<Regex>,
+    patterns: Vec<PyMatch>,
 }
 
 impl NameSet {
@@ -162,7 +162,7 @@ impl NameSet {
         let mut set = NameSet::default();
         for name in names {
             if name.starts_with('^') || name.ends_with('$') {
-                if let Ok(re) = Regex::new(&format!("^(?:{name})")) {
+                if let Some(re) = PyMatch::new(name) {
                     set.patterns.push(re);
                 }
             } else {
@@ -174,7 +174,7 @@ impl NameSet {
 
     /// Whether `target` is one of the names or matches one of the patterns.
     pub fn matches(&self, target: &str) -> bool {
-        self.exact.contains(target) || self.patterns.iter().any(|re| re.is_match(target))
+        self.exact.contains(target) || self.patterns.iter().any(|re| re.matches(target))
     }
 }
 
@@ -199,6 +199,9 @@ pub struct RecipeCache<'a> {
     pub packages: IndexMap<String, Vec<FnId>>,
     /// `packages_dynamic`: each PACKAGES_DYNAMIC pattern to its recipe variants.
     pub packages_dynamic: IndexMap<String, Vec<FnId>>,
+    /// The compiled PACKAGES_DYNAMIC patterns, in `packages_dynamic`'s order
+    /// (`bb.providers.regexp_cache`).
+    dynamic_patterns: Vec<Option<PyMatch>>,
     /// `pn_provides`: PN to everything its variants provide.
     pub pn_provides: IndexMap<String, Vec<String>>,
     /// `deps`: each variant's DEPENDS, duplicates dropped.
@@ -248,6 +251,7 @@ impl<'a> RecipeCache<'a> {
             rproviders: IndexMap::new(),
             packages: IndexMap::new(),
             packages_dynamic: IndexMap::new(),
+            dynamic_patterns: Vec::new(),
             pn_provides: IndexMap::new(),
             deps: Vec::new(),
             rundeps: Vec::new(),
@@ -259,6 +263,11 @@ impl<'a> RecipeCache<'a> {
         for recipe in buildable {
             cache.add(recipe);
         }
+        cache.dynamic_patterns = cache
+            .packages_dynamic
+            .keys()
+            .map(|p| PyMatch::new(&p.replace('+', r"\+")))
+            .collect();
         cache
     }
 
@@ -381,14 +390,56 @@ impl<'a> RecipeCache<'a> {
         if !out.is_empty() {
             return out;
         }
-        for (pattern, fns) in &self.packages_dynamic {
-            let pattern = pattern.replace('+', r"\+");
-            if let Ok(re) = Regex::new(&format!("^(?:{pattern})")) {
-                if re.is_match(rdepend) {
-                    out.extend(fns);
-                }
+        for (fns, re) in self.packages_dynamic.values().zip(&self.dynamic_patterns) {
+            if re.as_ref().is_some_and(|m| m.matches(rdepend)) {
+                out.extend(fns);
             }
         }
         out
+    }
+}
+
+/// A Python regular expression applied with `re.match` (anchored at the start). Rust's
+/// regex crate has no look-around; the one form Poky uses (`...(?<!native)$`, perl's
+/// PACKAGES_DYNAMIC) becomes a match plus a "does not end with" test.
+#[derive(Debug)]
+pub struct PyMatch {
+    re: Regex,
+    not_ending: Option<String>,
+}
+
+impl PyMatch {
+    /// Compiles `pattern`; None if neither the regex crate nor the look-behind rewrite
+    /// takes it.
+    pub fn new(pattern: &str) -> Option<Self> {
+        if let Ok(re) = Regex::new(&format!("^(?:{pattern})")) {
+            return Some(PyMatch {
+                re,
+                not_ending: None,
+            });
+        }
+        let body = pattern.strip_suffix('$')?;
+        let start = body.rfind("(?<!")?;
+        let literal = body[start + 4..].strip_suffix(')')?;
+        if literal
+            .chars()
+            .any(|c| !c.is_alphanumeric() && c != '-' && c != '_')
+        {
+            return None;
+        }
+        let re = Regex::new(&format!("^(?:{}$)", &body[..start])).ok()?;
+        Some(PyMatch {
+            re,
+            not_ending: Some(literal.to_string()),
+        })
+    }
+
+    /// `re.match(pattern, text)` is truthy.
+    pub fn matches(&self, text: &str) -> bool {
+        self.re.is_match(text)
+            && self
+                .not_ending
+                .as_ref()
+                .is_none_or(|e| !text.ends_with(e.as_str()))
     }
 }

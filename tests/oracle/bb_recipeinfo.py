@@ -2,6 +2,11 @@
 """Dump what real BitBake knows about every parsed recipe, as JSON, for bitzel's graph tests.
 
     bb_recipeinfo.py [--outdir OUT] BUILDDIR [-- BITBAKE-ARGS [-- BITBAKE-ARGS ...]]
+    bb_recipeinfo.py --from-cache CACHEDIR --env ENVFILE --lib BBLIB --out JSON
+
+The second form reads a build that BitBake has already parsed (e.g. Poky's, made by
+/work/shared/tools/bitbake-oracle): CACHEDIR holds its bb_cache.dat.*, ENVFILE is the
+output of a global `bitbake -e` of that build, BBLIB the bitbake/lib whose `bb` wrote it.
 
 bitzel's graph layer (src/graph) takes per-recipe facts as plain data: the fields of
 BitBake's `CoreRecipeInfo` (bb/cache.py) that bb/providers.py, bb/taskdata.py and
@@ -148,7 +153,37 @@ def recipe_json(fn, info, prios):
     }
 
 
+def write_json(path, version, env, infos):
+    prios = layer_priorities(env)
+    recipes = [recipe_json(fn, infos[fn], prios) for fn in sorted(infos)]
+    config = {k: v for k, v in sorted(env.items()) if CONFIG_VAR.match(k)}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"bitbake": version, "config": config, "recipes": recipes}, f, indent=1)
+        f.write("\n")
+
+
+def from_cache(argv):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--from-cache", required=True)
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--lib", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, os.path.abspath(args.lib))
+    import bb
+    import bb.cache  # noqa: F401
+
+    with open(args.env, encoding="utf-8", errors="replace") as f:
+        env = parse_env(f.read())
+    write_json(args.out, bb.__version__, env, load_cache(args.from_cache))
+    return 0
+
+
 def main(argv):
+    if argv[:1] == ["--from-cache"]:
+        return from_cache(argv)
     outdir = os.getcwd()
     if argv[:1] == ["--outdir"]:
         outdir, argv = argv[1], argv[2:]
@@ -176,13 +211,7 @@ def main(argv):
         import bb  # noqa: F401
         import bb.cache  # noqa: F401
 
-        infos = load_cache(cachedir)
-        prios = layer_priorities(env)
-        recipes = [recipe_json(fn, infos[fn], prios) for fn in sorted(infos)]
-        config = {k: v for k, v in sorted(env.items()) if CONFIG_VAR.match(k)}
-        with open(os.path.join(outdir, "recipeinfo.json"), "w", encoding="utf-8") as f:
-            json.dump({"bitbake": bb.__version__, "config": config, "recipes": recipes}, f, indent=1)
-            f.write("\n")
+        write_json(os.path.join(outdir, "recipeinfo.json"), bb.__version__, env, load_cache(cachedir))
         return status
     finally:
         shutil.rmtree(work, ignore_errors=True)
