@@ -53,25 +53,35 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
         .with_context(|| format!("reading {}", recipe_info.display()))?;
     let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
         .with_context(|| format!("parsing {}", recipe_info.display()))?;
-    let graph = bitzel::graph::generate(&dump.recipes, &dump.config, targets)?;
-    let mut failed = false;
-    for event in &graph.events {
+    let result = bitzel::graph::generate(&dump.recipes, &dump.config, targets);
+    let events = match &result {
+        Ok(graph) => &graph.events,
+        Err(failure) => &failure.events,
+    };
+    let mut ok = true;
+    for event in events {
         if let bitzel::graph::ProviderEvent::NoProvider { .. } = event {
             eprintln!("ERROR: {event}");
-            failed = true;
+            ok = false;
         } else {
             eprintln!("NOTE: {event}");
         }
     }
-    if !graph.tree.tdepends.is_empty() {
-        std::fs::create_dir_all(outdir)?;
-        std::fs::write(outdir.join("pn-buildlist"), graph.tree.pn_buildlist())?;
-        std::fs::write(
-            outdir.join("task-depends.dot"),
-            graph.tree.task_depends_dot(),
-        )?;
+    match result {
+        Ok(graph) => {
+            std::fs::create_dir_all(outdir)?;
+            std::fs::write(outdir.join("pn-buildlist"), graph.tree.pn_buildlist())?;
+            std::fs::write(
+                outdir.join("task-depends.dot"),
+                graph.tree.task_depends_dot(),
+            )?;
+            Ok(ok)
+        }
+        Err(failure) => {
+            eprintln!("ERROR: {failure}");
+            Ok(false)
+        }
     }
-    Ok(!failed)
 }
 
 fn main() -> ExitCode {

@@ -92,6 +92,20 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// One of BitBake's output files. Scarthgap's BitBake (2.8) writes both files, empty,
+/// when a target has nothing to do or no provider; BitBake 2.19 writes fewer files
+/// then, so under 2.19 a missing file counts as an empty one.
+fn bitbake_output(session: &Session, dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    if !path.exists() && !session.dump.bitbake.starts_with("2.8") {
+        return match name {
+            "task-depends.dot" => "digraph depends {\n}\n".to_string(),
+            _ => String::new(),
+        };
+    }
+    read(&path)
+}
+
 /// Nodes and edges of a task-depends.dot.
 fn edges(dot: &str) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
     let mut nodes = BTreeSet::new();
@@ -118,7 +132,7 @@ fn check_graph(session: &Session, index: usize, targets: &[&str]) -> Vec<String>
     let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
     let graph = generate(&session.dump.recipes, &session.dump.config, &targets)
         .unwrap_or_else(|e| panic!("bitzel failed on {targets:?}: {e}"));
-    let bitbake_dot = read(&dir.join("task-depends.dot"));
+    let bitbake_dot = bitbake_output(session, &dir, "task-depends.dot");
     let ours = graph.tree.task_depends_dot();
     let (bn, be) = edges(&bitbake_dot);
     let (on, oe) = edges(&ours);
@@ -137,7 +151,7 @@ fn check_graph(session: &Session, index: usize, targets: &[&str]) -> Vec<String>
     let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
     assert_eq!(
         set(&graph.tree.pn_buildlist()),
-        set(&read(&dir.join("pn-buildlist"))),
+        set(&bitbake_output(session, &dir, "pn-buildlist")),
         "{targets:?}: pn-buildlist"
     );
     let errors: Vec<String> = graph
@@ -180,6 +194,8 @@ const PROVIDERS: &[&[&str]] = &[
     &["app", "extra:do_install"],
     &["libfoo"],
     &["tool-native"],
+    &["mix"],
+    &["virtual/shell"],
 ];
 
 fn providers() -> &'static Session {
@@ -187,11 +203,58 @@ fn providers() -> &'static Session {
     S.get_or_init(|| session("providers", PROVIDERS))
 }
 
-const MISSING: &[&[&str]] = &[&["wants-broken"], &["broken"], &["libnothere"], &["app"]];
+const MISSING: &[&[&str]] = &[
+    &["wants-broken"],
+    &["broken"],
+    &["libnothere"],
+    &["app"],
+    &["wants-skippy"],
+    &["wants-rt"],
+    &["skippy"],
+    &["hostperl-native"],
+    &["editor"],
+    &["libfoo-natve"],
+];
 
 fn missing() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
     S.get_or_init(|| session("missing", MISSING))
+}
+
+/// A target BitBake gives up on: no task-depends.dot, the same errors, and (in
+/// scarthgap's BitBake, which bitzel follows) the same fatal message. BitBake 2.19 stops
+/// earlier, at "Required build target ... has no buildable providers".
+fn check_failure(session: &Session, index: usize, targets: &[&str]) -> Vec<String> {
+    let dir = session.outdir.join(index.to_string());
+    let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
+    let failure = match generate(&session.dump.recipes, &session.dump.config, &targets) {
+        Ok(_) => panic!("{targets:?}: bitzel wrote a graph; BitBake gave up"),
+        Err(f) => f,
+    };
+    assert!(
+        !dir.join("task-depends.dot").exists(),
+        "{targets:?}: BitBake wrote a graph, bitzel failed with {failure}"
+    );
+    let bitbake_errors = &session.stderr_by_command[index - 1];
+    let errors: Vec<String> = failure
+        .events
+        .iter()
+        .map(|e| format!("ERROR: {e}"))
+        .collect();
+    for e in &errors {
+        assert!(
+            bitbake_errors.contains(e.as_str()),
+            "{targets:?}: BitBake did not report\n{e}\n--- BitBake said\n{bitbake_errors}"
+        );
+    }
+    if session.dump.bitbake.starts_with("2.8") {
+        let fatal = format!("ERROR: {failure}");
+        assert!(
+            bitbake_errors.contains(&fatal),
+            "{targets:?}: BitBake did not say\n{fatal}\n--- BitBake said\n{bitbake_errors}"
+        );
+    }
+    errors
 }
 
 #[test]
@@ -269,4 +332,91 @@ fn missing_target_itself() {
 #[test]
 fn unrelated_target_is_unaffected_by_a_missing_provider() {
     check_graph(missing(), 6, MISSING[3]);
+}
+
+#[test]
+fn multiple_providers_without_preference_default_preference_and_version_prefix() {
+    check_graph(providers(), 11, PROVIDERS[8]);
+    let dot = read(&providers().outdir.join("11").join("task-depends.dot"));
+    assert!(
+        dot.contains("libbaz do_populate_sysroot\\n:1.0-r0"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("libqux do_populate_sysroot\\n:1.2.3-r0"),
+        "{dot}"
+    );
+    assert!(dot.contains("\"ed-b.do_packagedata\""), "{dot}");
+}
+
+#[test]
+fn virtual_target_with_two_unpreferred_providers() {
+    let s = providers();
+    let graph = generate(
+        &s.dump.recipes,
+        &s.dump.config,
+        &["virtual/shell".to_string()],
+    )
+    .expect("graph");
+    assert!(graph.events.iter().any(|e| matches!(
+        e,
+        bitzel::graph::ProviderEvent::MultipleProviders { item, .. } if item == "virtual/shell"
+    )));
+    check_graph(s, 12, PROVIDERS[9]);
+}
+
+#[test]
+fn skipped_provider_is_named_in_the_error_each_round() {
+    let errors = check_graph(missing(), 7, MISSING[4]);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("skippy PROVIDES virtual/skippy but was skipped")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn missing_runtime_provider_fails_its_dependees() {
+    let errors = check_failure(missing(), 8, MISSING[5]);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("Nothing RPROVIDES 'nope-rt'")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn skipped_target_says_why() {
+    let errors = check_graph(missing(), 9, MISSING[6]);
+    assert!(
+        errors.iter().any(|e| e.contains("skippy was skipped")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn assume_provided_target_has_nothing_to_do() {
+    check_graph(missing(), 10, MISSING[7]);
+}
+
+#[test]
+fn runtime_name_as_build_target_suggests_its_rproviders() {
+    let errors = check_graph(missing(), 11, MISSING[8]);
+    assert!(
+        errors.iter().any(|e| e.contains("ed-a RPROVIDES editor")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn misspelt_target_gets_close_matches() {
+    let errors = check_graph(missing(), 12, MISSING[9]);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("Close matches:\n  libfoo-native")),
+        "{errors:?}"
+    );
 }

@@ -55,6 +55,24 @@ impl std::fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
+/// A graph computation BitBake would abandon: the fatal error and what was reported
+/// before it (BitBake prints both, and writes no files).
+#[derive(Debug, Clone)]
+pub struct GraphFailure {
+    /// The fatal error.
+    pub error: GraphError,
+    /// Missing and multiple providers reported before it.
+    pub events: Vec<ProviderEvent>,
+}
+
+impl std::fmt::Display for GraphFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for GraphFailure {}
+
 /// The outcome of `bitbake -g`: the graph to write and what was reported on the way.
 #[derive(Debug, Clone)]
 pub struct Graph {
@@ -72,7 +90,7 @@ pub fn generate(
     recipes: &[RecipeInfo],
     config: &GraphConfig,
     targets: &[String],
-) -> Result<Graph, GraphError> {
+) -> Result<Graph, GraphFailure> {
     let cache = RecipeCache::new(recipes, config);
     let default_task = config.default_task();
     let mut taskdata = TaskData::new(&cache);
@@ -82,13 +100,28 @@ pub fn generate(
             Some((name, task)) => (name.to_string(), format!("do_{task}")),
             None => (target.clone(), default_task.clone()),
         };
-        taskdata.add_provider(&name)?;
+        if let Err(error) = taskdata.add_provider(&name) {
+            return Err(GraphFailure {
+                error,
+                events: taskdata.events,
+            });
+        }
         if let Some(recipe) = taskdata.provider(&name) {
             runlist.push(RunTarget { name, task, recipe });
         }
     }
-    taskdata.add_unresolved()?;
-    let runqueue = runqueue::prepare(&taskdata, &runlist)?;
+    let runqueue = taskdata
+        .add_unresolved()
+        .and_then(|()| runqueue::prepare(&taskdata, &runlist));
+    let runqueue = match runqueue {
+        Ok(r) => r,
+        Err(error) => {
+            return Err(GraphFailure {
+                error,
+                events: taskdata.events,
+            })
+        }
+    };
     Ok(Graph {
         tree: DependTree::new(&cache, &runqueue),
         events: taskdata.events,

@@ -33,6 +33,10 @@ pub struct RunQueue {
 /// `RunQueueData.prepare`, steps A (edges), B (mark what the targets reach) and C (prune).
 pub fn prepare(taskdata: &TaskData, targets: &[RunTarget]) -> Result<RunQueue, GraphError> {
     let cache = taskdata.cache();
+    if taskdata.taskentries.is_empty() {
+        // "Nothing to do": e.g. every target is in ASSUME_PROVIDED.
+        return Ok(RunQueue::default());
+    }
     let task_id = |name: &str| cache.task_id(name);
     let mut depends: IndexMap<Tid, BTreeSet<Tid>> = IndexMap::new();
     let mut recursive: IndexMap<Tid, Vec<TaskName>> = IndexMap::new();
@@ -274,5 +278,13 @@ pub fn prepare(taskdata: &TaskData, targets: &[RunTarget]) -> Result<RunQueue, G
     }
     // Step C: prune the rest.
     depends.retain(|t, _| active.contains(t));
+    // Step D's first check (`bitbake -g` runs without halt).
+    if depends.is_empty() {
+        return Err(GraphError::Fatal(
+            "All buildable tasks have been run but the build is incomplete (--continue mode). \
+             Errors for the tasks that failed will have been printed above."
+                .to_string(),
+        ));
+    }
     Ok(RunQueue { tasks: depends })
 }
