@@ -420,3 +420,87 @@ fn misspelt_target_gets_close_matches() {
         "{errors:?}"
     );
 }
+
+/// scarthgap Poky, locally (`cargo test --test graph -- --ignored`): BITZEL_POKY_RECIPEINFO
+/// is bb_recipeinfo.py's dump of a parsed Poky build (`--from-cache`), BITZEL_POKY_GRAPHS
+/// a folder of `graph-<target>/` folders with what `bitbake -g <target>` wrote for that
+/// build (/work/shared/tools/bitbake-oracle's layout). Prints precision and recall of the
+/// edges per target and requires both files equal.
+#[test]
+#[ignore = "needs a parsed Poky build: BITZEL_POKY_RECIPEINFO and BITZEL_POKY_GRAPHS"]
+fn poky_graphs_match_bitbake() {
+    let info = std::env::var("BITZEL_POKY_RECIPEINFO").expect("BITZEL_POKY_RECIPEINFO");
+    let graphs = PathBuf::from(std::env::var("BITZEL_POKY_GRAPHS").expect("BITZEL_POKY_GRAPHS"));
+    let dump = RecipeInfoDump::from_json(&read(Path::new(&info))).expect("dump parses");
+    let mut dirs: Vec<(String, PathBuf)> = Vec::new();
+    for entry in walk_graph_dirs(&graphs) {
+        let rel = entry
+            .strip_prefix(&graphs)
+            .expect("under graphs")
+            .to_string_lossy()
+            .into_owned();
+        let target = rel
+            .strip_prefix("graph-")
+            .expect("graph- prefix")
+            .to_string();
+        dirs.push((target, entry));
+    }
+    assert!(
+        !dirs.is_empty(),
+        "no graph-*/task-depends.dot under {}",
+        graphs.display()
+    );
+    let mut failures = Vec::new();
+    for (target, dir) in dirs {
+        let graph = generate(&dump.recipes, &dump.config, std::slice::from_ref(&target))
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
+        let theirs = read(&dir.join("task-depends.dot"));
+        let ours = graph.tree.task_depends_dot();
+        let (_, be) = edges(&theirs);
+        let (_, oe) = edges(&ours);
+        let common = be.intersection(&oe).count();
+        let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        let pn_equal = set(&graph.tree.pn_buildlist()) == set(&read(&dir.join("pn-buildlist")));
+        eprintln!(
+            "{target}: {} edges in BitBake, {} in bitzel, precision {:.4}, recall {:.4}, pn-buildlist equal: {pn_equal}, bytes equal: {}",
+            be.len(),
+            oe.len(),
+            common as f64 / oe.len().max(1) as f64,
+            common as f64 / be.len().max(1) as f64,
+            ours == theirs
+        );
+        if ours != theirs || !pn_equal {
+            failures.push(target);
+        }
+    }
+    assert!(failures.is_empty(), "differ from BitBake: {failures:?}");
+}
+
+/// Folders under `root` named `graph-*` (at any depth below one, for targets with a `/`)
+/// that hold a task-depends.dot.
+fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let under_graph = path
+                .strip_prefix(root)
+                .is_ok_and(|rel| rel.to_string_lossy().starts_with("graph-"));
+            if under_graph && path.join("task-depends.dot").exists() {
+                out.push(path.clone());
+            }
+            if dir == root || under_graph {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
