@@ -60,11 +60,15 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
     };
     let mut ok = true;
     for event in events {
-        if let bitzel::graph::ProviderEvent::NoProvider { .. } = event {
-            eprintln!("ERROR: {event}");
-            ok = false;
-        } else {
-            eprintln!("NOTE: {event}");
+        use bitzel::graph::ProviderEvent;
+        match event {
+            ProviderEvent::NoProvider { .. } => {
+                eprintln!("ERROR: {event}");
+                ok = false;
+            }
+            // BitBake logs build-time removals at verbose level only.
+            ProviderEvent::Unbuildable { runtime: false, .. } => {}
+            _ => eprintln!("NOTE: {event}"),
         }
     }
     match result {

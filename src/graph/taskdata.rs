@@ -47,11 +47,37 @@ pub enum ProviderEvent {
         /// A runtime name.
         runtime: bool,
     },
+    /// A name can no longer be provided, and why: the chain from it to the missing name
+    /// at the end (`remove_buildtarget`, `remove_runtarget`). BitBake prints the runtime
+    /// ones as notes and logs the build-time ones at verbose level.
+    Unbuildable {
+        /// The name removed.
+        target: String,
+        /// A runtime name.
+        runtime: bool,
+        /// The name, then what it needed, down to the missing name.
+        chain: Vec<String>,
+    },
+}
+
+/// A Python `repr` of a list of strings, as BitBake prints dependency chains.
+fn python_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|s| {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+            }
+        })
+        .collect();
+    format!("[{}]", quoted.join(", "))
 }
 
 impl std::fmt::Display for ProviderEvent {
-    /// `bb.event.NoProvider.__str__` (what knotty prints after `ERROR: `), and the note
-    /// knotty prints for `MultipleProviders`.
+    /// `bb.event.NoProvider.__str__` (what knotty prints after `ERROR: `), the note
+    /// knotty prints for `MultipleProviders`, and taskdata's unbuildable-target message.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProviderEvent::NoProvider {
@@ -94,6 +120,18 @@ impl std::fmt::Display for ProviderEvent {
                     f,
                     "Multiple providers are available for{r} {item} ({})",
                     candidates.join(", ")
+                )
+            }
+            ProviderEvent::Unbuildable {
+                target,
+                runtime,
+                chain,
+            } => {
+                let kind = if *runtime { "Runtime target" } else { "Target" };
+                write!(
+                    f,
+                    "{kind} '{target}' is unbuildable, removing...\nMissing or unbuildable dependency chain was: {}",
+                    python_list(chain)
                 )
             }
         }
@@ -418,35 +456,38 @@ impl<'c, 'a> TaskData<'c, 'a> {
         Ok(())
     }
 
-    /// `TaskData.fail_fn`: a variant cannot be built; names it alone provided fail too.
+    /// `TaskData.fail_fn`: a variant cannot be built; names it alone provided fail too
+    /// (in BitBake's order: each emptied name is removed as soon as it is found).
     fn fail_fn(&mut self, fid: FnId, missing: &[String]) {
         if self.failed_fns.contains(&fid) {
             return;
         }
         self.failed_fns.insert(fid);
-        let mut emptied = Vec::new();
-        for (target, fns) in self.build_targets.iter_mut() {
-            if let Some(pos) = fns.iter().position(|&f| f == fid) {
+        for runtime in [false, true] {
+            let mut i = 0;
+            loop {
+                let targets = if runtime {
+                    &mut self.run_targets
+                } else {
+                    &mut self.build_targets
+                };
+                let Some((target, fns)) = targets.get_index_mut(i) else {
+                    break;
+                };
+                i += 1;
+                let Some(pos) = fns.iter().position(|&f| f == fid) else {
+                    continue;
+                };
                 fns.remove(pos);
                 if fns.is_empty() {
-                    emptied.push(target.clone());
+                    let target = target.clone();
+                    if runtime {
+                        self.remove_runtarget(&target, missing);
+                    } else {
+                        self.remove_buildtarget(&target, missing);
+                    }
                 }
             }
-        }
-        for target in emptied {
-            self.remove_buildtarget(&target, missing);
-        }
-        let mut emptied = Vec::new();
-        for (target, fns) in self.run_targets.iter_mut() {
-            if let Some(pos) = fns.iter().position(|&f| f == fid) {
-                fns.remove(pos);
-                if fns.is_empty() {
-                    emptied.push(target.clone());
-                }
-            }
-        }
-        for target in emptied {
-            self.remove_runtarget(&target, missing);
         }
     }
 
@@ -455,6 +496,11 @@ impl<'c, 'a> TaskData<'c, 'a> {
     fn remove_buildtarget(&mut self, target: &str, missing: &[String]) {
         let mut chain = vec![target.to_string()];
         chain.extend(missing.iter().cloned());
+        self.events.push(ProviderEvent::Unbuildable {
+            target: target.to_string(),
+            runtime: false,
+            chain: chain.clone(),
+        });
         self.failed_deps.insert(target.to_string());
         let mut fns: Vec<FnId> = self
             .depids
@@ -476,6 +522,11 @@ impl<'c, 'a> TaskData<'c, 'a> {
     fn remove_runtarget(&mut self, target: &str, missing: &[String]) {
         let mut chain = vec![target.to_string()];
         chain.extend(missing.iter().cloned());
+        self.events.push(ProviderEvent::Unbuildable {
+            target: target.to_string(),
+            runtime: true,
+            chain: chain.clone(),
+        });
         self.failed_rdeps.insert(target.to_string());
         let mut fns: Vec<FnId> = self
             .rdepids
