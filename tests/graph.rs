@@ -359,10 +359,17 @@ fn virtual_target_with_two_unpreferred_providers() {
         &["virtual/shell".to_string()],
     )
     .expect("graph");
-    assert!(graph.events.iter().any(|e| matches!(
-        e,
-        ProviderEvent::MultipleProviders { item, .. } if item == "virtual/shell"
-    )));
+    let note = graph
+        .events
+        .iter()
+        .find(|e| matches!(e, ProviderEvent::MultipleProviders { item, .. } if item == "virtual/shell"))
+        .map(|e| format!("NOTE: {e}"))
+        .expect("a multiple-providers note");
+    let stdout = read(&s.outdir.join("12").join("stdout"));
+    assert!(
+        stdout.contains(&note),
+        "BitBake did not say\n{note}\n---\n{stdout}"
+    );
     check_graph(s, 12, PROVIDERS[9]);
 }
 

@@ -115,10 +115,14 @@ impl std::fmt::Display for ProviderEvent {
                 candidates,
                 runtime,
             } => {
-                let r = if *runtime { " runtime" } else { "" };
+                let (rt, r) = if *runtime {
+                    ("runtime ", "R")
+                } else {
+                    ("", "")
+                };
                 write!(
                     f,
-                    "Multiple providers are available for{r} {item} ({})",
+                    "Multiple providers are available for {rt}{item} ({})\nConsider defining a PREFERRED_{r}PROVIDER entry to match {item}",
                     candidates.join(", ")
                 )
             }
