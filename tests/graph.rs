@@ -539,3 +539,29 @@ fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn graph_command_writes_bitbakes_files() {
+    let s = providers();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("graph-cli");
+    let status = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .arg("graph")
+        .arg("--recipe-info")
+        .arg(s.outdir.join("recipeinfo.json"))
+        .arg("--outdir")
+        .arg(&out)
+        .arg(PROVIDERS[0][0])
+        .status()
+        .expect("bitzel runs");
+    assert!(status.success());
+    let dir = s.outdir.join("3");
+    assert_eq!(
+        read(&out.join("task-depends.dot")),
+        read(&dir.join("task-depends.dot"))
+    );
+    let set = |s: String| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+    assert_eq!(
+        set(read(&out.join("pn-buildlist"))),
+        set(read(&dir.join("pn-buildlist")))
+    );
+}

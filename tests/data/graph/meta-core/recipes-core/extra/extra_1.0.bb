@@ -4,3 +4,5 @@ addtask selftest after do_compile before do_install
 do_selftest() {
 	:
 }
+# A runtime name in a task's [rdepends]: whoever RPROVIDES "editor".
+do_package[rdepends] = "editor:do_packagedata"
