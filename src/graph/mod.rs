@@ -26,6 +26,8 @@
 //! (`mc:`) targets and [mcdepends], `calculate_extra_depends`, `world`/`universe`
 //! targets, the circular-dependency check and setscene tasks of later run-queue steps.
 
+#![warn(missing_docs)]
+
 pub mod dot;
 pub mod providers;
 pub mod recipe;
