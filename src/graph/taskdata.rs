@@ -142,10 +142,6 @@ impl std::fmt::Display for ProviderEvent {
     }
 }
 
-/// Raised internally when a name cannot be provided (`NoProvider`, `NoRProvider`,
-/// `MultipleRProvider`); the event has been recorded already.
-struct Unprovided;
-
 /// BitBake's `TaskData` for one multiconfig.
 #[derive(Debug)]
 pub struct TaskData<'c, 'a> {
@@ -326,7 +322,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
     pub fn add_provider(&mut self, item: &str) -> Result<(), GraphError> {
         if let Err(e) = self.add_provider_internal(item) {
             match e {
-                ProviderError::Unprovided(_) => self.remove_buildtarget(item, &[]),
+                ProviderError::Unprovided => self.remove_buildtarget(item, &[]),
                 ProviderError::Graph(g) => return Err(g),
             }
         }
@@ -358,7 +354,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
                 reasons: self.reasons(item, false),
                 close_matches: close,
             });
-            return Err(ProviderError::Unprovided(Unprovided));
+            return Err(ProviderError::Unprovided);
         };
         if self.have_build_target(item) {
             return Ok(());
@@ -376,7 +372,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
                 reasons: vec![format!("No eligible PROVIDERs exist for '{item}'")],
                 close_matches: Vec::new(),
             });
-            return Err(ProviderError::Unprovided(Unprovided));
+            return Err(ProviderError::Unprovided);
         }
         if eligible.len() > 1 && !unique {
             if !self.consider_msgs_cache.contains(item) {
@@ -417,7 +413,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
                 reasons: self.reasons(item, true),
                 close_matches: Vec::new(),
             });
-            return Err(ProviderError::Unprovided(Unprovided));
+            return Err(ProviderError::Unprovided);
         }
         let (eligible, preferred) = filter_providers_runtime(cache, &all, item);
         let eligible: Vec<FnId> = eligible
@@ -432,7 +428,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
                 reasons: vec![format!("No eligible RPROVIDERs exist for '{item}'")],
                 close_matches: Vec::new(),
             });
-            return Err(ProviderError::Unprovided(Unprovided));
+            return Err(ProviderError::Unprovided);
         }
         if (eligible.len() > 1 && preferred == 0) || preferred > 1 {
             if !self.consider_msgs_cache.contains(item) {
@@ -444,7 +440,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
             }
             self.consider_msgs_cache.insert(item.to_string());
             if preferred > 1 {
-                return Err(ProviderError::Unprovided(Unprovided));
+                return Err(ProviderError::Unprovided);
             }
         }
         for f in eligible {
@@ -568,7 +564,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
             for target in unresolved {
                 match self.add_provider_internal(&target) {
                     Ok(()) => added += 1,
-                    Err(ProviderError::Unprovided(_)) => {}
+                    Err(ProviderError::Unprovided) => {}
                     Err(ProviderError::Graph(g)) => return Err(g),
                 }
             }
@@ -585,7 +581,7 @@ impl<'c, 'a> TaskData<'c, 'a> {
             for target in unresolved {
                 match self.add_rprovider(&target) {
                     Ok(()) => added += 1,
-                    Err(ProviderError::Unprovided(_)) => self.remove_runtarget(&target, &[]),
+                    Err(ProviderError::Unprovided) => self.remove_runtarget(&target, &[]),
                     Err(ProviderError::Graph(g)) => return Err(g),
                 }
             }
@@ -613,8 +609,10 @@ impl<'c, 'a> TaskData<'c, 'a> {
     }
 }
 
+/// Why resolving a name stopped: BitBake's `NoProvider`, `NoRProvider` or
+/// `MultipleRProvider` (the event is recorded already), or a fatal error.
 enum ProviderError {
-    Unprovided(Unprovided),
+    Unprovided,
     Graph(GraphError),
 }
 
