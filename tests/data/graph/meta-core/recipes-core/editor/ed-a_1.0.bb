@@ -1,0 +1,2 @@
+SUMMARY = "An editor"
+RPROVIDES:${PN} = "editor"

@@ -1,0 +1,2 @@
+SUMMARY = "Another editor"
+RPROVIDES:${PN} = "editor"

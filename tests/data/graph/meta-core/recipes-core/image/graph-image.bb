@@ -1,0 +1,3 @@
+SUMMARY = "An image"
+inherit image
+RDEPENDS:${PN} = "app"

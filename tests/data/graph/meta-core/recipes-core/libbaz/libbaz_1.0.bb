@@ -1,0 +1,1 @@
+SUMMARY = "The older, default libbaz"

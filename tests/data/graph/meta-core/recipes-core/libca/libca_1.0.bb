@@ -1,0 +1,3 @@
+SUMMARY = "One C library"
+PROVIDES = "virtual/libc"
+RPROVIDES:${PN} = "libc"

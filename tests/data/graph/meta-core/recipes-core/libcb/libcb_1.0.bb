@@ -1,0 +1,3 @@
+SUMMARY = "Another C library"
+PROVIDES = "virtual/libc"
+RPROVIDES:${PN} = "libc"

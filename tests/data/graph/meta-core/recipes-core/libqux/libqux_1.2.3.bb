@@ -1,0 +1,1 @@
+SUMMARY = "libqux, a 1.2 release"

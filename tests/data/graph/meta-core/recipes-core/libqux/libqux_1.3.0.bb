@@ -1,0 +1,1 @@
+SUMMARY = "libqux, a 1.3 release"

@@ -1,0 +1,2 @@
+SUMMARY = "One shell"
+PROVIDES = "virtual/shell"

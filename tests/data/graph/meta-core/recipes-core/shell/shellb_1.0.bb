@@ -1,0 +1,2 @@
+SUMMARY = "Another shell; nothing prefers either"
+PROVIDES = "virtual/shell"

@@ -1,0 +1,3 @@
+SUMMARY = "A build tool, used natively"
+DEPENDS = "libfoo"
+BBCLASSEXTEND = "native"

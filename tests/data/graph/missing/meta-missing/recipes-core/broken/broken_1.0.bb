@@ -1,0 +1,2 @@
+SUMMARY = "Depends on a library nobody provides"
+DEPENDS = "libnothere"

@@ -1,0 +1,2 @@
+SUMMARY = "Depends on broken, which cannot be built"
+DEPENDS = "broken"

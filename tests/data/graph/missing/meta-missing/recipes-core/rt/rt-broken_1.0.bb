@@ -1,0 +1,2 @@
+SUMMARY = "Needs a runtime name nobody provides"
+RDEPENDS:${PN} = "nope-rt"

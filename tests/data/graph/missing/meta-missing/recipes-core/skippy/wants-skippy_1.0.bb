@@ -1,0 +1,2 @@
+SUMMARY = "Needs the skipped provider"
+DEPENDS = "virtual/skippy"

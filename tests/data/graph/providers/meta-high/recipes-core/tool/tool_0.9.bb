@@ -1,0 +1,3 @@
+SUMMARY = "An older tool in a layer of higher priority: it wins over tool 1.0"
+DEPENDS = "libfoo"
+BBCLASSEXTEND = "native"
