@@ -1,0 +1,297 @@
+//! One task from start to end: layer the state, stage the sysroots, make `[cleandirs]`
+//! and `[dirs]`, run the script like BitBake's `exec_func_shell` (`sh -e run.do_<task>`
+//! in the last of `[dirs]`, no host environment), then write the delta, the sysroot
+//! component, the stamp and the log.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use super::args::RunArgs;
+use super::layout::VirtualPath;
+use super::namespace::{self, TaskRoot};
+use super::state::{self, Layered, Snapshot};
+
+/// How many lines of a failed task's log the helper repeats on stderr.
+const LOG_TAIL_LINES: usize = 50;
+
+/// How a task ended, once the helper could run it.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The task succeeded and its outputs are written.
+    Succeeded,
+    /// The script failed; its log tail is already on stderr.
+    Failed,
+}
+
+/// A scratch directory removed when dropped (after its mounts are gone).
+struct Scratch {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.keep {
+            state::make_dirs_writable(&self.path);
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+fn scratch_dir() -> Result<Scratch> {
+    let base = std::env::temp_dir();
+    for n in 0..1000 {
+        let path = base.join(format!("bitzel-sandbox.{}.{n}", std::process::id()));
+        match fs::create_dir(&path) {
+            Ok(()) => return Ok(Scratch { path, keep: false }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    bail!("no free scratch directory under {}", base.display())
+}
+
+/// The place of a `/bitzel/tmp/…` path in the layered TMPDIR.
+fn in_tmpdir(v: &VirtualPath) -> &str {
+    v.relative_to_tmpdir().unwrap_or("")
+}
+
+/// Runs a shell task (the caller has entered the namespaces).
+pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
+    let script = fs::read(&args.script)
+        .with_context(|| format!("reading --script {}", args.script.display()))?;
+    let mut scratch = scratch_dir()?;
+    let mut layered = Layered::new(scratch.path.join("tmp"))?;
+    for tree in &args.state_in {
+        layered.apply(tree)?;
+    }
+    let wd = args.workdir.as_str().to_owned();
+    let sub = |name: &str| format!("{wd}/{name}");
+    let workdir = state::ensure_dir(&layered.root, &wd)?;
+    for name in ["recipe-sysroot", "recipe-sysroot-native", "temp"] {
+        let p = workdir.join(name);
+        if fs::symlink_metadata(&p).is_ok() {
+            state::remove_any(&p)?;
+        }
+    }
+    stage_sysroot(&args.sysroot_target, &workdir.join("recipe-sysroot"))?;
+    stage_sysroot(&args.sysroot_native, &workdir.join("recipe-sysroot-native"))?;
+
+    let mut excluded: BTreeSet<String> = ["recipe-sysroot", "recipe-sysroot-native", "temp"]
+        .map(sub)
+        .into();
+    if args.sysroot_out.is_some() {
+        excluded.insert(sub("sysroot-destdir"));
+    }
+    let before = state::snapshot(&layered.root, &excluded)?;
+
+    for dir in &args.cleandirs {
+        let rel = in_tmpdir(dir);
+        let p = layered.root.join(rel);
+        if fs::symlink_metadata(&p).is_ok() {
+            state::remove_any(&p)?;
+        }
+        state::ensure_dir(&layered.root, rel)?;
+    }
+    let mut cwd = VirtualPath::in_tmpdir(&args.workdir);
+    for dir in &args.dirs {
+        state::ensure_dir(&layered.root, in_tmpdir(dir))?;
+        cwd = dir.clone();
+    }
+    let temp = state::ensure_dir(&layered.root, &sub("temp"))?;
+    let run_file = format!("run.{}", args.task);
+    fs::write(temp.join(&run_file), &script)?;
+    if args.fakeroot {
+        let db = workdir.join(FAKEROOT_DB);
+        if !db.exists() {
+            fs::write(&db, "")?;
+        }
+    }
+
+    let log = fs::File::create(&args.log_out)
+        .with_context(|| format!("creating --log-out {}", args.log_out.display()))?;
+    let root_dir = scratch.path.join("root");
+    fs::create_dir(&root_dir)?;
+    let sources: Vec<(PathBuf, String)> = args
+        .sources
+        .iter()
+        .map(|s| (s.file.clone(), s.virtual_path.as_str().to_owned()))
+        .collect();
+    let root = TaskRoot::build(&root_dir, &layered.root, &sources)?;
+    let status = spawn_task(
+        args,
+        &root.path,
+        &cwd,
+        &format!("/bitzel/tmp/{wd}/temp/{run_file}"),
+        log,
+    );
+    if !root.unmount() {
+        scratch.keep = true; // never remove through a mount that is still there
+        bail!(
+            "could not unmount the task's root {}; left in place",
+            root_dir.display()
+        );
+    }
+    let status = status?;
+    if !status.success() {
+        report_failure(args, &status);
+        return Ok(Outcome::Failed);
+    }
+
+    let mut outputs: Vec<(&str, &Path)> = vec![("delta", &args.delta_out)];
+    if let Some(sysroot_out) = &args.sysroot_out {
+        let destdir = workdir.join("sysroot-destdir");
+        fresh_dir(sysroot_out)?;
+        if destdir.is_dir() {
+            let tree = state::snapshot(&destdir, &BTreeSet::new())?;
+            state::write_delta(&destdir, &Snapshot::new(), &tree, &|_| None, sysroot_out)?;
+        } else {
+            fs::create_dir_all(sysroot_out.join("files"))?;
+            fs::write(sysroot_out.join("meta"), "")?;
+        }
+        outputs.push(("sysroot", sysroot_out));
+    }
+    let after = state::snapshot(&layered.root, &excluded)?;
+    fresh_dir(&args.delta_out)?;
+    state::write_delta(
+        &layered.root,
+        &before,
+        &after,
+        &|p| layered.origin(p).map(Path::to_path_buf),
+        &args.delta_out,
+    )?;
+    fs::write(&args.stamp_out, format!("{}\n", state::stamp(&outputs)?))?;
+    Ok(Outcome::Succeeded)
+}
+
+/// The fakeroot database's name in WORKDIR: a file like any other, so it travels in
+/// the deltas to the next `[fakeroot]` task.
+pub const FAKEROOT_DB: &str = "fakeroot.db";
+
+fn spawn_task(
+    args: &RunArgs,
+    root: &Path,
+    cwd: &VirtualPath,
+    script: &str,
+    log: fs::File,
+) -> Result<std::process::ExitStatus> {
+    let wd = format!("/bitzel/tmp/{}", args.workdir.as_str());
+    let path = format!(
+        "{wd}/recipe-sysroot-native/usr/bin:{wd}/recipe-sysroot-native/bin:\
+         {wd}/recipe-sysroot-native/usr/sbin:/usr/bin:/bin:/usr/sbin:/sbin"
+    );
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut cmd = if args.fakeroot {
+        let db = format!("{wd}/{FAKEROOT_DB}");
+        let mut c = Command::new("/usr/bin/fakeroot");
+        c.args(["-i", &db, "-s", &db, "--", "/bin/sh", "-e", script]);
+        c
+    } else {
+        let mut c = Command::new("/bin/sh");
+        c.args(["-e", script]);
+        c
+    };
+    let env: BTreeMap<&str, String> = [
+        ("PATH", path),
+        ("HOME", "/bitzel/home".to_owned()),
+        ("T", format!("{wd}/temp")),
+        ("WORKDIR", wd.clone()),
+        ("PN", args.pn.clone()),
+        ("RECIPE_SYSROOT", format!("{wd}/recipe-sysroot")),
+        (
+            "RECIPE_SYSROOT_NATIVE",
+            format!("{wd}/recipe-sysroot-native"),
+        ),
+        ("D", format!("{wd}/image")),
+        ("SYSROOT_DESTDIR", format!("{wd}/sysroot-destdir")),
+        ("PARALLEL_MAKE", format!("-j {jobs}")),
+    ]
+    .into();
+    cmd.env_clear().envs(env);
+    let root_c = namespace::c_path(root)?;
+    let cwd_c = namespace::c_path(&cwd.absolute())?;
+    let err = log.try_clone()?;
+    cmd.stdin(Stdio::null()).stdout(log).stderr(err);
+    // SAFETY: the closure only calls chroot and chdir, which are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || namespace::enter_root(&root_c, &cwd_c));
+    }
+    cmd.status()
+        .with_context(|| format!("running {}", cmd.get_program().to_string_lossy()))
+}
+
+/// An output directory, empty.
+fn fresh_dir(path: &Path) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok() {
+        state::remove_any(path)?;
+    }
+    fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))
+}
+
+/// Stages sysroot components into `dest` (recipe-sysroot or recipe-sysroot-native),
+/// refusing a path that two components both provide, like staging.bbclass.
+fn stage_sysroot(components: &[PathBuf], dest: &Path) -> Result<()> {
+    fs::create_dir_all(dest)?;
+    let mut owner: BTreeMap<String, &Path> = BTreeMap::new();
+    for c in components {
+        let mut provided: Vec<String> = Vec::new();
+        let files = c.join("files");
+        if files.exists() {
+            for item in walkdir::WalkDir::new(&files)
+                .follow_links(true)
+                .min_depth(1)
+            {
+                let item = item?;
+                if !item.file_type().is_dir() {
+                    provided.push(
+                        item.path()
+                            .strip_prefix(&files)?
+                            .to_string_lossy()
+                            .into_owned(),
+                    );
+                }
+            }
+        }
+        for e in state::read_meta(c)? {
+            if let state::MetaEntry::Link(p, _) = e {
+                provided.push(p);
+            }
+        }
+        for p in provided {
+            if let Some(first) = owner.insert(p.clone(), c) {
+                bail!(
+                    "sysroot components {} and {} both provide {p}",
+                    first.display(),
+                    c.display()
+                );
+            }
+        }
+        state::apply_tree(c, dest).with_context(|| format!("staging {}", c.display()))?;
+    }
+    Ok(())
+}
+
+fn report_failure(args: &RunArgs, status: &std::process::ExitStatus) {
+    let lines: Vec<String> = fs::File::open(&args.log_out)
+        .map(|f| BufReader::new(f).lines().map_while(Result::ok).collect())
+        .unwrap_or_default();
+    let skip = lines.len().saturating_sub(LOG_TAIL_LINES);
+    if skip > 0 {
+        eprintln!("… {skip} earlier lines of the log omitted");
+    }
+    for line in &lines[skip..] {
+        eprintln!("{line}");
+    }
+    eprintln!(
+        "bitzel-sandbox: {}:{} failed ({status}); the whole log is {}",
+        args.pn,
+        args.task,
+        args.log_out.display()
+    );
+}
