@@ -1,0 +1,455 @@
+//! The sandbox helper binary on small temporary inputs: HELPER.md's contract from the
+//! outside (layering, deltas, cleandirs, failures, isolation, refused paths).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const WORKDIR: &str = "work/core2-64-poky-linux/p/1.0";
+
+/// A temporary action directory (what Bazel's execroot is to the helper).
+struct Action {
+    dir: PathBuf,
+}
+
+impl Action {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("bitzel-sandbox-test-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        Action { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+
+    fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Runs `bitzel-sandbox run` for task `name` with `script`, writing `name.delta`,
+    /// `name.stamp` and `name.log`; `extra` goes between the required options.
+    fn task(&self, name: &str, script: &str, extra: &[&str]) -> Output {
+        self.write(&format!("{name}.sh"), script);
+        let mut args: Vec<String> = [
+            "run",
+            "--task",
+            name,
+            "--pn",
+            "p",
+            "--workdir",
+            WORKDIR,
+            "--script",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!("{name}.sh"));
+        args.extend(extra.iter().map(|s| s.to_string()));
+        for (flag, ext) in [
+            ("--delta-out", "delta"),
+            ("--stamp-out", "stamp"),
+            ("--log-out", "log"),
+        ] {
+            args.push(flag.into());
+            args.push(format!("{name}.{ext}"));
+        }
+        self.helper(&args)
+    }
+
+    fn helper<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_bitzel-sandbox"))
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .unwrap()
+    }
+
+    /// Files under a delta's files/, relative, sorted.
+    fn delta_files(&self, name: &str) -> Vec<String> {
+        let root = self.path(&format!("{name}.delta/files"));
+        let mut v: Vec<String> = walkdir::WalkDir::new(&root)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().strip_prefix(&root).unwrap().display().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Action {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "helper failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn w(rel: &str) -> String {
+    format!("{WORKDIR}/{rel}")
+}
+
+#[test]
+fn second_task_sees_the_firsts_files_and_hands_on_only_its_own_changes() {
+    let a = Action::new("chain");
+    let first = a.task(
+        "do_configure",
+        "echo configured > config.mk\nmkdir -p empty\n",
+        &[],
+    );
+    ok(&first);
+    assert_eq!(a.delta_files("do_configure"), [w("config.mk")]);
+    assert_eq!(
+        a.read("do_configure.delta/meta"),
+        format!("E {}\n", w("empty"))
+    );
+    let second = a.task(
+        "do_compile",
+        "cat config.mk > built\necho compiled >> built\n[ -d empty ]\n",
+        &["--state-in", "do_configure.delta"],
+    );
+    ok(&second);
+    assert_eq!(a.delta_files("do_compile"), [w("built")]);
+    assert_eq!(
+        a.read(&format!("do_compile.delta/files/{}", w("built"))),
+        "configured\ncompiled\n"
+    );
+    assert_eq!(a.read("do_compile.delta/meta"), "");
+    assert_eq!(a.read("do_compile.stamp").trim().len(), 64);
+}
+
+#[test]
+fn rewriting_an_input_changes_it_only_in_the_delta() {
+    let a = Action::new("noinput");
+    ok(&a.task("do_a", "echo one > f\necho same > s\n", &[]));
+    ok(&a.task(
+        "do_b",
+        "echo two > f\necho same > s\n",
+        &["--state-in", "do_a.delta"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_a.delta/files/{}", w("f"))),
+        "one\n",
+        "input untouched"
+    );
+    assert_eq!(
+        a.delta_files("do_b"),
+        [w("f")],
+        "equal rewrite is no change"
+    );
+}
+
+#[test]
+fn deletion_is_recorded_and_hides_the_earlier_layer() {
+    let a = Action::new("delete");
+    ok(&a.task("do_a", "mkdir -p sub\necho x > sub/f\necho y > g\n", &[]));
+    ok(&a.task("do_b", "rm -r sub\n", &["--state-in", "do_a.delta"]));
+    assert_eq!(a.read("do_b.delta/meta"), format!("D {}\n", w("sub")));
+    ok(&a.task(
+        "do_c",
+        "[ ! -e sub ]\n[ -f g ]\n",
+        &["--state-in", "do_a.delta", "--state-in", "do_b.delta"],
+    ));
+}
+
+#[test]
+fn cleandirs_are_emptied_and_the_last_dirs_entry_is_the_working_directory() {
+    let a = Action::new("cleandirs");
+    ok(&a.task("do_a", "mkdir -p build\necho stale > build/old\n", &[]));
+    let build = format!("/bitzel/tmp/{}", w("build"));
+    let other = format!("/bitzel/tmp/{}", w("other"));
+    ok(&a.task(
+        "do_b",
+        "pwd > here\n[ ! -e old ]\n",
+        &[
+            "--state-in",
+            "do_a.delta",
+            "--cleandirs",
+            &build,
+            "--dirs",
+            &other,
+            "--dirs",
+            &build,
+        ],
+    ));
+    assert_eq!(
+        a.read(&format!("do_b.delta/files/{}", w("build/here"))),
+        format!("{build}\n")
+    );
+    assert_eq!(
+        a.read("do_b.delta/meta"),
+        format!("D {}\nE {}\n", w("build/old"), w("other"))
+    );
+}
+
+#[test]
+fn failing_task_exits_1_and_shows_its_log_tail_and_path() {
+    let a = Action::new("fail");
+    let out = a.task(
+        "do_compile",
+        "echo \"unset is fine: $NOT_SET.\"\necho before\nfalse\necho after\n",
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("unset is fine: ."), "{err}");
+    assert!(
+        err.contains("before") && !err.contains("after"),
+        "set -e stops at false: {err}"
+    );
+    assert!(
+        err.contains("do_compile.log") && err.contains("p:do_compile failed"),
+        "{err}"
+    );
+    assert_eq!(a.read("do_compile.log"), "unset is fine: .\nbefore\n");
+}
+
+#[test]
+fn outputs_are_deterministic() {
+    let a = Action::new("determinism");
+    let script = "mkdir -p d/e\necho $$ > /dev/null\nfor i in 3 1 2; do echo $i > d/f$i; done\nchmod 600 d/f1\nln -sf f2 d/link\n";
+    ok(&a.task("do_one", script, &[]));
+    ok(&a.task("do_two", script, &[]));
+    assert_eq!(a.read("do_one.stamp"), a.read("do_two.stamp"));
+    assert_eq!(a.read("do_one.delta/meta"), a.read("do_two.delta/meta"));
+    assert_eq!(
+        a.read("do_one.delta/meta"),
+        format!(
+            "E {}\nM {} 0600\nL {} f2\n",
+            w("d/e"),
+            w("d/f1"),
+            w("d/link")
+        )
+    );
+}
+
+#[test]
+fn task_cannot_reach_the_network() {
+    let a = Action::new("network");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let probe = format!("if bash -c 'echo hi > /dev/tcp/127.0.0.1/{port}' 2>/dev/null; then echo connected > result; else echo refused > result; fi\n");
+    // The probe itself works outside the sandbox.
+    let outside = Command::new("bash")
+        .arg("-c")
+        .arg(&probe)
+        .current_dir(&a.dir)
+        .status()
+        .unwrap();
+    assert!(outside.success());
+    assert_eq!(a.read("result"), "connected\n");
+    ok(&a.task("do_fetchless", &probe, &[]));
+    assert_eq!(
+        a.read(&format!("do_fetchless.delta/files/{}", w("result"))),
+        "refused\n"
+    );
+}
+
+#[test]
+fn task_sees_sources_read_only_and_not_the_host() {
+    let a = Action::new("sources");
+    a.write("src/greet.c", "int main;\n");
+    a.write("marker", "host");
+    let marker = a.path("marker");
+    let script = format!(
+        "cp /bitzel/layers/meta-demo/files/greet.c .\n\
+         if echo x > /bitzel/layers/meta-demo/files/greet.c; then exit 3; fi\n\
+         [ ! -e {} ]\n[ -z \"$(ls /tmp)\" ]\n[ \"$HOME\" = /bitzel/home ]\n",
+        marker.display()
+    );
+    ok(&a.task(
+        "do_unpackish",
+        &script,
+        &["--source", "src/greet.c=layers/meta-demo/files/greet.c"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_unpackish.delta/files/{}", w("greet.c"))),
+        "int main;\n"
+    );
+    assert_eq!(a.read("src/greet.c"), "int main;\n");
+}
+
+#[test]
+fn escaping_dirs_and_sources_are_usage_errors() {
+    let a = Action::new("escape");
+    a.write("f", "x");
+    for extra in [
+        ["--dirs", "/bitzel/tmp/../../etc"],
+        ["--dirs", "/etc"],
+        ["--cleandirs", "/bitzel/tmp/work/../../../root"],
+        ["--source", "f=../outside"],
+        ["--source", "f=/etc/passwd"],
+    ] {
+        let out = a.task("do_x", "touch /etc/pwned || true\n", &extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("outside") || stderr(&out).contains(".."),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        assert!(!a.path("do_x.delta").exists());
+    }
+}
+
+#[test]
+fn state_with_a_link_leading_outside_is_refused() {
+    let a = Action::new("badlink");
+    fs::create_dir_all(a.path("evil.delta/files")).unwrap();
+    a.write(
+        "evil.delta/meta",
+        &format!("L {} ../../../../../../etc\n", w("up")),
+    );
+    let out = a.task("do_x", "true\n", &["--state-in", "evil.delta"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("leads outside"), "{}", stderr(&out));
+
+    // A task that makes such a link fails too: its delta would carry it.
+    let out = a.task("do_y", "ln -s ../../../../../../etc up\n", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("leads outside"), "{}", stderr(&out));
+}
+
+#[test]
+fn state_with_a_path_leaving_the_tree_is_refused() {
+    let a = Action::new("badmeta");
+    fs::create_dir_all(a.path("evil.delta/files")).unwrap();
+    a.write("evil.delta/meta", "D ../../../../tmp\n");
+    let out = a.task("do_x", "true\n", &["--state-in", "evil.delta"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("leaves its tree"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_option_and_builtins_exit_2_with_a_message() {
+    let a = Action::new("usage");
+    let out = a.task("do_x", "true\n", &["--network", "on"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown option \"--network\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = a.task("do_unpack", "", &["--builtin", "unpack"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("not supported yet: p do_unpack"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn params_file_stands_for_the_command_line() {
+    let a = Action::new("params");
+    a.write("do_p.sh", "echo from-params > out\n");
+    let params = [
+        "run",
+        "--task",
+        "do_p",
+        "--pn",
+        "p",
+        "--workdir",
+        WORKDIR,
+        "--script",
+        "do_p.sh",
+        "--delta-out",
+        "do_p.delta",
+        "--stamp-out",
+        "do_p.stamp",
+        "--log-out",
+        "do_p.log",
+    ]
+    .join("\n");
+    a.write("do_p.params", &(params + "\n"));
+    ok(&a.helper(&["@do_p.params"]));
+    assert_eq!(
+        a.read(&format!("do_p.delta/files/{}", w("out"))),
+        "from-params\n"
+    );
+}
+
+#[test]
+fn sysroot_components_are_staged_but_not_handed_on() {
+    let a = Action::new("sysroot");
+    a.write("lib.sysroot/files/usr/include/lib.h", "int lib;\n");
+    a.write("lib.sysroot/meta", "");
+    a.write(
+        "tool.sysroot/files/usr/bin/tool",
+        "#!/bin/sh\necho tool-ran\n",
+    );
+    fs::set_permissions(
+        a.path("tool.sysroot/files/usr/bin/tool"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    a.write("tool.sysroot/meta", "");
+    ok(&a.task(
+        "do_compile",
+        "tool > out\ncat $RECIPE_SYSROOT/usr/include/lib.h >> out\n",
+        &[
+            "--sysroot-target",
+            "lib.sysroot",
+            "--sysroot-native",
+            "tool.sysroot",
+        ],
+    ));
+    assert_eq!(a.delta_files("do_compile"), [w("out")]);
+    assert_eq!(
+        a.read(&format!("do_compile.delta/files/{}", w("out"))),
+        "tool-ran\nint lib;\n"
+    );
+
+    a.write("clash.sysroot/files/usr/include/lib.h", "other\n");
+    a.write("clash.sysroot/meta", "");
+    let out = a.task(
+        "do_x",
+        "true\n",
+        &[
+            "--sysroot-target",
+            "lib.sysroot",
+            "--sysroot-target",
+            "clash.sysroot",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("both provide usr/include/lib.h"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn populate_sysroot_hands_its_destdir_to_sysroot_out_not_the_delta() {
+    let a = Action::new("populate");
+    ok(&a.task(
+        "do_populate_sysroot",
+        "mkdir -p $SYSROOT_DESTDIR/usr/lib\necho lib > $SYSROOT_DESTDIR/usr/lib/libx.a\nln -s libx.a $SYSROOT_DESTDIR/usr/lib/liby.a\n",
+        &["--sysroot-out", "p.sysroot"],
+    ));
+    assert_eq!(a.read("p.sysroot/files/usr/lib/libx.a"), "lib\n");
+    assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
+    assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
+}
