@@ -453,3 +453,28 @@ fn populate_sysroot_hands_its_destdir_to_sysroot_out_not_the_delta() {
     assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
     assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
 }
+
+#[test]
+fn fakeroot_state_carries_to_the_next_fakeroot_task() {
+    let a = Action::new("fakeroot");
+    ok(&a.task(
+        "do_install",
+        "mkdir -p image\ntouch image/f\nchown 1234:2345 image/f\n[ \"$(id -u)\" = 0 ]\n",
+        &["--fakeroot"],
+    ));
+    let db = a.read(&format!("do_install.delta/files/{}", w("fakeroot.db")));
+    assert!(
+        db.contains(&format!("{} mode=100644,uid=1234,gid=2345,", w("image/f"))),
+        "path-keyed: {db}"
+    );
+    assert!(!db.contains("ino="), "no inode numbers in a delta: {db}");
+    ok(&a.task(
+        "do_package",
+        "stat -c %u:%g image/f > owner\n",
+        &["--fakeroot", "--state-in", "do_install.delta"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_package.delta/files/{}", w("owner"))),
+        "1234:2345\n"
+    );
+}

@@ -11,6 +11,7 @@
 //! are unusable), 2 a usage error or a task the helper does not implement yet.
 
 pub mod args;
+pub mod fakeroot;
 pub mod layout;
 pub mod namespace;
 pub mod run;

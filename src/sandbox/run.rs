@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 
 use super::args::RunArgs;
+use super::fakeroot;
 use super::layout::VirtualPath;
 use super::namespace::{self, TaskRoot};
 use super::state::{self, Layered, Snapshot};
@@ -107,10 +108,12 @@ pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
     let temp = state::ensure_dir(&layered.root, &sub("temp"))?;
     let run_file = format!("run.{}", args.task);
     fs::write(temp.join(&run_file), &script)?;
+    let fakeroot_db = workdir.join(FAKEROOT_DB);
     if args.fakeroot {
-        let db = workdir.join(FAKEROOT_DB);
-        if !db.exists() {
-            fs::write(&db, "")?;
+        if fakeroot_db.exists() {
+            fakeroot::to_inodes(&fakeroot_db, &layered.root)?;
+        } else {
+            fs::write(&fakeroot_db, "")?;
         }
     }
 
@@ -144,6 +147,9 @@ pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
         return Ok(Outcome::Failed);
     }
 
+    if args.fakeroot {
+        fakeroot::to_paths(&fakeroot_db, &layered.root)?;
+    }
     let mut outputs: Vec<(&str, &Path)> = vec![("delta", &args.delta_out)];
     if let Some(sysroot_out) = &args.sysroot_out {
         let destdir = workdir.join("sysroot-destdir");
@@ -214,6 +220,11 @@ fn spawn_task(
     ]
     .into();
     cmd.env_clear().envs(env);
+    if args.fakeroot {
+        // Owners exist only in the database: a real chown to an id the user namespace
+        // does not map fails with EINVAL, which fakeroot would pass on.
+        cmd.env("FAKEROOTDONTTRYCHOWN", "1");
+    }
     let root_c = namespace::c_path(root)?;
     let cwd_c = namespace::c_path(&cwd.absolute())?;
     let err = log.try_clone()?;
