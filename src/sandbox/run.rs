@@ -209,6 +209,7 @@ fn spawn_task(
         ("T", format!("{wd}/temp")),
         ("WORKDIR", wd.clone()),
         ("PN", args.pn.clone()),
+        ("TOPDIR", "/bitzel".to_owned()),
         ("RECIPE_SYSROOT", format!("{wd}/recipe-sysroot")),
         (
             "RECIPE_SYSROOT_NATIVE",
