@@ -351,10 +351,10 @@ fn unknown_option_and_builtins_exit_2_with_a_message() {
         "{}",
         stderr(&out)
     );
-    let out = a.task("do_unpack", "", &["--builtin", "unpack"]);
+    let out = a.task("do_patch", "", &["--builtin", "patch"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("not supported yet: p do_unpack"),
+        stderr(&out).contains("not supported yet: p do_patch"),
         "{}",
         stderr(&out)
     );
@@ -477,4 +477,57 @@ fn fakeroot_state_carries_to_the_next_fakeroot_task() {
         a.read(&format!("do_package.delta/files/{}", w("owner"))),
         "1234:2345\n"
     );
+}
+
+#[test]
+fn unpack_builtin_copies_file_sources_into_the_unpack_directory() {
+    let a = Action::new("unpack");
+    a.write("files/hello.h", "#define HELLO \"hello\"\n");
+    a.write("files/run.sh", "#!/bin/sh\n");
+    fs::set_permissions(a.path("files/run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    let src = format!("/bitzel/tmp/{}", w("hello-1.0"));
+    let data = format!(
+        "unpackdir /bitzel/tmp/{WORKDIR}\n\
+         file layers/meta-test/hello/files/hello.h hello.h subdir=hello-1.0\n\
+         file layers/meta-test/hello/files/run.sh tools/run.sh\n"
+    );
+    ok(&a.task(
+        "do_unpack",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--cleandirs",
+            &src,
+            "--source",
+            "files/hello.h=layers/meta-test/hello/files/hello.h",
+            "--source",
+            "files/run.sh=layers/meta-test/hello/files/run.sh",
+        ],
+    ));
+    assert_eq!(
+        a.delta_files("do_unpack"),
+        [w("hello-1.0/hello.h"), w("tools/run.sh")]
+    );
+    assert_eq!(
+        a.read(&format!("do_unpack.delta/files/{}", w("hello-1.0/hello.h"))),
+        "#define HELLO \"hello\"\n"
+    );
+    let mode = fs::metadata(a.path(&format!("do_unpack.delta/files/{}", w("tools/run.sh"))))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(a
+        .read("do_unpack.log")
+        .contains("unpack: /bitzel/layers/meta-test/hello/files/hello.h"));
+
+    // A source that is not declared is a usage error, nothing is written.
+    let out = a.task(
+        "do_unpack2",
+        &format!("unpackdir /bitzel/tmp/{WORKDIR}\nfile layers/x/y.c y.c\n"),
+        &["--builtin", "unpack"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(!a.path("do_unpack2.delta").exists());
 }

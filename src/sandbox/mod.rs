@@ -16,6 +16,7 @@ pub mod layout;
 pub mod namespace;
 pub mod run;
 pub mod state;
+pub mod unpack;
 
 /// Runs the helper with its command-line arguments; returns the process exit status.
 pub fn run(raw: &[String]) -> i32 {
@@ -28,24 +29,48 @@ pub fn run(raw: &[String]) -> i32 {
             return 2;
         }
     };
-    if args.builtin.is_some() {
-        eprintln!(
-            "bitzel-sandbox: not supported yet: {} {}",
-            args.pn, args.task
-        );
-        return 2;
-    }
+    // What the task does, read before anything runs: bad data is a usage error.
+    let action = match read_action(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("bitzel-sandbox: {}:{}: {e}", args.pn, args.task);
+            return 2;
+        }
+    };
     // First, while the process is single-threaded: the namespaces.
     if let Err(e) = namespace::enter() {
         eprintln!("bitzel-sandbox: {}:{}: {e:#}", args.pn, args.task);
         return 1;
     }
-    match run::run_shell_task(&args) {
+    match run::run_task(&args, &action) {
         Ok(run::Outcome::Succeeded) => 0,
         Ok(run::Outcome::Failed) => 1,
         Err(e) => {
             eprintln!("bitzel-sandbox: {}:{}: {e:#}", args.pn, args.task);
             1
         }
+    }
+}
+
+/// The task's action from `--builtin` and `--script`: a shell script, or a builtin the
+/// helper implements (only `unpack` of `file://` sources so far).
+fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
+    let data = std::fs::read(&args.script).map_err(|e| {
+        args::UsageError(format!(
+            "cannot read --script {}: {e}",
+            args.script.display()
+        ))
+    })?;
+    match args.builtin.as_deref() {
+        None => Ok(run::Action::Shell(data)),
+        Some("unpack") => {
+            let text = String::from_utf8(data)
+                .map_err(|_| args::UsageError("unpack data is not UTF-8".into()))?;
+            unpack::parse(&text, &args.sources).map(run::Action::Unpack)
+        }
+        Some(_) => Err(args::UsageError(format!(
+            "not supported yet: {} {}",
+            args.pn, args.task
+        ))),
     }
 }

@@ -17,6 +17,7 @@ use super::fakeroot;
 use super::layout::VirtualPath;
 use super::namespace::{self, TaskRoot};
 use super::state::{self, Layered, Snapshot};
+use super::unpack::{self, UnpackPlan};
 
 /// How many lines of a failed task's log the helper repeats on stderr.
 const LOG_TAIL_LINES: usize = 50;
@@ -63,10 +64,16 @@ fn in_tmpdir(v: &VirtualPath) -> &str {
     v.relative_to_tmpdir().unwrap_or("")
 }
 
-/// Runs a shell task (the caller has entered the namespaces).
-pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
-    let script = fs::read(&args.script)
-        .with_context(|| format!("reading --script {}", args.script.display()))?;
+/// What the task does once its work directory is ready.
+pub enum Action {
+    /// A shell task: `run.do_<task>`'s text.
+    Shell(Vec<u8>),
+    /// The `unpack` builtin.
+    Unpack(UnpackPlan),
+}
+
+/// Runs a task (the caller has entered the namespaces).
+pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
     let mut scratch = scratch_dir()?;
     let mut layered = Layered::new(scratch.path.join("tmp"))?;
     for tree in &args.state_in {
@@ -107,7 +114,17 @@ pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
     }
     let temp = state::ensure_dir(&layered.root, &sub("temp"))?;
     let run_file = format!("run.{}", args.task);
-    fs::write(temp.join(&run_file), &script)?;
+    let script = match action {
+        Action::Shell(script) => script,
+        Action::Unpack(plan) => {
+            let log = unpack::apply(plan, &layered.root)?;
+            fs::write(&args.log_out, log)
+                .with_context(|| format!("writing --log-out {}", args.log_out.display()))?;
+            return finish(args, &layered, &workdir, &before, &excluded)
+                .map(|()| Outcome::Succeeded);
+        }
+    };
+    fs::write(temp.join(&run_file), script)?;
     let fakeroot_db = workdir.join(FAKEROOT_DB);
     if args.fakeroot {
         if fakeroot_db.exists() {
@@ -150,6 +167,18 @@ pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
     if args.fakeroot {
         fakeroot::to_paths(&fakeroot_db, &layered.root)?;
     }
+    finish(args, &layered, &workdir, &before, &excluded)?;
+    Ok(Outcome::Succeeded)
+}
+
+/// Writes the task's outputs: the sysroot component, the delta and the stamp.
+fn finish(
+    args: &RunArgs,
+    layered: &Layered,
+    workdir: &Path,
+    before: &Snapshot,
+    excluded: &BTreeSet<String>,
+) -> Result<()> {
     let mut outputs: Vec<(&str, &Path)> = vec![("delta", &args.delta_out)];
     if let Some(sysroot_out) = &args.sysroot_out {
         let destdir = workdir.join("sysroot-destdir");
@@ -163,17 +192,17 @@ pub fn run_shell_task(args: &RunArgs) -> Result<Outcome> {
         }
         outputs.push(("sysroot", sysroot_out));
     }
-    let after = state::snapshot(&layered.root, &excluded)?;
+    let after = state::snapshot(&layered.root, excluded)?;
     fresh_dir(&args.delta_out)?;
     state::write_delta(
         &layered.root,
-        &before,
+        before,
         &after,
         &|p| layered.origin(p).map(Path::to_path_buf),
         &args.delta_out,
     )?;
     fs::write(&args.stamp_out, format!("{}\n", state::stamp(&outputs)?))?;
-    Ok(Outcome::Succeeded)
+    Ok(())
 }
 
 /// The fakeroot database's name in WORKDIR: a file like any other, so it travels in
