@@ -531,3 +531,34 @@ fn unpack_builtin_copies_file_sources_into_the_unpack_directory() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!a.path("do_unpack2.delta").exists());
 }
+
+#[test]
+fn missing_source_fails_cleanly_and_leaves_no_scratch() {
+    let a = Action::new("missing");
+    a.write("task.sh", "true\n");
+    let scratch = a.path("scratch");
+    fs::create_dir_all(&scratch).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_bitzel-sandbox"))
+        .args([
+            "run",
+            "--task",
+            "do_x",
+            "--pn",
+            "p",
+            "--workdir",
+            WORKDIR,
+            "--script",
+            "task.sh",
+        ])
+        .args(["--source", "nowhere.c=layers/l/nowhere.c"])
+        .args(["--delta-out", "d", "--stamp-out", "s", "--log-out", "l"])
+        .env("TMPDIR", &scratch)
+        .current_dir(&a.dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nowhere.c"), "{}", stderr(&out));
+    // The half-built root (with the host's /dev bound in it) was detached, then removed.
+    assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
+    assert!(std::path::Path::new("/dev/null").exists());
+}

@@ -184,12 +184,18 @@ impl TaskRoot {
     /// Detaches every mount of the root; true when nothing is mounted there any more,
     /// so that the scratch directory can be removed without reaching the host.
     pub fn unmount(self) -> bool {
-        let Ok(c) = cstr(&self.path) else {
-            return false;
-        };
-        // SAFETY: valid C string.
-        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) == 0 }
+        detach(&self.path)
     }
+}
+
+/// Lazily detaches the mount at `path` and everything below it; false if nothing was
+/// mounted there or it could not be detached.
+pub fn detach(path: &Path) -> bool {
+    let Ok(c) = cstr(path) else {
+        return false;
+    };
+    // SAFETY: valid C string.
+    unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) == 0 }
 }
 
 /// In the task's child process, after fork and before exec: enter the root and the

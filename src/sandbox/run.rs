@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -39,12 +40,26 @@ struct Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // The task's root may still be mounted (an error while building it): detach it,
+        // and remove nothing if anything is still mounted there, since the root holds
+        // read-write binds of the host's /dev and /proc.
+        let root = self.path.join(TASK_ROOT);
+        namespace::detach(&root);
+        let same_fs = |p: &Path| fs::metadata(p).map(|m| m.dev());
+        if let (Ok(scratch), Ok(root_dev)) = (same_fs(&self.path), same_fs(&root)) {
+            if scratch != root_dev {
+                self.keep = true;
+            }
+        }
         if !self.keep {
             state::make_dirs_writable(&self.path);
             let _ = fs::remove_dir_all(&self.path);
         }
     }
 }
+
+/// The task root's directory name in the scratch directory.
+const TASK_ROOT: &str = "root";
 
 fn scratch_dir() -> Result<Scratch> {
     let base = std::env::temp_dir();
@@ -136,7 +151,7 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
 
     let log = fs::File::create(&args.log_out)
         .with_context(|| format!("creating --log-out {}", args.log_out.display()))?;
-    let root_dir = scratch.path.join("root");
+    let root_dir = scratch.path.join(TASK_ROOT);
     fs::create_dir(&root_dir)?;
     let sources: Vec<(PathBuf, String)> = args
         .sources
