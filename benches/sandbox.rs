@@ -1,17 +1,15 @@
 //! The sandbox helper's overhead per task: a trivial task (`true`) through
 //! `bitzel-sandbox run` (namespaces, root, layering, delta, stamp) against the same
 //! script run directly with `sh -e`, and a task that continues a work directory of
-//! `FILES` files (the cost of layering and of finding what changed).
+//! 2000 files (the cost of layering and of finding what changed).
 //!
 //! `cargo bench --bench sandbox` prints both; it builds the helper in release mode.
+//! `cargo test --all-targets` runs it once, small, as a smoke test.
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const RUNS: u32 = 50;
-const FILES: usize = 2000;
 
 fn time(runs: u32, mut f: impl FnMut()) -> Duration {
     f(); // warm up
@@ -49,11 +47,14 @@ fn helper_with_scratch(dir: &Path, extra: &[&str], scratch: &Path) {
 }
 
 fn main() {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this once as a smoke test.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let (runs, files) = if benchmarking { (50, 2000) } else { (1, 20) };
     let dir = std::env::temp_dir().join(format!("bitzel-sandbox-bench-{}", std::process::id()));
     fs::create_dir_all(&dir).unwrap();
     fs::write(dir.join("s.sh"), "true\n").unwrap();
 
-    let direct = time(RUNS, || {
+    let direct = time(runs, || {
         assert!(Command::new("/bin/sh")
             .args(["-e", "s.sh"])
             .current_dir(&dir)
@@ -61,20 +62,20 @@ fn main() {
             .unwrap()
             .success());
     });
-    let sandboxed = time(RUNS, || helper(&dir, &[]));
+    let sandboxed = time(runs, || helper(&dir, &[]));
 
-    // A work directory of FILES small files, as one predecessor's delta.
+    // A work directory of small files, as one predecessor's delta.
     let state = dir.join("state");
-    for i in 0..FILES {
+    for i in 0..files {
         let f = state.join(format!("files/work/bench/1.0/src/d{}/f{i}.c", i % 40));
         fs::create_dir_all(f.parent().unwrap()).unwrap();
         fs::write(f, format!("int f{i};\n")).unwrap();
     }
     fs::write(state.join("meta"), "").unwrap();
-    let layered = time(RUNS / 5, || helper(&dir, &["--state-in", "state"]));
+    let layered = time(runs.div_ceil(5), || helper(&dir, &["--state-in", "state"]));
     let shm = Path::new("/dev/shm");
     let layered_shm = shm.is_dir().then(|| {
-        time(RUNS / 5, || {
+        time(runs.div_ceil(5), || {
             helper_with_scratch(&dir, &["--state-in", "state"], shm)
         })
     });
@@ -82,7 +83,7 @@ fn main() {
     println!("trivial task, sh -e directly:          {direct:>10.2?}");
     println!("trivial task, through bitzel-sandbox:  {sandboxed:>10.2?}");
     println!(
-        "same, continuing {FILES} files of state:  {layered:>10.2?} (scratch in {})",
+        "same, continuing {files} files of state:  {layered:>10.2?} (scratch in {})",
         std::env::temp_dir().display()
     );
     if let Some(t) = layered_shm {
