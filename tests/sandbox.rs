@@ -562,3 +562,16 @@ fn missing_source_fails_cleanly_and_leaves_no_scratch() {
     assert_eq!(fs::read_dir(&scratch).unwrap().count(), 0);
     assert!(std::path::Path::new("/dev/null").exists());
 }
+
+#[test]
+fn host_system_directories_are_read_only_for_the_task() {
+    let a = Action::new("readonly");
+    ok(&a.task(
+        "do_x",
+        "for d in /usr /etc /usr/bin; do if touch $d/bitzel-pwned 2>/dev/null; then exit 3; fi; done\n\
+         ls /bitzel-root-is-tmpfs 2>/dev/null && exit 4\ntouch /tmp/scratch-ok\n",
+        &[],
+    ));
+    assert!(!std::path::Path::new("/usr/bitzel-pwned").exists());
+    assert!(!std::path::Path::new("/etc/bitzel-pwned").exists());
+}
