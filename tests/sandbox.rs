@@ -575,3 +575,27 @@ fn host_system_directories_are_read_only_for_the_task() {
     assert!(!std::path::Path::new("/usr/bitzel-pwned").exists());
     assert!(!std::path::Path::new("/etc/bitzel-pwned").exists());
 }
+
+#[test]
+fn without_user_namespaces_the_helper_refuses_to_run_unisolated() {
+    let a = Action::new("nouserns");
+    a.write("task.sh", "touch /tmp/ran-unisolated\n");
+    // A user namespace in which no further user namespace may be made.
+    let helper = env!("CARGO_BIN_EXE_bitzel-sandbox");
+    let out = Command::new("unshare")
+        .args(["-Ur", "sh", "-c"])
+        .arg(format!(
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec {helper} run --task do_x --pn p \
+             --workdir {WORKDIR} --script task.sh --delta-out d --stamp-out s --log-out l"
+        ))
+        .current_dir(&a.dir)
+        .output()
+        .expect("unshare (util-linux) runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot isolate the task") && err.contains("never runs a task unisolated"),
+        "{err}"
+    );
+    assert!(!a.path("d").exists() && !a.path("l").exists());
+}
