@@ -599,3 +599,48 @@ fn without_user_namespaces_the_helper_refuses_to_run_unisolated() {
     );
     assert!(!a.path("d").exists() && !a.path("l").exists());
 }
+
+#[test]
+fn links_left_by_a_task_are_never_followed_by_the_helper() {
+    let a = Action::new("links");
+    a.write("outside/secret", "host file\n");
+    let outside = a.path("outside");
+    // SYSROOT_DESTDIR as a link to a host directory: the component must not export it.
+    let out = a.task(
+        "do_populate_sysroot",
+        &format!("ln -s {} \"$SYSROOT_DESTDIR\"\n", outside.display()),
+        &["--sysroot-out", "p.sysroot"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
+    assert!(!a.path("p.sysroot/files/secret").exists());
+    // A fakeroot database that is a link to a host file is refused, the file untouched.
+    let out = a.task(
+        "do_install",
+        &format!(
+            "rm -f fakeroot.db; ln -s {}/secret fakeroot.db\n",
+            outside.display()
+        ),
+        &["--fakeroot"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(a.read("outside/secret"), "host file\n");
+    // A state whose link stands where a cleandir is: the link goes, not the host dir.
+    fs::create_dir_all(a.path("evil.delta/files")).unwrap();
+    a.write(
+        "evil.delta/meta",
+        &format!("L {} {}\n", w("build"), outside.display()),
+    );
+    let build = format!("/bitzel/tmp/{}", w("build"));
+    ok(&a.task(
+        "do_configure",
+        "true\n",
+        &["--state-in", "evil.delta", "--cleandirs", &build],
+    ));
+    assert_eq!(a.read("outside/secret"), "host file\n");
+}

@@ -11,12 +11,25 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+
+/// Reads the database, refusing anything but a regular file: the helper runs outside
+/// the task's root, where a link left by the task would lead to the host.
+fn read_db(db: &Path) -> Result<String> {
+    let md = fs::symlink_metadata(db).with_context(|| format!("reading {}", db.display()))?;
+    if !md.is_file() {
+        bail!(
+            "{}: the fakeroot database is not a regular file",
+            db.display()
+        );
+    }
+    fs::read_to_string(db).with_context(|| format!("reading {}", db.display()))
+}
 
 /// Rewrites the path-keyed database at `db` into fakeroot's (device, inode) form for
 /// the tree under `tmpdir`; entries whose path is gone are dropped.
 pub fn to_inodes(db: &Path, tmpdir: &Path) -> Result<()> {
-    let text = fs::read_to_string(db).with_context(|| format!("reading {}", db.display()))?;
+    let text = read_db(db)?;
     let mut out = String::new();
     for line in text.lines() {
         let Some((path, rest)) = line.split_once(' ') else {
@@ -34,7 +47,7 @@ pub fn to_inodes(db: &Path, tmpdir: &Path) -> Result<()> {
 /// Rewrites fakeroot's (device, inode) database at `db` keyed by path under `tmpdir`,
 /// sorted; entries of files that no longer exist are dropped.
 pub fn to_paths(db: &Path, tmpdir: &Path) -> Result<()> {
-    let text = fs::read_to_string(db).with_context(|| format!("reading {}", db.display()))?;
+    let text = read_db(db)?;
     let mut by_inode: BTreeMap<(u64, u64), String> = BTreeMap::new();
     for item in walkdir::WalkDir::new(tmpdir)
         .min_depth(1)

@@ -116,8 +116,8 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
 
     for dir in &args.cleandirs {
         let rel = in_tmpdir(dir);
-        let p = layered.root.join(rel);
-        if fs::symlink_metadata(&p).is_ok() {
+        // Never through a link of the state: it would resolve on the host.
+        if let Some(p) = state::existing_without_links(&layered.root, rel)? {
             state::remove_any(&p)?;
         }
         state::ensure_dir(&layered.root, rel)?;
@@ -142,7 +142,7 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
     fs::write(temp.join(&run_file), script)?;
     let fakeroot_db = workdir.join(FAKEROOT_DB);
     if args.fakeroot {
-        if fakeroot_db.exists() {
+        if fs::symlink_metadata(&fakeroot_db).is_ok() {
             fakeroot::to_inodes(&fakeroot_db, &layered.root)?;
         } else {
             fs::write(&fakeroot_db, "")?;
@@ -198,7 +198,9 @@ fn finish(
     if let Some(sysroot_out) = &args.sysroot_out {
         let destdir = workdir.join("sysroot-destdir");
         fresh_dir(sysroot_out)?;
-        if destdir.is_dir() {
+        // The task may have left a link there: never follow it out of the state.
+        let is_dir = fs::symlink_metadata(&destdir).is_ok_and(|m| m.is_dir());
+        if is_dir {
             let tree = state::snapshot(&destdir, &BTreeSet::new())?;
             state::write_delta(&destdir, &Snapshot::new(), &tree, &|_| None, sysroot_out)?;
         } else {

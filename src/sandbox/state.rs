@@ -384,7 +384,7 @@ fn prepare_leaf(root: &Path, rel: &str) -> Result<PathBuf> {
 }
 
 /// `root/rel` if it exists and no component above it is a symbolic link (or a file).
-fn existing_without_links(root: &Path, rel: &str) -> Result<Option<PathBuf>> {
+pub fn existing_without_links(root: &Path, rel: &str) -> Result<Option<PathBuf>> {
     let mut path = root.to_path_buf();
     let parts: Vec<&str> = rel.split('/').collect();
     for (i, part) in parts.iter().enumerate() {
