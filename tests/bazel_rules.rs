@@ -385,6 +385,8 @@ fn two_recipes_build_with_the_real_helper() {
         "--repo_env=BITZEL_SANDBOX={}",
         env!("CARGO_BIN_EXE_bitzel-sandbox")
     );
+    // Analysis first, so that the build's time is the tasks' (as in the test above).
+    ws.ok(&["build", "--nobuild", &helper, "//..."]);
     let build = ws.ok(&["build", &helper, "//..."]);
     assert_eq!(spawned_processes(&build.stderr), 18, "{}", build.stderr);
     assert!(build.stderr.contains("linux-sandbox"), "{}", build.stderr);
@@ -427,4 +429,8 @@ fn two_recipes_build_with_the_real_helper() {
 
     let noop = ws.ok(&["build", &helper, "//..."]);
     assert_eq!(spawned_processes(&noop.stderr), 0, "{}", noop.stderr);
+    println!(
+        "bazel with the real helper: build {:.2?} (18 tasks), no-op rebuild {:.2?}",
+        build.wall, noop.wall
+    );
 }
