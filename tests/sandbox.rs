@@ -644,3 +644,66 @@ fn links_left_by_a_task_are_never_followed_by_the_helper() {
     ));
     assert_eq!(a.read("outside/secret"), "host file\n");
 }
+
+#[test]
+fn unpack_builtin_extracts_archives_inside_the_sandbox() {
+    let a = Action::new("untar");
+    a.write("src/hello-1.0/hello.c", "int hello;\n");
+    a.write("src/hello-1.0/sub/x.h", "#x\n");
+    std::os::unix::fs::symlink("hello.c", a.path("src/hello-1.0/link.c")).unwrap();
+    let tar = |args: &[&str]| {
+        let st = Command::new("tar")
+            .args(args)
+            .current_dir(a.path("src"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    };
+    tar(&["czf", "../hello-1.0.tar.gz", "hello-1.0"]);
+    let data = format!(
+        "unpackdir /bitzel/tmp/{WORKDIR}\n\
+         file downloads/hello-1.0.tar.gz hello-1.0.tar.gz striplevel=1 subdir=hello-1.0\n"
+    );
+    ok(&a.task(
+        "do_unpack",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--source",
+            "hello-1.0.tar.gz=downloads/hello-1.0.tar.gz",
+        ],
+    ));
+    assert_eq!(
+        a.delta_files("do_unpack"),
+        [w("hello-1.0/hello.c"), w("hello-1.0/sub/x.h")]
+    );
+    assert_eq!(
+        a.read("do_unpack.delta/meta"),
+        format!("L {} hello.c\n", w("hello-1.0/link.c"))
+    );
+    assert!(a
+        .read("do_unpack.log")
+        .contains("unpack: /bitzel/downloads/hello-1.0.tar.gz"));
+
+    // An archive whose member climbs out: whatever tar does, nothing lands outside.
+    a.write("src/escape", "out\n");
+    tar(&["cPf", "../evil.tar", "../src/escape"]);
+    let data = format!("unpackdir /bitzel/tmp/{WORKDIR}\nfile downloads/evil.tar evil.tar\n");
+    let out = a.task(
+        "do_unpack2",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--source",
+            "evil.tar=downloads/evil.tar",
+        ],
+    );
+    if out.status.success() {
+        let files = a.delta_files("do_unpack2");
+        assert!(files.iter().all(|f| f.starts_with(WORKDIR)), "{files:?}");
+    } else {
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    }
+}

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -129,14 +129,20 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
     }
     let temp = state::ensure_dir(&layered.root, &sub("temp"))?;
     let run_file = format!("run.{}", args.task);
+    let mut log = fs::File::create(&args.log_out)
+        .with_context(|| format!("creating --log-out {}", args.log_out.display()))?;
     let script = match action {
-        Action::Shell(script) => script,
+        Action::Shell(script) => script.clone(),
         Action::Unpack(plan) => {
-            let log = unpack::apply(plan, &layered.root)?;
-            fs::write(&args.log_out, log)
-                .with_context(|| format!("writing --log-out {}", args.log_out.display()))?;
-            return finish(args, &layered, &workdir, &before, &excluded)
-                .map(|()| Outcome::Succeeded);
+            // Plain files natively; archives by their commands, inside the sandbox.
+            log.write_all(unpack::apply(plan, &layered.root)?.as_bytes())?;
+            match unpack::extract_script(plan) {
+                Some(script) => script.into_bytes(),
+                None => {
+                    finish(args, &layered, &workdir, &before, &excluded)?;
+                    return Ok(Outcome::Succeeded);
+                }
+            }
         }
     };
     fs::write(temp.join(&run_file), script)?;
@@ -149,8 +155,6 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
         }
     }
 
-    let log = fs::File::create(&args.log_out)
-        .with_context(|| format!("creating --log-out {}", args.log_out.display()))?;
     let root_dir = scratch.path.join(TASK_ROOT);
     fs::create_dir(&root_dir)?;
     let sources: Vec<(PathBuf, String)> = args
