@@ -351,10 +351,10 @@ fn unknown_option_and_builtins_exit_2_with_a_message() {
         "{}",
         stderr(&out)
     );
-    let out = a.task("do_patch", "", &["--builtin", "patch"]);
+    let out = a.task("do_package", "", &["--builtin", "package"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("not supported yet: p do_patch"),
+        stderr(&out).contains("not supported yet: p do_package"),
         "{}",
         stderr(&out)
     );
@@ -706,4 +706,68 @@ fn unpack_builtin_extracts_archives_inside_the_sandbox() {
     } else {
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     }
+}
+
+#[test]
+fn patch_builtin_applies_patches_in_order_and_fails_without_half_applying() {
+    let a = Action::new("patch");
+    ok(&a.task(
+        "do_unpack",
+        "mkdir -p hello-1.0\nprintf 'one\\ntwo\\n' > hello-1.0/f.c\n",
+        &[],
+    ));
+    a.write(
+        "fix.patch",
+        "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n one\n-two\n+TWO\n",
+    );
+    a.write(
+        "more.patch",
+        "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,3 @@\n one\n TWO\n+three\n",
+    );
+    let s = format!("/bitzel/tmp/{}", w("hello-1.0"));
+    let data =
+        format!("patchdir {s}\npatch layers/l/fix.patch\npatch layers/l/more.patch striplevel=1\n");
+    let sources = [
+        "--builtin",
+        "patch",
+        "--state-in",
+        "do_unpack.delta",
+        "--dirs",
+        &s,
+        "--source",
+        "fix.patch=layers/l/fix.patch",
+        "--source",
+        "more.patch=layers/l/more.patch",
+    ];
+    ok(&a.task("do_patch", &data, &sources));
+    assert_eq!(a.delta_files("do_patch"), [w("hello-1.0/f.c")]);
+    assert_eq!(
+        a.read(&format!("do_patch.delta/files/{}", w("hello-1.0/f.c"))),
+        "one\nTWO\nthree\n"
+    );
+
+    // A patch that does not apply fails the task, after its dry run: exit 1, log shown.
+    a.write(
+        "bad.patch",
+        "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n nope\n-never\n+x\n",
+    );
+    let data = format!("patchdir {s}\npatch layers/l/bad.patch\n");
+    let out = a.task(
+        "do_patch2",
+        &data,
+        &[
+            "--builtin",
+            "patch",
+            "--state-in",
+            "do_unpack.delta",
+            "--source",
+            "bad.patch=layers/l/bad.patch",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("patch: /bitzel/layers/l/bad.patch"),
+        "{}",
+        stderr(&out)
+    );
 }

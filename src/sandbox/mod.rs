@@ -14,6 +14,7 @@ pub mod args;
 pub mod fakeroot;
 pub mod layout;
 pub mod namespace;
+pub mod patch;
 pub mod run;
 pub mod state;
 pub mod unpack;
@@ -53,7 +54,7 @@ pub fn run(raw: &[String]) -> i32 {
 }
 
 /// The task's action from `--builtin` and `--script`: a shell script, or a builtin the
-/// helper implements (only `unpack` of `file://` sources so far).
+/// helper implements (`unpack` and `patch` so far).
 fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
     let data = std::fs::read(&args.script).map_err(|e| {
         args::UsageError(format!(
@@ -67,6 +68,11 @@ fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
             let text = String::from_utf8(data)
                 .map_err(|_| args::UsageError("unpack data is not UTF-8".into()))?;
             unpack::parse(&text, &args.sources).map(run::Action::Unpack)
+        }
+        Some("patch") => {
+            let text = String::from_utf8(data)
+                .map_err(|_| args::UsageError("patch data is not UTF-8".into()))?;
+            patch::script(&text, &args.sources).map(|s| run::Action::Shell(s.into_bytes()))
         }
         Some(_) => Err(args::UsageError(format!(
             "not supported yet: {} {}",
