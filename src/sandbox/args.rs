@@ -103,6 +103,8 @@ pub fn parse(args: &[String]) -> Result<RunArgs, UsageError> {
     let mut delta_out = None;
     let mut stamp_out = None;
     let mut log_out = None;
+    let mut builtin = None;
+    let mut sysroot_out = None;
     let mut out = RunArgs::default();
     while let Some(flag) = it.next() {
         if flag == "--fakeroot" {
@@ -145,19 +147,11 @@ pub fn parse(args: &[String]) -> Result<RunArgs, UsageError> {
             "--pn" => once(&mut pn)?,
             "--workdir" => once(&mut workdir)?,
             "--script" => once(&mut script)?,
-            "--builtin" => {
-                let mut b = out.builtin.take();
-                once(&mut b)?;
-                out.builtin = b;
-            }
+            "--builtin" => once(&mut builtin)?,
             "--delta-out" => once(&mut delta_out)?,
             "--stamp-out" => once(&mut stamp_out)?,
             "--log-out" => once(&mut log_out)?,
-            "--sysroot-out" => {
-                let mut s = out.sysroot_out.take().map(|p| p.display().to_string());
-                once(&mut s)?;
-                out.sysroot_out = s.map(PathBuf::from);
-            }
+            "--sysroot-out" => once(&mut sysroot_out)?,
             "--state-in" => out.state_in.push(value.into()),
             "--sysroot-target" => out.sysroot_target.push(value.into()),
             "--sysroot-native" => out.sysroot_native.push(value.into()),
@@ -181,6 +175,8 @@ pub fn parse(args: &[String]) -> Result<RunArgs, UsageError> {
     out.delta_out = need(delta_out, "--delta-out")?.into();
     out.stamp_out = need(stamp_out, "--stamp-out")?.into();
     out.log_out = need(log_out, "--log-out")?.into();
+    out.builtin = builtin;
+    out.sysroot_out = sysroot_out.map(PathBuf::from);
     Ok(out)
 }
 
