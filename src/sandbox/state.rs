@@ -264,14 +264,27 @@ impl Layered {
     }
 
     fn forget(&mut self, path: &str) {
-        let prefix = format!("{path}/");
-        self.origins
-            .retain(|k, _| k != path && !k.starts_with(&prefix));
+        forget_subtree(&mut self.origins, path);
     }
 
     /// The input file a path was copied from, if it still is that copy's place.
     pub fn origin(&self, path: &str) -> Option<&Path> {
         self.origins.get(path).map(PathBuf::as_path)
+    }
+}
+
+/// Drops `path` and everything below it from a path-keyed map: the subtree is one
+/// contiguous range of keys, so this costs its size, not the map's.
+fn forget_subtree<V>(map: &mut BTreeMap<String, V>, path: &str) {
+    map.remove(path);
+    let prefix = format!("{path}/");
+    let below: Vec<String> = map
+        .range(prefix.clone()..)
+        .take_while(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in below {
+        map.remove(&k);
     }
 }
 
@@ -320,7 +333,7 @@ pub fn apply_tree(tree: &Path, dest: &Path) -> Result<BTreeMap<String, PathBuf>>
                 if let Some(path) = existing_without_links(dest, p)? {
                     remove_any(&path)?;
                 }
-                origins.retain(|k, _| k != p && !k.starts_with(&format!("{p}/")));
+                forget_subtree(&mut origins, p);
             }
             MetaEntry::EmptyDir(p) => {
                 ensure_dir(dest, p)?;
