@@ -771,3 +771,61 @@ fn patch_builtin_applies_patches_in_order_and_fails_without_half_applying() {
         stderr(&out)
     );
 }
+
+#[test]
+fn scratch_left_by_a_killed_helper_is_removed_by_the_next_one() {
+    let a = Action::new("stale");
+    a.write("task.sh", "true\n");
+    let tmp = a.path("tmp");
+    let make = |name: &str| {
+        let d = tmp.join(name);
+        fs::create_dir_all(d.join("tmp/work/x")).unwrap();
+        fs::write(d.join("tmp/work/x/big"), "junk").unwrap();
+        fs::write(d.join(".lock"), "").unwrap();
+        let st = Command::new("touch")
+            .args(["-d", "2 hours ago"])
+            .arg(&d)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        d
+    };
+    let abandoned = make("bitzel-sandbox.77777.0");
+    let live = make("bitzel-sandbox.77778.0");
+    let held = fs::File::open(live.join(".lock")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&held), libc::LOCK_EX) },
+        0
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_bitzel-sandbox"))
+        .args([
+            "run",
+            "--task",
+            "do_x",
+            "--pn",
+            "p",
+            "--workdir",
+            WORKDIR,
+            "--script",
+            "task.sh",
+        ])
+        .args(["--delta-out", "d", "--stamp-out", "s", "--log-out", "l"])
+        .env("TMPDIR", &tmp)
+        .current_dir(&a.dir)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(!abandoned.exists(), "an unlocked, old scratch is removed");
+    assert!(
+        live.join("tmp/work/x/big").exists(),
+        "a locked one (its helper runs) stays"
+    );
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, [std::ffi::OsString::from("bitzel-sandbox.77778.0")]);
+    drop(held);
+}

@@ -32,10 +32,13 @@ pub enum Outcome {
     Failed,
 }
 
-/// A scratch directory removed when dropped (after its mounts are gone).
+/// A scratch directory removed when dropped (after its mounts are gone). It holds an
+/// exclusive `flock` on its `.lock` file while the helper lives, so that a later helper
+/// can tell the scratch of one that was killed (Bazel cancelling an action) and remove it.
 struct Scratch {
     path: PathBuf,
     keep: bool,
+    _lock: fs::File,
 }
 
 impl Drop for Scratch {
@@ -61,12 +64,63 @@ impl Drop for Scratch {
 /// The task root's directory name in the scratch directory.
 const TASK_ROOT: &str = "root";
 
+/// The scratch directories' name prefix under `$TMPDIR`.
+const SCRATCH_PREFIX: &str = "bitzel-sandbox.";
+
+/// Takes an exclusive lock on `file` without waiting; true if it was free.
+fn try_lock(file: &fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a file descriptor we own.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+}
+
+/// Removes scratch directories that helpers killed before their cleanup left: their
+/// lock is free and they have not changed for a minute (a new scratch is locked within
+/// microseconds of its creation).
+fn remove_abandoned_scratch(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(SCRATCH_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let old = fs::symlink_metadata(&path).is_ok_and(|m| {
+            m.is_dir()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age.as_secs() > 60)
+        });
+        let Ok(lock) = fs::File::open(path.join(".lock")) else {
+            continue;
+        };
+        if old && try_lock(&lock) {
+            state::make_dirs_writable(&path);
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
 fn scratch_dir() -> Result<Scratch> {
     let base = std::env::temp_dir();
+    remove_abandoned_scratch(&base);
     for n in 0..1000 {
-        let path = base.join(format!("bitzel-sandbox.{}.{n}", std::process::id()));
+        let path = base.join(format!("{SCRATCH_PREFIX}{}.{n}", std::process::id()));
         match fs::create_dir(&path) {
-            Ok(()) => return Ok(Scratch { path, keep: false }),
+            Ok(()) => {
+                let lock = fs::File::create(path.join(".lock"))?;
+                if !try_lock(&lock) {
+                    bail!("cannot lock {}", path.display());
+                }
+                return Ok(Scratch {
+                    path,
+                    keep: false,
+                    _lock: lock,
+                });
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
         }
