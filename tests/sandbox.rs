@@ -829,3 +829,40 @@ fn scratch_left_by_a_killed_helper_is_removed_by_the_next_one() {
     assert_eq!(left, [std::ffi::OsString::from("bitzel-sandbox.77778.0")]);
     drop(held);
 }
+
+#[test]
+fn staging_replaces_fixme_placeholders_for_this_consumer() {
+    let a = Action::new("fixme");
+    a.write(
+        "lib.sysroot/files/usr/lib/pkgconfig/lib.pc",
+        "prefix=FIXMESTAGINGDIRTARGET/usr\ntool=FIXMESTAGINGDIRHOST/usr/bin\n",
+    );
+    a.write(
+        "lib.sysroot/files/usr/include/untouched.h",
+        "FIXMESTAGINGDIRTARGET\n",
+    );
+    a.write(
+        "lib.sysroot/files/fixmepath",
+        "sysroot-destdir/usr/lib/pkgconfig/lib.pc\n",
+    );
+    a.write("lib.sysroot/meta", "");
+    a.write("other.sysroot/files/usr/lib/other.a", "o\n");
+    a.write("other.sysroot/files/fixmepath", "");
+    a.write("other.sysroot/meta", "");
+    ok(&a.task(
+        "do_configure",
+        "cp $RECIPE_SYSROOT/usr/lib/pkgconfig/lib.pc .\ncp $RECIPE_SYSROOT/usr/include/untouched.h .\n\
+         [ ! -e $RECIPE_SYSROOT/fixmepath ]\n",
+        &["--sysroot-target", "lib.sysroot", "--sysroot-target", "other.sysroot"],
+    ));
+    let wd = format!("/bitzel/tmp/{WORKDIR}");
+    assert_eq!(
+        a.read(&format!("do_configure.delta/files/{}", w("lib.pc"))),
+        format!("prefix={wd}/recipe-sysroot/usr\ntool={wd}/recipe-sysroot-native/usr/bin\n")
+    );
+    assert_eq!(
+        a.read(&format!("do_configure.delta/files/{}", w("untouched.h"))),
+        "FIXMESTAGINGDIRTARGET\n",
+        "only listed files change"
+    );
+}

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod namespace;
 pub mod patch;
 pub mod run;
+pub mod staging;
 pub mod state;
 pub mod unpack;
 

@@ -17,6 +17,7 @@ use super::args::RunArgs;
 use super::fakeroot;
 use super::layout::VirtualPath;
 use super::namespace::{self, TaskRoot};
+use super::staging;
 use super::state::{self, Layered, Snapshot};
 use super::unpack::{self, UnpackPlan};
 
@@ -157,8 +158,21 @@ pub fn run_task(args: &RunArgs, action: &Action) -> Result<Outcome> {
             state::remove_any(&p)?;
         }
     }
-    stage_sysroot(&args.sysroot_target, &workdir.join("recipe-sysroot"))?;
-    stage_sysroot(&args.sysroot_native, &workdir.join("recipe-sysroot-native"))?;
+    let vwd = format!("/bitzel/tmp/{wd}");
+    let places = staging::Placeholders {
+        target: format!("{vwd}/recipe-sysroot"),
+        native: format!("{vwd}/recipe-sysroot-native"),
+    };
+    staging::stage(
+        &args.sysroot_target,
+        &workdir.join("recipe-sysroot"),
+        &places,
+    )?;
+    staging::stage(
+        &args.sysroot_native,
+        &workdir.join("recipe-sysroot-native"),
+        &places,
+    )?;
 
     let mut excluded: BTreeSet<String> = ["recipe-sysroot", "recipe-sysroot-native", "temp"]
         .map(sub)
@@ -348,49 +362,6 @@ fn fresh_dir(path: &Path) -> Result<()> {
         state::remove_any(path)?;
     }
     fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))
-}
-
-/// Stages sysroot components into `dest` (recipe-sysroot or recipe-sysroot-native),
-/// refusing a path that two components both provide, like staging.bbclass.
-fn stage_sysroot(components: &[PathBuf], dest: &Path) -> Result<()> {
-    fs::create_dir_all(dest)?;
-    let mut owner: BTreeMap<String, &Path> = BTreeMap::new();
-    for c in components {
-        let mut provided: Vec<String> = Vec::new();
-        let files = c.join("files");
-        if files.exists() {
-            for item in walkdir::WalkDir::new(&files)
-                .follow_links(true)
-                .min_depth(1)
-            {
-                let item = item?;
-                if !item.file_type().is_dir() {
-                    provided.push(
-                        item.path()
-                            .strip_prefix(&files)?
-                            .to_string_lossy()
-                            .into_owned(),
-                    );
-                }
-            }
-        }
-        for e in state::read_meta(c)? {
-            if let state::MetaEntry::Link(p, _) = e {
-                provided.push(p);
-            }
-        }
-        for p in provided {
-            if let Some(first) = owner.insert(p.clone(), c) {
-                bail!(
-                    "sysroot components {} and {} both provide {p}",
-                    first.display(),
-                    c.display()
-                );
-            }
-        }
-        state::apply_tree(c, dest).with_context(|| format!("staging {}", c.display()))?;
-    }
-    Ok(())
 }
 
 fn report_failure(args: &RunArgs, status: &std::process::ExitStatus) {
