@@ -5,7 +5,7 @@
 #   make test   install what the tests need on a fresh Debian 12 machine with a Rust
 #               toolchain (python3-venv, python3-dev for the libpython that the
 #               embedded Python bridge links, Debian's Bazel 4 for rules_bitbake's
-#               tests), then run every test
+#               tests, fakeroot and patch for the sandbox helper's), then run every test
 #
 # The tests compare bitzel with real BitBake: its `bb` package comes from PyPI
 # (bitbake-setup) into a virtual environment under target/, so the system Python is
@@ -17,12 +17,12 @@ PYTHON ?= python3
 VENV := target/oracle-venv
 export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: demo test python-deps libpython bazel
+.PHONY: demo test python-deps libpython bazel sandbox-tools
 
 demo: libpython
 	$(CARGO) run --release --bin bitzel -- check examples/meta-demo
 
-test: libpython python-deps bazel
+test: libpython python-deps bazel sandbox-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
@@ -43,6 +43,14 @@ bazel:
 	  [ -f /usr/share/bazel/rules/java/java/defs.bzl ] || { \
 	  echo "Bazel is missing: installing $(BAZEL_DEBS) with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BAZEL_DEBS) >/dev/null; }
+
+# What the sandbox helper runs inside tasks (tests/sandbox.rs uses each): fakeroot for
+# [fakeroot] tasks, patch for do_patch; tar, gzip and xz are part of a Debian base system.
+SANDBOX_DEBS := fakeroot patch
+sandbox-tools:
+	@command -v fakeroot >/dev/null && command -v patch >/dev/null || { \
+	  echo "fakeroot or patch is missing: installing $(SANDBOX_DEBS) with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SANDBOX_DEBS) >/dev/null; }
 
 # A virtual environment with BitBake's `bb` package, the oracle the tests compare with.
 python-deps: $(VENV)/.installed

@@ -374,3 +374,63 @@ fn two_recipes_build_stage_sysroots_rebuild_nothing_and_share_a_cache() {
         cached.wall
     );
 }
+
+/// The same workspace built through the real helper (`bitzel-sandbox`, this crate's
+/// binary) instead of the test double: every script really runs in its namespaces, inside
+/// Bazel's linux-sandbox, and the double's expectations still hold.
+#[test]
+fn two_recipes_build_with_the_real_helper() {
+    let ws = Workspace::copy_of("two_recipes", "real-helper");
+    let helper = format!(
+        "--repo_env=BITZEL_SANDBOX={}",
+        env!("CARGO_BIN_EXE_bitzel-sandbox")
+    );
+    // Analysis first, so that the build's time is the tasks' (as in the test above).
+    ws.ok(&["build", "--nobuild", &helper, "//..."]);
+    let build = ws.ok(&["build", &helper, "//..."]);
+    assert_eq!(spawned_processes(&build.stderr), 18, "{}", build.stderr);
+    assert!(build.stderr.contains("linux-sandbox"), "{}", build.stderr);
+
+    let greet_build = ws
+        .bin()
+        .join("recipes/greet/do_compile.delta/files/work/core2-64-poky-linux/greet/1.0/build");
+    assert_eq!(
+        read(&greet_build.join("sysroot-target.txt")),
+        "./usr/include/hello.h\n./usr/lib/libhello.a\n"
+    );
+    assert_eq!(read(&greet_build.join("sysroot-native.txt")), "");
+    let greet = read(&greet_build.join("greet"));
+    assert!(greet.contains("printf(HELLO)"), "{greet}");
+    assert!(
+        greet.contains("stamped by stamper 1.0: hello.h") && greet.contains("\"hello, world\""),
+        "{greet}"
+    );
+    assert_eq!(
+        files_under(&ws.bin().join("recipes/hello/do_compile.delta")),
+        [
+            "files/work/core2-64-poky-linux/hello/1.0/build/hello.h",
+            "files/work/core2-64-poky-linux/hello/1.0/build/libhello.a",
+            "meta",
+        ]
+    );
+    assert_eq!(
+        files_under(&ws.bin().join("recipes/hello/do_populate_sysroot.sysroot")),
+        [
+            "files/usr/include/hello.h",
+            "files/usr/lib/libhello.a",
+            "meta"
+        ]
+    );
+    // do_install is [fakeroot]: its database travels in the delta, keyed by path.
+    let db = read(&ws.bin().join(
+        "recipes/hello/do_install.delta/files/work/core2-64-poky-linux/hello/1.0/fakeroot.db",
+    ));
+    assert!(!db.contains("ino="), "{db}");
+
+    let noop = ws.ok(&["build", &helper, "//..."]);
+    assert_eq!(spawned_processes(&noop.stderr), 0, "{}", noop.stderr);
+    println!(
+        "bazel with the real helper: build {:.2?} (18 tasks), no-op rebuild {:.2?}",
+        build.wall, noop.wall
+    );
+}
