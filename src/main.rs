@@ -37,6 +37,13 @@ enum Command {
     /// with its history in comments, the shell functions, then the Python functions.
     /// With VAR arguments, only those variables. Problems go to stderr; the exit status is 1 if BitBake
     /// would have stopped with an error, 0 otherwise.
+    ///
+    /// When the first argument names a recipe (a PN, `<pn>-native`, `nativesdk-<pn>`;
+    /// the version by PREFERRED_VERSION and layer priority), the recipe's environment
+    /// instead, as `bitbake -e RECIPE` prints it: the recipe file with its bbappends,
+    /// finalised (BBCLASSEXTEND variant, deferred inherits, event handlers, anonymous
+    /// functions, task flags). A skipped recipe is reported with BitBake's reason
+    /// (exit status 1).
     Env {
         /// The build directory (the one `oe-init-build-env` made, holding conf/).
         #[arg(long, default_value = ".")]
@@ -46,7 +53,7 @@ enum Command {
         /// `bb` that the embedded Python can import.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
-        /// Print only these variables.
+        /// A recipe (optional), then the variables to print (default: all).
         vars: Vec<String>,
     },
 }
@@ -86,19 +93,61 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     };
     let config = parse_configuration(&options, python.as_ref());
     eprint!("{}", config.rendered_diagnostics);
-    // showEnvironment without a recipe: expandKeys, then the anonymous functions.
-    let mut store = config.recipe_store(python.as_ref());
-    let here = bitzel::eval::Location::new("showEnvironment", 0);
     let mut failed = config.has_errors();
-    if let Err(err) = store.expand_keys(&here) {
-        eprintln!("bitzel: error: {err}");
-        failed = true;
-    }
-    if let Some(bridge) = &python {
-        if let Err(err) = bridge.run_anonymous(&mut store) {
-            eprintln!("bitzel: error: anonymous Python function failed: {err}");
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let recipe = vars
+        .first()
+        .and_then(|target| bitzel::eval::recipe::find_recipe(&base, &collection, target));
+    let mut vars = vars;
+    let store = if let Some((file, variant)) = recipe {
+        vars.remove(0);
+        let options = bitzel::eval::recipe::RecipeOptions {
+            only_finalise: Some(if variant.is_empty() {
+                "default".to_string()
+            } else {
+                variant.clone()
+            }),
+        };
+        let mut parsed = bitzel::eval::recipe::parse_recipe(
+            &config,
+            &collection,
+            &file,
+            &options,
+            python.as_ref(),
+        );
+        eprint!("{}", parsed.rendered_diagnostics);
+        let Some(index) = parsed.variants.iter().position(|v| v.name == variant) else {
+            eprintln!("bitzel: error: {file} has no variant {variant} (BBCLASSEXTEND)");
+            return ExitCode::from(1);
+        };
+        let found = parsed.variants.swap_remove(index);
+        for error in &found.errors {
+            eprintln!("bitzel: error: {error}");
             failed = true;
         }
+        if let Some(reason) = &found.skipped {
+            eprintln!("bitzel: error: {file} was skipped: {reason}");
+            failed = true;
+        }
+        found.store
+    } else {
+        // showEnvironment without a recipe: expandKeys, then the anonymous functions.
+        let mut store = config.recipe_store(python.as_ref());
+        let here = bitzel::eval::Location::new("showEnvironment", 0);
+        if let Err(err) = store.expand_keys(&here) {
+            eprintln!("bitzel: error: {err}");
+            failed = true;
+        }
+        if let Some(bridge) = &python {
+            if let Err(err) = bridge.run_anonymous(&mut store) {
+                eprintln!("bitzel: error: anonymous Python function failed: {err}");
+                failed = true;
+            }
+        }
+        store
+    };
+    if let Some(bridge) = &python {
         for message in bridge.take_messages() {
             eprintln!("bitzel: {:?}: {}", message.level, message.text);
         }

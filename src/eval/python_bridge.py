@@ -80,10 +80,26 @@ def _to_store(var, value, none_ok=False, is_list=False):
     if isinstance(value, (bool, int)):
         # BitBake would keep the object; bitzel's store holds text.
         return str(value)
-    raise TypeError(
-        "bitzel: cannot store a %s in variable %s (the data store holds text)"
-        % (type(value).__name__, var)
-    )
+    # Another object (bb.build.add_tasks' _task_deps dict, a tuple...): the store keeps
+    # its str(), which is what `bitbake -e` prints, and the bridge remembers the object
+    # so that a read of that same text gives the object back (see _from_store).
+    text = str(value)
+    remembered = _objects.setdefault(var, {})
+    if len(remembered) >= 64:
+        remembered.clear()
+    remembered[text] = value
+    return text
+
+
+# Python objects stored in variables, by variable and by the text the store holds.
+_objects = {}
+
+
+def _from_store(var, value):
+    remembered = _objects.get(var)
+    if remembered is not None and value in remembered:
+        return remembered[value]
+    return value
 
 
 class DataProxy:
@@ -99,6 +115,8 @@ class DataProxy:
         value = self._s.get_var(var, bool(expand))
         if value is not None and var in LIST_VARS:
             return value.split()
+        if value is not None and var in _objects:
+            return _from_store(var, value)
         return value
 
     def getVarFlag(self, var, flag, expand=True, noweakdefault=False, parsing=False, retparser=False):
@@ -252,6 +270,36 @@ def eval_inline(store, code, varname):
 def run_anonymous(store):
     """bb.parse.ast.runAnonFuncs: call every function named in __BBANONFUNCS with `d`."""
     bb.parse.ast.runAnonFuncs(DataProxy(store))
+
+
+def fire_recipe_event(store, event, fn, variant):
+    """bb.parse.ast.finalize's events: register the handlers in __BBHANDLERS with
+    their [eventmask] as finalize does, fire `event` (a name of bb.event) through
+    bb.event's class handlers, and restore bb.event's handlers afterwards."""
+    d = DataProxy(store)
+    saved = bb.event.get_handlers().copy()
+    try:
+        for var in d.getVar("__BBHANDLERS", False) or []:
+            handlerfn = d.getVarFlag(var, "filename", False)
+            if not handlerfn:
+                bb.fatal("Undefined event handler function '%s'" % var)
+            handlerln = int(d.getVarFlag(var, "lineno", False))
+            bb.event.register(var, d.getVar(var, False),
+                              (d.getVarFlag(var, "eventmask") or "").split(),
+                              handlerfn, handlerln, data=d)
+        if event == "RecipeTaskPreProcess":
+            ev = bb.event.RecipeTaskPreProcess(fn, list(d.getVar("__BBTASKS", False) or []))
+        else:
+            ev = getattr(bb.event, event)(fn)
+        bb.event.fire_class_handlers(ev, d)
+    finally:
+        bb.event.set_handlers(saved)
+
+
+def add_tasks(store):
+    """bb.build.add_tasks(__BBTASKS, d): task flags and _task_deps."""
+    d = DataProxy(store)
+    bb.build.add_tasks(d.getVar("__BBTASKS", False) or [], d)
 
 
 def add_pylib(store, libdir, namespace, filename, lineno):

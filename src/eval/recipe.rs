@@ -1,0 +1,443 @@
+//! One recipe file parsed as BitBake parses it: `bb.cache.parse_recipe` /
+//! `CookerDataBuilder._parse_recipe` (`__BBMULTICONFIG`, `FILE_LAYERNAME`,
+//! `__BBAPPEND`), `BBHandler.handle` with `include` false (`FILE`), then
+//! `bb.parse.ast.multi_finalize`: the bbappends in order, `finalize` of the recipe on a
+//! copy, and one more store per `BBCLASSEXTEND` entry (`native`, `nativesdk`,
+//! `multilib:lib32`...), each a copy of the recipe as it was before finalising, with PN
+//! renamed (`<pn>-<class>`, or `BBEXTENDCURR`/`BBEXTENDVARIANT` for a `class:variant`
+//! entry) and the class added to the deferred inherits, then finalised.
+//!
+//! `finalize` (ast.py): the deferred inherits (`inherit_defer`, and the variant's
+//! class), the event handlers of `__BBHANDLERS` registered and
+//! `RecipePreFinalise` fired, `expandKeys`, `RecipePostKeyExpansion`, the anonymous
+//! functions (`bb.parse.SkipRecipe` makes the variant skipped with its reason,
+//! `__SKIPPED`), `RecipeTaskPreProcess`, `bb.build.add_tasks` (task flags,
+//! `_task_deps`), `BBINCLUDED`, `RecipeParsed`. Events and `add_tasks` run BitBake's own
+//! code through the bridge; without a bridge only the native steps run.
+//!
+//! Not done: `bb.parse.siggen.finalise` (task hashes; it sets no variable `bitbake -e`
+//! prints apart from what the signature generator keeps outside the store) and the
+//! AUTOREV check.
+
+use super::collection::Collection;
+use super::config::Configuration;
+use super::datastore::DataStore;
+use super::interpret::{bitbake_site, DeferredInherit, HandleError, Interpreter};
+use super::python::{EvalError, PythonBridge};
+use crate::diagnostic::Diagnostic;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One variant of a recipe file, finalised.
+pub struct Variant {
+    /// `""` for the recipe itself, else the BBCLASSEXTEND entry (`native`,
+    /// `multilib:lib32`, ...), BitBake's `virtual:<name>:` prefix.
+    pub name: String,
+    /// The finalised store.
+    pub store: DataStore,
+    /// `Some(reason)` when the recipe is skipped (`bb.parse.SkipRecipe`).
+    pub skipped: Option<String>,
+    /// Errors of finalising (an anonymous function that failed...).
+    pub errors: Vec<String>,
+}
+
+/// A parsed recipe file: its variants and what the parse reported.
+pub struct ParsedRecipe {
+    /// The recipe file.
+    pub file: String,
+    /// The variants, the recipe itself first.
+    pub variants: Vec<Variant>,
+    /// Diagnostics of reading the files (missing `require`, syntax errors...).
+    pub diagnostics: Vec<Diagnostic>,
+    /// `diagnostics` rendered with their source lines.
+    pub rendered_diagnostics: String,
+}
+
+impl ParsedRecipe {
+    /// The variant called `name` (`""`: the recipe itself).
+    pub fn variant(&self, name: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+}
+
+/// How to parse.
+#[derive(Debug, Clone, Default)]
+pub struct RecipeOptions {
+    /// `__ONLYFINALISE`: finalise only this variant (`"default"` is the recipe itself),
+    /// as `bitbake -e <target>` does (`parseRecipeVariants(virtonly=True)`, which also
+    /// leaves the variable set in every store). `None`: all variants.
+    pub only_finalise: Option<String>,
+}
+
+fn text(store: &DataStore, name: &str) -> Option<String> {
+    store
+        .get_var(name, true)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+}
+
+/// Parses recipe file `file` (absolute) of the configuration, with the appends and
+/// layer the collection gives it.
+pub fn parse_recipe(
+    config: &Configuration,
+    collection: &Collection,
+    file: &str,
+    options: &RecipeOptions,
+    python: Option<&Arc<PythonBridge>>,
+) -> ParsedRecipe {
+    let cwd = text_of_topdir(config);
+    let mut interp = Interpreter::new(&cwd, python.map(|b| &**b));
+    let mut store = config.recipe_store(python);
+    if let Some(only) = &options.only_finalise {
+        store.set_var(
+            "__ONLYFINALISE",
+            only,
+            &bitbake_site("cookerdata.py:518 [parseRecipeVariants]"),
+        );
+    }
+    // CookerDataBuilder._parse_recipe.
+    store.set_var(
+        "__BBMULTICONFIG",
+        "",
+        &bitbake_site("cookerdata.py:498 [_parse_recipe]"),
+    );
+    // `bitbake -e <pn>-native` asks for the layer of "virtual:native:<file>", which no
+    // BBFILE_PATTERN matches: BitBake leaves FILE_LAYERNAME unset (None) there.
+    let virtual_target = options
+        .only_finalise
+        .as_ref()
+        .is_some_and(|o| o != "default");
+    if let (false, (_, Some(layer))) = (virtual_target, collection.priority(file)) {
+        store.set_var(
+            "FILE_LAYERNAME",
+            layer,
+            &bitbake_site("cookerdata.py:499 [_parse_recipe]"),
+        );
+    }
+    let appends = collection.appends_of(file);
+    if !appends.is_empty() {
+        store.set_var(
+            "__BBAPPEND",
+            &appends.join(" "),
+            &bitbake_site("cookerdata.py:505 [_parse_recipe]"),
+        );
+    }
+    let mut variants = Vec::new();
+    let mut parse_skip = None;
+    if let Err(HandleError::NotFound) = interp.handle(&mut store, file, false, None) {
+        interp.warn(file, 0, format!("file {file} not found"));
+    }
+    // A SkipRecipe while the statements are evaluated (inline Python of an immediate
+    // assignment) skips the recipe without finalising it.
+    if let Ok(Some(v)) = store.get_var("__SKIPPED", false) {
+        parse_skip = Some(v.to_string());
+    }
+
+    // multi_finalize: the appends, then finalize on a copy.
+    for append in &appends {
+        if let Err(HandleError::NotFound) = interp.handle(&mut store, append, true, None) {
+            interp.warn(append, 0, format!("file {append} not found"));
+        }
+    }
+    let only = text(&store, "__ONLYFINALISE");
+    let deferred: Vec<DeferredInherit> = interp.deferred_inherits().to_vec();
+    let depends_len = interp.depends().len();
+    let mut safe = store;
+    let mut d = safe.create_copy();
+    if let Some(reason) = parse_skip {
+        variants.push(Variant {
+            name: String::new(),
+            store: d,
+            skipped: Some(reason),
+            errors: Vec::new(),
+        });
+    } else {
+        let mut errors = Vec::new();
+        let skipped = finalize(&mut interp, &mut d, file, "", config, python, &mut errors);
+        if let Some(reason) = &skipped {
+            d.set_var(
+                "__SKIPPED",
+                reason,
+                &bitbake_site("ast.py:462 [multi_finalize]"),
+            );
+        }
+        let extended = text(&d, "BBCLASSEXTEND").unwrap_or_default();
+        let pn = text(&d, "PN").unwrap_or_default();
+        variants.push(Variant {
+            name: String::new(),
+            store: d,
+            skipped,
+            errors,
+        });
+        if !extended.trim().is_empty() {
+            safe.set_var(
+                "BBCLASSEXTEND",
+                &extended,
+                &bitbake_site("ast.py:494 [multi_finalize]"),
+            );
+            for ext in extended.split_whitespace() {
+                if only.as_ref().is_some_and(|o| o != ext) {
+                    continue;
+                }
+                let mut parts = ext.splitn(3, ':');
+                let class = parts.next().unwrap_or(ext).to_string();
+                let variant_arg = parts.next();
+                let mut v = safe.create_copy();
+                let site = bitbake_site("ast.py:489 [extendfunc]");
+                match variant_arg {
+                    Some(arg) => {
+                        v.set_var(
+                            "BBEXTENDCURR",
+                            &class,
+                            &bitbake_site("ast.py:486 [extendfunc]"),
+                        );
+                        v.set_var(
+                            "BBEXTENDVARIANT",
+                            arg,
+                            &bitbake_site("ast.py:487 [extendfunc]"),
+                        );
+                    }
+                    None => v.set_var("PN", &format!("{pn}-{ext}"), &site),
+                }
+                let mut inherits = deferred.clone();
+                inherits.push(DeferredInherit {
+                    classes: class,
+                    file: file.to_string(),
+                    line: 0,
+                });
+                interp.set_deferred_inherits(inherits);
+                interp.truncate_depends(depends_len);
+                let mut errors = Vec::new();
+                let skipped = finalize(&mut interp, &mut v, file, ext, config, python, &mut errors);
+                if let Some(reason) = &skipped {
+                    v.set_var(
+                        "__SKIPPED",
+                        reason,
+                        &bitbake_site("ast.py:503 [multi_finalize]"),
+                    );
+                }
+                variants.push(Variant {
+                    name: ext.to_string(),
+                    store: v,
+                    skipped,
+                    errors,
+                });
+            }
+        }
+    }
+    let diagnostics = interp.take_diagnostics();
+    let mut rendered = String::new();
+    for d in &diagnostics {
+        rendered.push_str(&interp.render(d));
+    }
+    ParsedRecipe {
+        file: file.to_string(),
+        variants,
+        diagnostics,
+        rendered_diagnostics: rendered,
+    }
+}
+
+fn text_of_topdir(config: &Configuration) -> std::path::PathBuf {
+    let store = DataStore::from_snapshot(config.snapshot.clone());
+    Path::new(&text(&store, "TOPDIR").unwrap_or_else(|| ".".into())).to_path_buf()
+}
+
+/// `bb.parse.ast.finalize(fn, d, variant)`; returns the skip reason if skipped.
+fn finalize(
+    interp: &mut Interpreter<'_>,
+    d: &mut DataStore,
+    file: &str,
+    variant: &str,
+    config: &Configuration,
+    python: Option<&Arc<PythonBridge>>,
+    errors: &mut Vec<String>,
+) -> Option<String> {
+    interp.run_deferred_inherits(d);
+    fn skip(err: EvalError, what: &str, errors: &mut Vec<String>) -> Option<String> {
+        match err {
+            EvalError::SkipRecipe(reason) => Some(reason),
+            other => {
+                errors.push(format!("{what}: {other}"));
+                None
+            }
+        }
+    }
+    if let Some(bridge) = python {
+        if let Err(e) = bridge.fire_recipe_event(d, "RecipePreFinalise", file, variant) {
+            if let Some(r) = skip(e, "RecipePreFinalise handler", errors) {
+                return Some(r);
+            }
+        }
+    }
+    if let Err(e) = d.expand_keys(&bitbake_site("ast.py:412 [finalize]")) {
+        errors.push(format!("expandKeys: {e}"));
+    }
+    if let Some(bridge) = python {
+        if let Err(e) = bridge.fire_recipe_event(d, "RecipePostKeyExpansion", file, variant) {
+            if let Some(r) = skip(e, "RecipePostKeyExpansion handler", errors) {
+                return Some(r);
+            }
+        }
+        if let Err(e) = bridge.run_anonymous(d) {
+            if let Some(r) = skip(e, "anonymous function", errors) {
+                return Some(r);
+            }
+        }
+        if let Err(e) = bridge.fire_recipe_event(d, "RecipeTaskPreProcess", file, variant) {
+            if let Some(r) = skip(e, "RecipeTaskPreProcess handler", errors) {
+                return Some(r);
+            }
+        }
+        if let Err(e) = bridge.add_tasks(d) {
+            if let Some(r) = skip(e, "add_tasks", errors) {
+                return Some(r);
+            }
+        }
+    }
+    // BBINCLUDED: bb.parse.get_file_depends (__base_depends, then __depends).
+    let mut included = config.base_depends.clone();
+    for dep in interp.depends() {
+        let abs = std::path::absolute(dep)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or(dep.clone());
+        included.push(abs);
+    }
+    d.set_var(
+        "BBINCLUDED",
+        &included.join(" "),
+        &bitbake_site("ast.py:424 [finalize]"),
+    );
+    if let Some(bridge) = python {
+        if let Err(e) = bridge.fire_recipe_event(d, "RecipeParsed", file, variant) {
+            if let Some(r) = skip(e, "RecipeParsed handler", errors) {
+                return Some(r);
+            }
+        }
+    }
+    None
+}
+
+/// `bb.parse.vars_from_file`: (PN, PV, PR) from a recipe file's name split at `_`.
+pub fn vars_from_file(file: &str) -> Option<(String, Option<String>, Option<String>)> {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    let stem = base
+        .strip_suffix(".bbappend")
+        .or_else(|| base.strip_suffix(".bb"))?;
+    let mut parts = stem.split('_');
+    let pn = parts.next()?.to_string();
+    let pv = parts.next().map(str::to_string);
+    let pr = parts.next().map(str::to_string);
+    if parts.next().is_some() {
+        return None;
+    }
+    Some((pn, pv, pr))
+}
+
+/// `bb.utils.vercmp_part`-like comparison of two versions: runs of digits compare as
+/// numbers, other runs as text, a missing run is lowest.
+pub fn vercmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, &str)> {
+        let mut out = Vec::new();
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+            let digit = bytes[i].is_ascii_digit();
+            let start = i;
+            while i < bytes.len()
+                && bytes[i].is_ascii_alphanumeric()
+                && bytes[i].is_ascii_digit() == digit
+            {
+                i += 1;
+            }
+            out.push((digit, &s[start..i]));
+        }
+        out
+    }
+    let (ra, rb) = (runs(a), runs(b));
+    for i in 0..ra.len().max(rb.len()) {
+        let ord = match (ra.get(i), rb.get(i)) {
+            (None, None) => std::cmp::Ordering::Equal,
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some((true, x)), Some((true, y))) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then(x.cmp(y))
+            }
+            (Some((true, _)), Some((false, _))) => std::cmp::Ordering::Greater,
+            (Some((false, _)), Some((true, _))) => std::cmp::Ordering::Less,
+            (Some((false, x)), Some((false, y))) => x.cmp(y),
+        };
+        if ord != std::cmp::Ordering::Equal {
+            return ord;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// The recipe file and variant that build `target` (a PN, `<pn>-native`,
+/// `nativesdk-<pn>`), chosen as `bb.providers.findBestProvider` chooses among the
+/// versions of one PN: `PREFERRED_VERSION` (`:pn-<pn>`, `_<pn>`, then plain; a
+/// trailing `%` matches a prefix) in layer-priority order, else the highest priority
+/// layer's highest version. PNs are taken from file names (`vars_from_file`), so a
+/// recipe that sets PN itself, or a target named only in PROVIDES, is not found.
+pub fn find_recipe(
+    config: &DataStore,
+    collection: &Collection,
+    target: &str,
+) -> Option<(String, String)> {
+    let mut candidates: Vec<(i64, String, String, String)> = Vec::new();
+    for f in &collection.recipes {
+        let Some((pn, pv, _)) = vars_from_file(f) else {
+            continue;
+        };
+        let variant = if pn == target {
+            ""
+        } else if target.strip_suffix("-native") == Some(pn.as_str()) {
+            "native"
+        } else if target.strip_prefix("nativesdk-") == Some(pn.as_str()) {
+            "nativesdk"
+        } else {
+            continue;
+        };
+        let prio = collection.priority(f).0;
+        candidates.push((
+            prio,
+            pv.unwrap_or_else(|| "1.0".into()),
+            f.clone(),
+            variant.to_string(),
+        ));
+    }
+    // Highest priority first (sortPriorities), stable.
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let preferred = text(config, &format!("PREFERRED_VERSION:pn-{target}"))
+        .filter(|v| !v.is_empty())
+        .or_else(|| text(config, &format!("PREFERRED_VERSION_{target}")).filter(|v| !v.is_empty()))
+        .or_else(|| text(config, "PREFERRED_VERSION").filter(|v| !v.is_empty()));
+    if let Some(pref) = preferred {
+        // (\d+:)*(.*)(_.*)*: the epoch and revision are not compared here.
+        let pref = pref.rsplit(':').next().unwrap_or(&pref).to_string();
+        let matches = |pv: &str| match pref.strip_suffix('%') {
+            Some(prefix) => pv.starts_with(prefix),
+            None => pv == pref,
+        };
+        if let Some(c) = candidates.iter().find(|c| matches(&c.1)) {
+            return Some((c.2.clone(), c.3.clone()));
+        }
+    }
+    let mut best: Option<&(i64, String, String, String)> = None;
+    for c in &candidates {
+        best = match best {
+            None => Some(c),
+            Some(b) if b.0 == c.0 && vercmp(&b.1, &c.1) == std::cmp::Ordering::Less => Some(c),
+            Some(b) if c.0 > b.0 => Some(c),
+            keep => keep,
+        };
+    }
+    best.map(|c| (c.2.clone(), c.3.clone()))
+}
