@@ -96,12 +96,13 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let recipe = vars
+    let candidates = vars
         .first()
-        .and_then(|target| bitzel::eval::recipe::find_recipe(&base, &collection, target));
+        .map(|target| bitzel::eval::recipe::rank_recipes(&base, &collection, target))
+        .unwrap_or_default();
     let mut vars = vars;
-    let store = if let Some((file, variant)) = recipe {
-        vars.remove(0);
+    let mut found = None;
+    for (file, variant) in &candidates {
         let options = bitzel::eval::recipe::RecipeOptions {
             only_finalise: Some(if variant.is_empty() {
                 "default".to_string()
@@ -112,16 +113,18 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
         let mut parsed = bitzel::eval::recipe::parse_recipe(
             &config,
             &collection,
-            &file,
+            file,
             &options,
             python.as_ref(),
         );
-        eprint!("{}", parsed.rendered_diagnostics);
-        let Some(index) = parsed.variants.iter().position(|v| v.name == variant) else {
-            eprintln!("bitzel: error: {file} has no variant {variant} (BBCLASSEXTEND)");
-            return ExitCode::from(1);
-        };
-        let found = parsed.variants.swap_remove(index);
+        if let Some(index) = parsed.variants.iter().position(|v| &v.name == variant) {
+            eprint!("{}", parsed.rendered_diagnostics);
+            found = Some((file.clone(), parsed.variants.swap_remove(index)));
+            break;
+        }
+    }
+    let store = if let Some((file, found)) = found {
+        vars.remove(0);
         for error in &found.errors {
             eprintln!("bitzel: error: {error}");
             failed = true;

@@ -380,17 +380,19 @@ pub fn vercmp(a: &str, b: &str) -> std::cmp::Ordering {
     std::cmp::Ordering::Equal
 }
 
-/// The recipe file and variant that build `target` (a PN, `<pn>-native`,
-/// `nativesdk-<pn>`), chosen as `bb.providers.findBestProvider` chooses among the
-/// versions of one PN: `PREFERRED_VERSION` (`:pn-<pn>`, `_<pn>`, then plain; a
-/// trailing `%` matches a prefix) in layer-priority order, else the highest priority
-/// layer's highest version. PNs are taken from file names (`vars_from_file`), so a
-/// recipe that sets PN itself, or a target named only in PROVIDES, is not found.
-pub fn find_recipe(
+/// The recipe files and variants that may build `target` (a PN, `<pn>-native`,
+/// `nativesdk-<pn>`), best first, as `bb.providers.findBestProvider` ranks the versions
+/// of one PN: those matching `PREFERRED_VERSION` (`:pn-<pn>`, `_<pn>`, then plain; a
+/// trailing `%` matches a prefix) in layer-priority order, then by layer priority and
+/// version, highest first. PNs are taken from file names (`vars_from_file`), so a
+/// recipe that sets PN itself, or a target named only in PROVIDES, is not found; a
+/// variant candidate is only a guess until the file is parsed (its BBCLASSEXTEND may
+/// not have the class): take the first that has it.
+pub fn rank_recipes(
     config: &DataStore,
     collection: &Collection,
     target: &str,
-) -> Option<(String, String)> {
+) -> Vec<(String, String)> {
     let mut candidates: Vec<(i64, String, String, String)> = Vec::new();
     for f in &collection.recipes {
         let Some((pn, pv, _)) = vars_from_file(f) else {
@@ -413,8 +415,8 @@ pub fn find_recipe(
             variant.to_string(),
         ));
     }
-    // Highest priority first (sortPriorities), stable.
-    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    // Highest priority first, then highest version (findLatestProvider); stable.
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| vercmp(&b.1, &a.1)));
     let preferred = text(config, &format!("PREFERRED_VERSION:pn-{target}"))
         .filter(|v| !v.is_empty())
         .or_else(|| text(config, &format!("PREFERRED_VERSION_{target}")).filter(|v| !v.is_empty()))
@@ -426,18 +428,8 @@ pub fn find_recipe(
             Some(prefix) => pv.starts_with(prefix),
             None => pv == pref,
         };
-        if let Some(c) = candidates.iter().find(|c| matches(&c.1)) {
-            return Some((c.2.clone(), c.3.clone()));
-        }
+        // Stable: the matching ones first, each group still in priority order.
+        candidates.sort_by_key(|c| !matches(&c.1));
     }
-    let mut best: Option<&(i64, String, String, String)> = None;
-    for c in &candidates {
-        best = match best {
-            None => Some(c),
-            Some(b) if b.0 == c.0 && vercmp(&b.1, &c.1) == std::cmp::Ordering::Less => Some(c),
-            Some(b) if c.0 > b.0 => Some(c),
-            keep => keep,
-        };
-    }
-    best.map(|c| (c.2.clone(), c.3.clone()))
+    candidates.into_iter().map(|c| (c.2, c.3)).collect()
 }

@@ -1,0 +1,1 @@
+TOOL_NOTE:append = " wrong-version"
