@@ -296,9 +296,19 @@ fn finalize(
             }
         }
     }
-    // BBINCLUDED: bb.parse.get_file_depends (__base_depends, then __depends).
+    // BBINCLUDED: bb.parse.get_file_depends (__base_depends, then __depends). Python
+    // code adds to __depends too (bb.parse.mark_dependency: a list of (file, mtime)
+    // that the store keeps as its repr); those come after the interpreter's.
     let mut included = config.base_depends.clone();
-    for dep in interp.depends() {
+    let mut depends: Vec<String> = interp.depends().to_vec();
+    if let Ok(Some(extra)) = d.get_var("__depends", false) {
+        for m in python_depends(&extra) {
+            if !depends.contains(&m) {
+                depends.push(m);
+            }
+        }
+    }
+    for dep in &depends {
         let abs = std::path::absolute(dep)
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or(dep.clone());
@@ -317,6 +327,19 @@ fn finalize(
         }
     }
     None
+}
+
+/// The file names in the repr of a Python list of `(file, mtime)` tuples.
+fn python_depends(repr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = repr;
+    while let Some(i) = rest.find("('") {
+        rest = &rest[i + 2..];
+        let Some(end) = rest.find("', ") else { break };
+        out.push(rest[..end].to_string());
+        rest = &rest[end..];
+    }
+    out
 }
 
 /// `bb.parse.vars_from_file`: (PN, PV, PR) from a recipe file's name split at `_`.
