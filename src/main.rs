@@ -56,6 +56,23 @@ enum Command {
         /// A recipe (optional), then the variables to print (default: all).
         vars: Vec<String>,
     },
+    /// Parse every recipe of a build directory, as BitBake's parse does.
+    ///
+    /// Collects the recipe files (BBFILES, BBMASK, bbappends, layer priorities), parses
+    /// and finalises each with all its BBCLASSEXTEND variants, and prints one line per
+    /// variant: `PN PV file`, with `virtual:<variant>:` before a variant's file, and
+    /// `skipped: <reason>` after a skipped one. A summary (counts, time) goes to stderr.
+    Recipes {
+        /// The build directory (the one `oe-init-build-env` made, holding conf/).
+        #[arg(long, default_value = ".")]
+        build_dir: PathBuf,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads (default: the number of cores). Python runs one thread at a time.
+        #[arg(long, short)]
+        jobs: Option<usize>,
+    },
 }
 
 /// A `bitbake/lib` holding `bb` in the build directory or one of its parents, or beside
@@ -174,6 +191,90 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     }
 }
 
+fn recipes_command(
+    build_dir: PathBuf,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+) -> ExitCode {
+    use bitzel::eval::config::{parse_configuration, ConfigOptions};
+    use bitzel::eval::python::{PythonBridge, PythonConfig};
+    use std::io::Write as _;
+    use std::sync::Arc;
+
+    let started = std::time::Instant::now();
+    let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
+    let python = match PythonBridge::start(&PythonConfig {
+        python_path: lib.into_iter().collect(),
+    }) {
+        Ok(bridge) => Some(Arc::new(bridge)),
+        Err(err) => {
+            eprintln!("bitzel: warning: no Python ({err}); give --bitbake-lib");
+            None
+        }
+    };
+    let options = ConfigOptions {
+        build_dir,
+        env: std::env::vars().collect(),
+        multiconfig: None,
+    };
+    let config = parse_configuration(&options, python.as_ref());
+    eprint!("{}", config.rendered_diagnostics);
+    let configured = started.elapsed();
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut variants, mut skipped, mut errors) = (0, 0, 0);
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            variants += 1;
+            let get = |name: &str| {
+                v.store
+                    .get_var(name, true)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            };
+            let file = if v.name.is_empty() {
+                recipe.file.clone()
+            } else {
+                format!("virtual:{}:{}", v.name, recipe.file)
+            };
+            let _ = write!(out, "{} {} {file}", get("PN"), get("PV"));
+            if let Some(reason) = &v.skipped {
+                skipped += 1;
+                let _ = write!(out, " skipped: {reason}");
+            }
+            let _ = writeln!(out);
+            for e in &v.errors {
+                errors += 1;
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let _ = out.flush();
+    eprintln!(
+        "bitzel: {} recipe files, {variants} variants ({skipped} skipped, {} masked, {errors} errors); configuration {:.2?}, all {:.2?} on {jobs} threads",
+        parsed.len(),
+        collection.masked,
+        configured,
+        started.elapsed()
+    );
+    if errors > 0 || config.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -182,6 +283,11 @@ fn main() -> ExitCode {
             bitbake_lib,
             vars,
         } => env_command(build_dir, bitbake_lib, vars),
+        Command::Recipes {
+            build_dir,
+            bitbake_lib,
+            jobs,
+        } => recipes_command(build_dir, bitbake_lib, jobs),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {

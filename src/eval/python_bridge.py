@@ -157,6 +157,13 @@ class DataProxy:
 
     # writing
     def setVar(self, var, value, **loginfo):
+        if value is None:
+            # BitBake keeps None as the value, which reads like an unset variable; the
+            # native store holds text, so the variable is set (dropping its pending
+            # operations, as setVar does) and then deleted.
+            self._s.set_var(var, "")
+            self._s.del_var(var)
+            return
         try:
             self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
         except RuntimeError as e:

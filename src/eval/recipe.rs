@@ -244,6 +244,55 @@ fn text_of_topdir(config: &Configuration) -> std::path::PathBuf {
     Path::new(&text(&store, "TOPDIR").unwrap_or_else(|| ".".into())).to_path_buf()
 }
 
+/// bb.event's handler table is global to the interpreter: firing a recipe event
+/// registers the recipe's handlers, fires, and restores the table, which two threads
+/// must not interleave (Python switches threads inside that code).
+static EVENT_TABLE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn fire(
+    bridge: &PythonBridge,
+    d: &mut DataStore,
+    event: &str,
+    file: &str,
+    variant: &str,
+) -> Result<(), EvalError> {
+    let _table = EVENT_TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    bridge.fire_recipe_event(d, event, file, variant)
+}
+
+/// Parses every recipe file of `collection` with all its variants (the cooker's parse
+/// of all recipes), on `jobs` threads; the result is in `collection.recipes`' order.
+pub fn parse_all(
+    config: &Configuration,
+    collection: &Collection,
+    python: Option<&Arc<PythonBridge>>,
+    jobs: usize,
+) -> Vec<ParsedRecipe> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<ParsedRecipe>>> = collection
+        .recipes
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(file) = collection.recipes.get(i) else {
+                    break;
+                };
+                let parsed =
+                    parse_recipe(config, collection, file, &RecipeOptions::default(), python);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(parsed);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
+}
+
 /// `bb.parse.ast.finalize(fn, d, variant)`; returns the skip reason if skipped.
 fn finalize(
     interp: &mut Interpreter<'_>,
@@ -265,7 +314,7 @@ fn finalize(
         }
     }
     if let Some(bridge) = python {
-        if let Err(e) = bridge.fire_recipe_event(d, "RecipePreFinalise", file, variant) {
+        if let Err(e) = fire(bridge, d, "RecipePreFinalise", file, variant) {
             if let Some(r) = skip(e, "RecipePreFinalise handler", errors) {
                 return Some(r);
             }
@@ -275,7 +324,7 @@ fn finalize(
         errors.push(format!("expandKeys: {e}"));
     }
     if let Some(bridge) = python {
-        if let Err(e) = bridge.fire_recipe_event(d, "RecipePostKeyExpansion", file, variant) {
+        if let Err(e) = fire(bridge, d, "RecipePostKeyExpansion", file, variant) {
             if let Some(r) = skip(e, "RecipePostKeyExpansion handler", errors) {
                 return Some(r);
             }
@@ -285,7 +334,7 @@ fn finalize(
                 return Some(r);
             }
         }
-        if let Err(e) = bridge.fire_recipe_event(d, "RecipeTaskPreProcess", file, variant) {
+        if let Err(e) = fire(bridge, d, "RecipeTaskPreProcess", file, variant) {
             if let Some(r) = skip(e, "RecipeTaskPreProcess handler", errors) {
                 return Some(r);
             }
@@ -320,7 +369,7 @@ fn finalize(
         &bitbake_site("ast.py:424 [finalize]"),
     );
     if let Some(bridge) = python {
-        if let Err(e) = bridge.fire_recipe_event(d, "RecipeParsed", file, variant) {
+        if let Err(e) = fire(bridge, d, "RecipeParsed", file, variant) {
             if let Some(r) = skip(e, "RecipeParsed handler", errors) {
                 return Some(r);
             }
