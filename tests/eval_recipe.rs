@@ -13,7 +13,7 @@
 use bitzel::eval::collection::Collection;
 use bitzel::eval::config::{parse_configuration, ConfigOptions, Configuration};
 use bitzel::eval::python::{PythonBridge, PythonConfig};
-use bitzel::eval::recipe::{parse_recipe, rank_recipes, RecipeOptions, Variant};
+use bitzel::eval::recipe::{parse_all, parse_recipe, rank_recipes, RecipeOptions, Variant};
 use bitzel::eval::DataStore;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -387,6 +387,21 @@ fn recipes_fixture_masks_and_skips_as_bitbake() {
         stderr.contains(&format!("skipme was skipped: {reason}")),
         "BitBake said:\n{stderr}\nbitzel's reason: {reason}"
     );
+    // The whole parse, as BitBake's summary counts it.
+    let parsed = parse_all(&config, &collection, Some(bridge()), 2);
+    let variants: usize = parsed.iter().map(|p| p.variants.len()).sum();
+    let skipped = parsed
+        .iter()
+        .flat_map(|p| &p.variants)
+        .filter(|v| v.skipped.is_some())
+        .count();
+    let summary = format!(
+        "Parsing of {} .bb files complete (0 cached, {} parsed). {variants} targets, {skipped} skipped, {} masked, 0 errors.",
+        parsed.len(),
+        parsed.len(),
+        collection.masked
+    );
+    assert!(runs[0].0.contains(&summary), "{summary}\n{}", runs[0].0);
     // `%` compares the prefix only: tool_1.%.bbappend applies to both versions,
     // tool_2.%.bbappend to none.
     let appends = |f: &str| collection.appends_of(f);
@@ -521,4 +536,104 @@ fn poky_recipes_equal_bitbake_apart_from_known_gaps() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// All of Poky parsed as BitBake's cooker parses it, against the summary line and the
+/// `bitbake -s` listing saved beside the environments (BITZEL_POKY_ENVS/../parse.txt
+/// and recipes.txt): the same files, variants, skipped ones, and each PN's versions.
+#[test]
+fn poky_parse_of_all_recipes_equals_bitbake() {
+    let (Some(_), Some(build), Some(envs)) = (
+        poky(),
+        std::env::var_os("BITZEL_POKY_BUILD").map(PathBuf::from),
+        std::env::var_os("BITZEL_POKY_ENVS").map(PathBuf::from),
+    ) else {
+        eprintln!("BITZEL_POKY, BITZEL_POKY_BUILD, BITZEL_POKY_ENVS not all set: Poky's parse is not compared");
+        return;
+    };
+    let saved = envs.parent().expect("a parent folder");
+    let (Ok(parse), Ok(listing)) = (
+        std::fs::read_to_string(saved.join("parse.txt")),
+        std::fs::read_to_string(saved.join("recipes.txt")),
+    ) else {
+        eprintln!(
+            "no parse.txt/recipes.txt beside {}: not compared",
+            envs.display()
+        );
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&envs)
+        .expect("BITZEL_POKY_ENVS is a folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "env"))
+        .collect();
+    files.sort();
+    let first = std::fs::read_to_string(&files[0]).expect("readable");
+    let started = std::time::Instant::now();
+    let config = configuration(&build, environment_of(&first));
+    let base = DataStore::from_snapshot(config.snapshot.clone());
+    let collection = Collection::collect(&base);
+    let parsed = parse_all(&config, &collection, Some(bridge()), 2);
+    let elapsed = started.elapsed();
+    let variants: usize = parsed.iter().map(|p| p.variants.len()).sum();
+    let mut errors = Vec::new();
+    let mut skipped = 0;
+    let mut versions: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for recipe in &parsed {
+        for v in &recipe.variants {
+            for e in &v.errors {
+                errors.push(format!("{} {}: {e}", recipe.file, v.name));
+            }
+            if v.skipped.is_some() {
+                skipped += 1;
+                continue;
+            }
+            let get = |n: &str| {
+                v.store
+                    .get_var(n, true)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            };
+            versions.entry(get("PN")).or_default().push(get("PV"));
+        }
+    }
+    let summary = format!(
+        "Parsing of {} .bb files complete (0 cached, {} parsed). {variants} targets, {skipped} skipped, {} masked, {} errors.",
+        parsed.len(),
+        parsed.len(),
+        collection.masked,
+        errors.len()
+    );
+    eprintln!("poky: {summary} in {elapsed:.2?} (2 threads, configuration included)");
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(
+        parse.contains(&summary),
+        "BitBake: {parse}\nbitzel: {summary}"
+    );
+    // bitbake -s: `PN  [PE:]PV-PR ...` for every PN that was not skipped.
+    let mut listed = 0;
+    let mut wrong = Vec::new();
+    for line in listing.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let (Some(pn), Some(latest)) = (parts.first(), parts.get(1)) else {
+            continue;
+        };
+        let Some((_, pv_pr)) = latest.split_once(':') else {
+            continue;
+        };
+        let pv = pv_pr.rsplit_once('-').map(|(pv, _)| pv).unwrap_or(pv_pr);
+        listed += 1;
+        if !versions.get(*pn).is_some_and(|v| v.iter().any(|x| x == pv)) {
+            wrong.push(format!("{pn} {pv}: bitzel has {:?}", versions.get(*pn)));
+        }
+    }
+    assert_eq!(
+        listed,
+        versions.len(),
+        "PNs listed by bitbake -s vs bitzel's"
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
