@@ -1,1 +1,0 @@
-TOOL_NOTE:append = " wrong-version"
