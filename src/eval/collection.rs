@@ -282,3 +282,60 @@ mod tests {
         assert!(c.appends_of("/x/busy.bb").is_empty());
     }
 }
+
+#[cfg(test)]
+mod layer_tests {
+    use super::*;
+    use crate::eval::Location;
+
+    fn store(vars: &[(&str, &str)]) -> DataStore {
+        let mut s = DataStore::new();
+        for (k, v) in vars {
+            s.set_var(k, v, &Location::new("test", 0));
+        }
+        s
+    }
+
+    #[test]
+    fn layers_without_a_priority_get_one_more_than_their_dependencies() {
+        let s = store(&[
+            ("BBFILE_COLLECTIONS", "core app extra"),
+            ("BBFILE_PATTERN_core", "^/l/core/"),
+            ("BBFILE_PATTERN_app", "^/l/app/"),
+            ("BBFILE_PATTERN_extra", "^/l/extra/"),
+            ("BBFILE_PRIORITY_app", "7"),
+            ("LAYERDEPENDS_extra", "app (>= 2) core"),
+        ]);
+        let mut warnings = Vec::new();
+        let layers = layers(&s, &mut warnings);
+        let prio = |n: &str| layers.iter().find(|l| l.name == n).unwrap().priority;
+        // The lowest explicit priority is 7: core has no dependency (8), extra depends
+        // on app (7) and core (8): 9.
+        assert_eq!((prio("app"), prio("core"), prio("extra")), (7, 8, 9));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // Longest pattern text first, as strings in reverse order.
+        let order: Vec<&str> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(order, ["extra", "core", "app"]);
+    }
+
+    #[test]
+    fn bbmask_words_drop_a_leading_bar_and_invalid_ones() {
+        let dir = std::env::temp_dir().join(format!("bitzel-mask-{}", std::process::id()));
+        for sub in ["a", "b", "c"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+            std::fs::write(dir.join(sub).join(format!("{sub}_1.0.bb")), "").unwrap();
+        }
+        let files = format!("{}/*/*.bb", dir.display());
+        let s = store(&[("BBFILES", &files), ("BBMASK", "|/a/ ([ /c/c_")]);
+        let c = Collection::collect(&s);
+        let names: Vec<&str> = c
+            .recipes
+            .iter()
+            .map(|f| f.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(names, ["b_1.0.bb"]);
+        assert_eq!(c.masked, 2);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

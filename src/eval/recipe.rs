@@ -505,3 +505,45 @@ pub fn rank_recipes(
     }
     candidates.into_iter().map(|c| (c.2, c.3)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn vars_from_file_splits_the_name_at_underscores() {
+        assert_eq!(
+            vars_from_file("/l/zlib_1.3.1.bb"),
+            Some(("zlib".into(), Some("1.3.1".into()), None))
+        );
+        assert_eq!(
+            vars_from_file("/l/a_1_r2.bbappend"),
+            Some(("a".into(), Some("1".into()), Some("r2".into())))
+        );
+        assert_eq!(
+            vars_from_file("core-image-minimal.bb"),
+            Some(("core-image-minimal".into(), None, None))
+        );
+        assert_eq!(vars_from_file("a_b_c_d.bb"), None);
+        assert_eq!(vars_from_file("x.inc"), None);
+    }
+
+    #[test]
+    fn versions_compare_by_numeric_and_text_runs() {
+        assert_eq!(vercmp("1.10", "1.9"), Ordering::Greater);
+        assert_eq!(vercmp("2.0", "2.0"), Ordering::Equal);
+        assert_eq!(vercmp("1.2.3", "1.3"), Ordering::Less);
+        assert_eq!(vercmp("1.0", "1.0.1"), Ordering::Less);
+        assert_eq!(vercmp("007", "7"), Ordering::Equal);
+    }
+
+    #[test]
+    fn python_depends_reads_a_list_of_file_mtime_tuples() {
+        assert_eq!(
+            python_depends("[('/a/b.json', 1700000000.5), ('/c', 0)]"),
+            vec!["/a/b.json".to_string(), "/c".to_string()]
+        );
+        assert!(python_depends("[]").is_empty());
+    }
+}
