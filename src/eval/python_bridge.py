@@ -8,6 +8,7 @@
 # and anonymous functions (bb.parse.ast.runAnonFuncs). Everything else is BitBake's own
 # code, imported, not copied.
 
+import copy
 import builtins
 import logging
 import sys
@@ -96,9 +97,14 @@ _objects = {}
 
 
 def _from_store(var, value):
+    # A copy: the same text may come from several stores (recipes parsed on several
+    # threads), and code that changes the object it read must not change another's.
     remembered = _objects.get(var)
     if remembered is not None and value in remembered:
-        return remembered[value]
+        try:
+            return copy.deepcopy(remembered[value])
+        except Exception:
+            return remembered[value]
     return value
 
 
