@@ -92,6 +92,9 @@ def _to_store(var, value, none_ok=False, is_list=False):
     return text
 
 
+# Writes refused while expanding that are dropped instead of failing (see setVar).
+_DROPPED_WHILE_EXPANDING = frozenset(["__BBAUTOREV_SEEN", "BB_DONT_CACHE"])
+
 # Python objects stored in variables, by variable and by the text the store holds.
 _objects = {}
 
@@ -173,11 +176,14 @@ class DataProxy:
         try:
             self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
         except RuntimeError as e:
-            # A cache that Python code keeps in the store while a variable is being
-            # expanded (oe.reproducible's __CACHED_SOURCE_DATE_EPOCH): BitBake lets
-            # the write happen; bitzel's store is read-only then, and dropping the
-            # cache only makes the code compute the value again.
-            if var.startswith("__CACHED_") and "read-only" in str(e):
+            # Marks that Python code leaves in the store while a variable is being
+            # expanded: a cache (oe.reproducible's __CACHED_SOURCE_DATE_EPOCH), or
+            # bb.fetch2.get_autorev's "AUTOREV was used" (__BBAUTOREV_SEEN,
+            # BB_DONT_CACHE). BitBake lets the write happen; bitzel's store is
+            # read-only then. Dropping a cache only makes the code compute the value
+            # again; the AUTOREV marks matter to BitBake's cache and to a check of
+            # finalize that bitzel does not make.
+            if (var.startswith("__CACHED_") or var in _DROPPED_WHILE_EXPANDING) and "read-only" in str(e):
                 return
             raise
 
