@@ -15,9 +15,12 @@
 //! `_task_deps`), `BBINCLUDED`, `RecipeParsed`. Events and `add_tasks` run BitBake's own
 //! code through the bridge; without a bridge only the native steps run.
 //!
-//! Not done: `bb.parse.siggen.finalise` (task hashes; it sets no variable `bitbake -e`
-//! prints apart from what the signature generator keeps outside the store) and the
-//! AUTOREV check.
+//! Not done: `bb.parse.siggen.finalise` (task hashes; what it stores, `__siggen_*`,
+//! `bitbake -e` does not print) and the AUTOREV check.
+//!
+//! Threads: [`parse_all`] parses files on several threads, each with its own
+//! interpreter and stores; Python runs one thread at a time (the GIL), and firing an
+//! event, which edits `bb.event`'s global handler table and restores it, is serialised.
 
 use super::collection::Collection;
 use super::config::Configuration;
