@@ -310,20 +310,25 @@ def fire_recipe_event(store, event, fn, variant):
     their [eventmask] as finalize does, fire `event` (a name of bb.event) through
     bb.event's class handlers, and restore bb.event's handlers afterwards."""
     d = DataProxy(store)
+    if event == "RecipeTaskPreProcess":
+        ev = bb.event.RecipeTaskPreProcess(fn, list(d.getVar("__BBTASKS", False) or []))
+    else:
+        ev = getattr(bb.event, event)(fn)
+    eid = str(ev.__class__)[8:-2]
     saved = bb.event.get_handlers().copy()
     try:
         for var in d.getVar("__BBHANDLERS", False) or []:
             handlerfn = d.getVarFlag(var, "filename", False)
             if not handlerfn:
                 bb.fatal("Undefined event handler function '%s'" % var)
+            mask = (d.getVarFlag(var, "eventmask") or "").split()
+            # Only the handlers this event reaches are registered: finalize registers
+            # them all, but the others would not be called (compiling them costs).
+            if mask and eid not in mask:
+                continue
             handlerln = int(d.getVarFlag(var, "lineno", False))
-            bb.event.register(var, d.getVar(var, False),
-                              (d.getVarFlag(var, "eventmask") or "").split(),
+            bb.event.register(var, d.getVar(var, False), mask,
                               handlerfn, handlerln, data=d)
-        if event == "RecipeTaskPreProcess":
-            ev = bb.event.RecipeTaskPreProcess(fn, list(d.getVar("__BBTASKS", False) or []))
-        else:
-            ev = getattr(bb.event, event)(fn)
         bb.event.fire_class_handlers(ev, d)
     finally:
         bb.event.set_handlers(saved)
