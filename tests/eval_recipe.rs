@@ -233,10 +233,16 @@ fn oracle_targets(case: &str, targets: &[&str]) -> (Vec<(String, bool)>, String,
         stderr.contains("bitbake-oracle: BitBake "),
         "the oracle did not run BitBake:\n{stderr}"
     );
+    // One command: BitBake's stdout passes through; several: OUTDIR/N/stdout.
+    let single = String::from_utf8(output.stdout).expect("utf-8 stdout");
     let runs = (1..=targets.len())
         .map(|i| {
-            let out = std::fs::read_to_string(outdir.join(i.to_string()).join("stdout"))
-                .unwrap_or_default();
+            let out = if targets.len() == 1 {
+                single.clone()
+            } else {
+                std::fs::read_to_string(outdir.join(i.to_string()).join("stdout"))
+                    .unwrap_or_default()
+            };
             let ok = stderr.contains(&format!("bitbake -e {}: exit 0", targets[i - 1]));
             (out, ok)
         })
@@ -663,4 +669,71 @@ fn poky_parse_of_all_recipes_equals_bitbake() {
         "PNs listed by bitbake -s vs bitzel's"
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The command line: `bitzel recipes` lists every variant as BitBake's parse finds
+/// them, and `bitzel env DIR RECIPE VAR` prints the recipe's value.
+#[test]
+fn recipes_and_env_recipe_on_the_command_line() {
+    let (runs, stderr, build_dir) = oracle_targets("minimal", &["libgreet-native"]);
+    assert!(runs[0].1, "{stderr}");
+    let bitzel = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+            .args(args)
+            .arg("--build-dir")
+            .arg(&build_dir)
+            .arg("--bitbake-lib")
+            .arg(bitbake_lib())
+            .output()
+            .expect("bitzel runs");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stdout, stderr) = bitzel(&["recipes", "-j", "2"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut lines: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            // `PN PV file`: keep the file's name only.
+            let mut parts: Vec<&str> = l.splitn(3, ' ').collect();
+            let file = parts.pop().unwrap_or("");
+            let (prefix, path) = file.rsplit_once(':').unwrap_or(("", file));
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let prefix = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}:")
+            };
+            format!("{} {prefix}{name}", parts.join(" "))
+        })
+        .collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "hello 1.0 hello_1.0.bb",
+            "libgreet 1.0 libgreet_1.0.bb",
+            "libgreet 2.0 libgreet_2.0.bb",
+            "libgreet-native 1.0 virtual:native:libgreet_1.0.bb",
+            "libgreet-native 2.0 virtual:native:libgreet_2.0.bb",
+        ]
+    );
+    assert!(
+        stderr.contains("3 recipe files, 5 variants (0 skipped, 0 masked, 0 errors)"),
+        "{stderr}"
+    );
+    // BitBake's -e on the same target, for the same variables.
+    let expected = parse_env(&runs[0].0);
+    let (code, stdout, stderr) = bitzel(&["env", "libgreet-native", "PN", "PV", "GREET_SONAME"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for name in ["PN", "PV", "GREET_SONAME"] {
+        let line = expected.get(name).expect("printed by BitBake");
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{name}: {line}\n{stdout}"
+        );
+    }
 }
