@@ -204,7 +204,9 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
 /// Runs `bitbake -e TARGET` for each target on tests/data/eval/<case>/build, with one
 /// server; returns each target's (stdout, success), BitBake's stderr and the build dir.
 fn oracle_targets(case: &str, targets: &[&str]) -> (Vec<(String, bool)>, String, PathBuf) {
-    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("eval-recipe-{case}"));
+    // One folder per case and targets: tests run in parallel.
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("eval-recipe-{case}-{}", targets.join("-")));
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).expect("old scratch directory removed");
     }
