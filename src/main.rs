@@ -38,6 +38,13 @@ enum Command {
     /// with its history in comments, the shell functions, then the Python functions.
     /// With VAR arguments, only those variables. Problems go to stderr; the exit status is 1 if BitBake
     /// would have stopped with an error, 0 otherwise.
+    ///
+    /// When the first argument names a recipe (a PN, `<pn>-native`, `nativesdk-<pn>`;
+    /// the version by PREFERRED_VERSION and layer priority), the recipe's environment
+    /// instead, as `bitbake -e RECIPE` prints it: the recipe file with its bbappends,
+    /// finalised (BBCLASSEXTEND variant, deferred inherits, event handlers, anonymous
+    /// functions, task flags). A skipped recipe is reported with BitBake's reason
+    /// (exit status 1).
     Env {
         /// The build directory (the one `oe-init-build-env` made, holding conf/).
         #[arg(long, default_value = ".")]
@@ -47,7 +54,7 @@ enum Command {
         /// `bb` that the embedded Python can import.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
-        /// Print only these variables.
+        /// A recipe (optional), then the variables to print (default: all).
         vars: Vec<String>,
     },
     /// Write the task graph of TARGETs as `bitbake -g` does (debug entry for now).
@@ -67,6 +74,23 @@ enum Command {
         /// Recipe or provider names, or `name:do_task`.
         #[arg(required = true)]
         targets: Vec<String>,
+    },
+    /// Parse every recipe of a build directory, as BitBake's parse does.
+    ///
+    /// Collects the recipe files (BBFILES, BBMASK, bbappends, layer priorities), parses
+    /// and finalises each with all its BBCLASSEXTEND variants, and prints one line per
+    /// variant: `PN PV file`, with `virtual:<variant>:` before a variant's file, and
+    /// `skipped: <reason>` after a skipped one. A summary (counts, time) goes to stderr.
+    Recipes {
+        /// The build directory (the one `oe-init-build-env` made, holding conf/).
+        #[arg(long, default_value = ".")]
+        build_dir: PathBuf,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads (default: the number of cores). Python runs one thread at a time.
+        #[arg(long, short)]
+        jobs: Option<usize>,
     },
 }
 
@@ -105,19 +129,64 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     };
     let config = parse_configuration(&options, python.as_ref());
     eprint!("{}", config.rendered_diagnostics);
-    // showEnvironment without a recipe: expandKeys, then the anonymous functions.
-    let mut store = config.recipe_store(python.as_ref());
-    let here = bitzel::eval::Location::new("showEnvironment", 0);
     let mut failed = config.has_errors();
-    if let Err(err) = store.expand_keys(&here) {
-        eprintln!("bitzel: error: {err}");
-        failed = true;
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let candidates = vars
+        .first()
+        .map(|target| bitzel::eval::recipe::rank_recipes(&base, &collection, target))
+        .unwrap_or_default();
+    let mut vars = vars;
+    let mut found = None;
+    for (file, variant) in &candidates {
+        let options = bitzel::eval::recipe::RecipeOptions {
+            only_finalise: Some(if variant.is_empty() {
+                "default".to_string()
+            } else {
+                variant.clone()
+            }),
+        };
+        let mut parsed = bitzel::eval::recipe::parse_recipe(
+            &config,
+            &collection,
+            file,
+            &options,
+            python.as_ref(),
+        );
+        if let Some(index) = parsed.variants.iter().position(|v| &v.name == variant) {
+            eprint!("{}", parsed.rendered_diagnostics);
+            found = Some((file.clone(), parsed.variants.swap_remove(index)));
+            break;
+        }
     }
-    if let Some(bridge) = &python {
-        if let Err(err) = bridge.run_anonymous(&mut store) {
-            eprintln!("bitzel: error: anonymous Python function failed: {err}");
+    let store = if let Some((file, found)) = found {
+        vars.remove(0);
+        for error in &found.errors {
+            eprintln!("bitzel: error: {error}");
             failed = true;
         }
+        if let Some(reason) = &found.skipped {
+            eprintln!("bitzel: error: {file} was skipped: {reason}");
+            failed = true;
+        }
+        found.store
+    } else {
+        // showEnvironment without a recipe: expandKeys, then the anonymous functions.
+        let mut store = config.recipe_store(python.as_ref());
+        let here = bitzel::eval::Location::new("showEnvironment", 0);
+        if let Err(err) = store.expand_keys(&here) {
+            eprintln!("bitzel: error: {err}");
+            failed = true;
+        }
+        if let Some(bridge) = &python {
+            if let Err(err) = bridge.run_anonymous(&mut store) {
+                eprintln!("bitzel: error: anonymous Python function failed: {err}");
+                failed = true;
+            }
+        }
+        store
+    };
+    if let Some(bridge) = &python {
         for message in bridge.take_messages() {
             eprintln!("bitzel: {:?}: {}", message.level, message.text);
         }
@@ -181,6 +250,90 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
     }
 }
 
+fn recipes_command(
+    build_dir: PathBuf,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+) -> ExitCode {
+    use bitzel::eval::config::{parse_configuration, ConfigOptions};
+    use bitzel::eval::python::{PythonBridge, PythonConfig};
+    use std::io::Write as _;
+    use std::sync::Arc;
+
+    let started = std::time::Instant::now();
+    let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
+    let python = match PythonBridge::start(&PythonConfig {
+        python_path: lib.into_iter().collect(),
+    }) {
+        Ok(bridge) => Some(Arc::new(bridge)),
+        Err(err) => {
+            eprintln!("bitzel: warning: no Python ({err}); give --bitbake-lib");
+            None
+        }
+    };
+    let options = ConfigOptions {
+        build_dir,
+        env: std::env::vars().collect(),
+        multiconfig: None,
+    };
+    let config = parse_configuration(&options, python.as_ref());
+    eprint!("{}", config.rendered_diagnostics);
+    let configured = started.elapsed();
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut variants, mut skipped, mut errors) = (0, 0, 0);
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            variants += 1;
+            let get = |name: &str| {
+                v.store
+                    .get_var(name, true)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            };
+            let file = if v.name.is_empty() {
+                recipe.file.clone()
+            } else {
+                format!("virtual:{}:{}", v.name, recipe.file)
+            };
+            let _ = write!(out, "{} {} {file}", get("PN"), get("PV"));
+            if let Some(reason) = &v.skipped {
+                skipped += 1;
+                let _ = write!(out, " skipped: {reason}");
+            }
+            let _ = writeln!(out);
+            for e in &v.errors {
+                errors += 1;
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let _ = out.flush();
+    eprintln!(
+        "bitzel: {} recipe files, {variants} variants ({skipped} skipped, {} masked, {errors} errors); configuration {:.2?}, all {:.2?} on {jobs} threads",
+        parsed.len(),
+        collection.masked,
+        configured,
+        started.elapsed()
+    );
+    if errors > 0 || config.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -189,6 +342,11 @@ fn main() -> ExitCode {
             bitbake_lib,
             vars,
         } => env_command(build_dir, bitbake_lib, vars),
+        Command::Recipes {
+            build_dir,
+            bitbake_lib,
+            jobs,
+        } => recipes_command(build_dir, bitbake_lib, jobs),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {

@@ -78,7 +78,11 @@ enum Handler {
 fn handler_for(path: &str) -> Option<Handler> {
     if path.ends_with(".conf") {
         Some(Handler::Conf)
-    } else if path.ends_with(".bb") || path.ends_with(".bbclass") || path.ends_with(".inc") {
+    } else if path.ends_with(".bb")
+        || path.ends_with(".bbclass")
+        || path.ends_with(".inc")
+        || path.ends_with(".bbappend")
+    {
         Some(Handler::Recipe)
     } else {
         None
@@ -890,6 +894,18 @@ impl<'p> Interpreter<'p> {
             let d = self.deferred.remove(0);
             self.inherit(store, &d.classes, &d.file, d.line);
         }
+    }
+
+    /// Replaces the pending `inherit_defer`s (`__BBDEFINHERITS`): a BBCLASSEXTEND
+    /// variant starts from the list as the recipe left it, plus its class.
+    pub fn set_deferred_inherits(&mut self, deferred: Vec<DeferredInherit>) {
+        self.deferred = deferred;
+    }
+
+    /// Forgets the files recorded by [`Interpreter::depends`] after the first `len`: a
+    /// variant's `__depends` starts from the recipe's.
+    pub fn truncate_depends(&mut self, len: usize) {
+        self.depends.truncate(len);
     }
 
     /// `bb.parse.ast.finalize`'s warning for a statement that could not be evaluated;

@@ -25,6 +25,11 @@
 //!   `FILE`, functions, tasks, handlers).
 //! - [`config`]: the configuration as the cooker reads it (`parseConfigurationFiles`),
 //!   frozen into a [`Snapshot`] that recipe stores share.
+//! - [`collection`]: the recipe files as the cooker collects them (`BBFILES`, `BBMASK`,
+//!   bbappends with `%`, layer priorities).
+//! - [`recipe`]: one recipe file parsed and finalised (`multi_finalize`: bbappends,
+//!   BBCLASSEXTEND variants, deferred inherits, events, anonymous functions, task flags),
+//!   and the choice of a recipe for a target (`findBestProvider`'s version rule).
 //! - [`dump`]: a store printed as `bitbake -e` prints it (`bb.data.emit_env`).
 //!
 //! The rules are BitBake 2.8's (Poky scarthgap); where later BitBake differs, the
@@ -65,6 +70,7 @@
 
 #![deny(missing_docs)]
 
+pub mod collection;
 pub mod config;
 pub mod datastore;
 pub mod dump;
@@ -73,6 +79,7 @@ pub mod interpret;
 pub mod overrides;
 pub mod python;
 pub mod python_store;
+pub mod recipe;
 pub mod statement;
 
 pub use datastore::{DataStore, Dialect, FlagList, Snapshot, VarHistoryEvent};

@@ -852,6 +852,41 @@ impl PythonBridge {
         })
     }
 
+    /// Fires one of `bb.parse.ast.finalize`'s recipe events (`event` is its class name
+    /// in `bb.event`: `RecipePreFinalise`, `RecipePostKeyExpansion`,
+    /// `RecipeTaskPreProcess`, `RecipeParsed`) to the handlers named in the store's
+    /// `__BBHANDLERS` whose `[eventmask]` takes it, through BitBake's own `bb.event`
+    /// (registered for the call and unregistered afterwards, as finalize does).
+    pub fn fire_recipe_event(
+        &self,
+        store: &mut dyn VarSource,
+        event: &str,
+        file: &str,
+        variant: &str,
+    ) -> Result<(), EvalError> {
+        // SAFETY: as in eval_inline.
+        let ptr: *mut (dyn VarSource + 'static) = unsafe {
+            std::mem::transmute::<*mut dyn VarSource, *mut (dyn VarSource + 'static)>(store)
+        };
+        self.with_store(Target::Exclusive(ptr), |_py, m, handle| {
+            m.getattr("fire_recipe_event")?
+                .call1((handle, event, file, variant))
+                .map(|_| ())
+        })
+    }
+
+    /// `bb.build.add_tasks(__BBTASKS, d)`: the task flags (`task`, dependency flags
+    /// expanded) and `_task_deps`, by BitBake's own code.
+    pub fn add_tasks(&self, store: &mut dyn VarSource) -> Result<(), EvalError> {
+        // SAFETY: as in eval_inline.
+        let ptr: *mut (dyn VarSource + 'static) = unsafe {
+            std::mem::transmute::<*mut dyn VarSource, *mut (dyn VarSource + 'static)>(store)
+        };
+        self.with_store(Target::Exclusive(ptr), |_py, m, handle| {
+            m.getattr("add_tasks")?.call1((handle,)).map(|_| ())
+        })
+    }
+
     /// `bb.methodpool.insert_method`: defines the `def` functions of `code` (a `def`
     /// block of a class or recipe, starting at line `lineno` + 1 of `filename`) in
     /// BitBake's global context, where inline Python and anonymous functions call them.

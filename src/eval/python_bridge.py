@@ -8,6 +8,7 @@
 # and anonymous functions (bb.parse.ast.runAnonFuncs). Everything else is BitBake's own
 # code, imported, not copied.
 
+import copy
 import builtins
 import logging
 import sys
@@ -80,10 +81,34 @@ def _to_store(var, value, none_ok=False, is_list=False):
     if isinstance(value, (bool, int)):
         # BitBake would keep the object; bitzel's store holds text.
         return str(value)
-    raise TypeError(
-        "bitzel: cannot store a %s in variable %s (the data store holds text)"
-        % (type(value).__name__, var)
-    )
+    # Another object (bb.build.add_tasks' _task_deps dict, a tuple...): the store keeps
+    # its str(), which is what `bitbake -e` prints, and the bridge remembers the object
+    # so that a read of that same text gives the object back (see _from_store).
+    text = str(value)
+    remembered = _objects.setdefault(var, {})
+    if len(remembered) >= 64:
+        remembered.clear()
+    remembered[text] = value
+    return text
+
+
+# Writes refused while expanding that are dropped instead of failing (see setVar).
+_DROPPED_WHILE_EXPANDING = frozenset(["__BBAUTOREV_SEEN", "BB_DONT_CACHE"])
+
+# Python objects stored in variables, by variable and by the text the store holds.
+_objects = {}
+
+
+def _from_store(var, value):
+    # A copy: the same text may come from several stores (recipes parsed on several
+    # threads), and code that changes the object it read must not change another's.
+    remembered = _objects.get(var)
+    if remembered is not None and value in remembered:
+        try:
+            return copy.deepcopy(remembered[value])
+        except Exception:
+            return remembered[value]
+    return value
 
 
 class DataProxy:
@@ -99,6 +124,8 @@ class DataProxy:
         value = self._s.get_var(var, bool(expand))
         if value is not None and var in LIST_VARS:
             return value.split()
+        if value is not None and var in _objects:
+            return _from_store(var, value)
         return value
 
     def getVarFlag(self, var, flag, expand=True, noweakdefault=False, parsing=False, retparser=False):
@@ -139,9 +166,33 @@ class DataProxy:
 
     # writing
     def setVar(self, var, value, **loginfo):
-        self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
+        if value is None:
+            # BitBake keeps None as the value, which reads like an unset variable; the
+            # native store holds text, so the variable is set (dropping its pending
+            # operations, as setVar does) and then deleted.
+            self._s.set_var(var, "")
+            self._s.del_var(var)
+            return
+        try:
+            self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
+        except RuntimeError as e:
+            # Marks that Python code leaves in the store while a variable is being
+            # expanded: a cache (oe.reproducible's __CACHED_SOURCE_DATE_EPOCH), or
+            # bb.fetch2.get_autorev's "AUTOREV was used" (__BBAUTOREV_SEEN,
+            # BB_DONT_CACHE). BitBake lets the write happen; bitzel's store is
+            # read-only then. Dropping a cache only makes the code compute the value
+            # again; the AUTOREV marks matter to BitBake's cache and to a check of
+            # finalize that bitzel does not make.
+            if (var.startswith("__CACHED_") or var in _DROPPED_WHILE_EXPANDING) and "read-only" in str(e):
+                return
+            raise
 
     def setVarFlag(self, var, flag, value, **loginfo):
+        if value is None:
+            # BitBake keeps a None flag, which reads like an absent one; the native
+            # store holds text, so the flag is removed.
+            self._s.del_var_flag(var, flag)
+            return
         self._s.set_var_flag(var, flag, _to_store(var, value, True, flag in LIST_FLAGS))
 
     def setVarFlags(self, var, flags, **loginfo):
@@ -252,6 +303,41 @@ def eval_inline(store, code, varname):
 def run_anonymous(store):
     """bb.parse.ast.runAnonFuncs: call every function named in __BBANONFUNCS with `d`."""
     bb.parse.ast.runAnonFuncs(DataProxy(store))
+
+
+def fire_recipe_event(store, event, fn, variant):
+    """bb.parse.ast.finalize's events: register the handlers in __BBHANDLERS with
+    their [eventmask] as finalize does, fire `event` (a name of bb.event) through
+    bb.event's class handlers, and restore bb.event's handlers afterwards."""
+    d = DataProxy(store)
+    if event == "RecipeTaskPreProcess":
+        ev = bb.event.RecipeTaskPreProcess(fn, list(d.getVar("__BBTASKS", False) or []))
+    else:
+        ev = getattr(bb.event, event)(fn)
+    eid = str(ev.__class__)[8:-2]
+    saved = bb.event.get_handlers().copy()
+    try:
+        for var in d.getVar("__BBHANDLERS", False) or []:
+            handlerfn = d.getVarFlag(var, "filename", False)
+            if not handlerfn:
+                bb.fatal("Undefined event handler function '%s'" % var)
+            mask = (d.getVarFlag(var, "eventmask") or "").split()
+            # Only the handlers this event reaches are registered: finalize registers
+            # them all, but the others would not be called (compiling them costs).
+            if mask and eid not in mask:
+                continue
+            handlerln = int(d.getVarFlag(var, "lineno", False))
+            bb.event.register(var, d.getVar(var, False), mask,
+                              handlerfn, handlerln, data=d)
+        bb.event.fire_class_handlers(ev, d)
+    finally:
+        bb.event.set_handlers(saved)
+
+
+def add_tasks(store):
+    """bb.build.add_tasks(__BBTASKS, d): task flags and _task_deps."""
+    d = DataProxy(store)
+    bb.build.add_tasks(d.getVar("__BBTASKS", False) or [], d)
 
 
 def add_pylib(store, libdir, namespace, filename, lineno):

@@ -1,0 +1,1 @@
+require this-file-does-not-exist.inc

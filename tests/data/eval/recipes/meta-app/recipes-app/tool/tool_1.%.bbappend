@@ -1,0 +1,2 @@
+TOOL_NOTE:append = " one-percent"
+TOOL_APPENDS += "percent"

@@ -1,0 +1,2 @@
+TOOL_NOTE:append = " exact"
+TOOL_APPENDS += "exact"
