@@ -494,48 +494,43 @@ impl<'c, 'a> TaskData<'c, 'a> {
     /// `TaskData.remove_buildtarget`: a build-time name cannot be provided; everything
     /// that DEPENDS on it, or names it in `[depends]`, fails.
     fn remove_buildtarget(&mut self, target: &str, missing: &[String]) {
-        let mut chain = vec![target.to_string()];
-        chain.extend(missing.iter().cloned());
-        self.events.push(ProviderEvent::Unbuildable {
-            target: target.to_string(),
-            runtime: false,
-            chain: chain.clone(),
-        });
-        self.failed_deps.insert(target.to_string());
-        let mut fns: Vec<FnId> = self
-            .depids
-            .iter()
-            .filter(|(_, d)| d.iter().any(|x| x == target))
-            .map(|(f, _)| *f)
-            .collect();
-        for (tid, entry) in &self.taskentries {
-            if entry.idepends.iter().any(|(n, _)| n == target) {
-                fns.push(tid.recipe);
-            }
-        }
-        for f in fns {
-            self.fail_fn(f, &chain);
-        }
+        self.remove_target(target, missing, false);
     }
 
-    /// `TaskData.remove_runtarget`: the same for a runtime name.
+    /// `TaskData.remove_runtarget`: the same for a runtime name (RDEPENDS, `[rdepends]`).
     fn remove_runtarget(&mut self, target: &str, missing: &[String]) {
+        self.remove_target(target, missing, true);
+    }
+
+    /// The body BitBake's two removals share: report the name as unbuildable with the
+    /// chain that asked, remember it as failed, and fail every recipe that names it in
+    /// its build-time (or, for `runtime`, run-time) dependencies or task flags.
+    fn remove_target(&mut self, target: &str, missing: &[String], runtime: bool) {
         let mut chain = vec![target.to_string()];
         chain.extend(missing.iter().cloned());
         self.events.push(ProviderEvent::Unbuildable {
             target: target.to_string(),
-            runtime: true,
+            runtime,
             chain: chain.clone(),
         });
-        self.failed_rdeps.insert(target.to_string());
-        let mut fns: Vec<FnId> = self
-            .rdepids
+        let (failed, ids) = if runtime {
+            (&mut self.failed_rdeps, &self.rdepids)
+        } else {
+            (&mut self.failed_deps, &self.depids)
+        };
+        failed.insert(target.to_string());
+        let mut fns: Vec<FnId> = ids
             .iter()
             .filter(|(_, d)| d.iter().any(|x| x == target))
             .map(|(f, _)| *f)
             .collect();
         for (tid, entry) in &self.taskentries {
-            if entry.irdepends.iter().any(|(n, _)| n == target) {
+            let named = if runtime {
+                &entry.irdepends
+            } else {
+                &entry.idepends
+            };
+            if named.iter().any(|(n, _)| n == target) {
                 fns.push(tid.recipe);
             }
         }
