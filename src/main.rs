@@ -104,17 +104,24 @@ fn find_bitbake_lib(build_dir: &std::path::Path) -> Option<PathBuf> {
         .find(|lib| lib.join("bb/__init__.py").is_file())
 }
 
-fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<String>) -> ExitCode {
+/// Starts the embedded Python (BitBake's `bb` from `bitbake_lib`, else found beside the
+/// build directory) and reads the build directory's configuration as the cooker does,
+/// printing its diagnostics; shared by `env` and `recipes`.
+fn load_configuration(
+    build_dir: PathBuf,
+    bitbake_lib: Option<PathBuf>,
+) -> (
+    Option<std::sync::Arc<bitzel::eval::python::PythonBridge>>,
+    bitzel::eval::config::Configuration,
+) {
     use bitzel::eval::config::{parse_configuration, ConfigOptions};
     use bitzel::eval::python::{PythonBridge, PythonConfig};
-    use std::io::Write as _;
-    use std::sync::Arc;
 
     let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
     let python = match PythonBridge::start(&PythonConfig {
         python_path: lib.into_iter().collect(),
     }) {
-        Ok(bridge) => Some(Arc::new(bridge)),
+        Ok(bridge) => Some(std::sync::Arc::new(bridge)),
         Err(err) => {
             eprintln!(
                 "bitzel: warning: no Python for inline ${{@...}} ({err}); give --bitbake-lib"
@@ -129,6 +136,13 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     };
     let config = parse_configuration(&options, python.as_ref());
     eprint!("{}", config.rendered_diagnostics);
+    (python, config)
+}
+
+fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<String>) -> ExitCode {
+    use std::io::Write as _;
+
+    let (python, config) = load_configuration(build_dir, bitbake_lib);
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
@@ -255,29 +269,10 @@ fn recipes_command(
     bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
 ) -> ExitCode {
-    use bitzel::eval::config::{parse_configuration, ConfigOptions};
-    use bitzel::eval::python::{PythonBridge, PythonConfig};
     use std::io::Write as _;
-    use std::sync::Arc;
 
     let started = std::time::Instant::now();
-    let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
-    let python = match PythonBridge::start(&PythonConfig {
-        python_path: lib.into_iter().collect(),
-    }) {
-        Ok(bridge) => Some(Arc::new(bridge)),
-        Err(err) => {
-            eprintln!("bitzel: warning: no Python ({err}); give --bitbake-lib");
-            None
-        }
-    };
-    let options = ConfigOptions {
-        build_dir,
-        env: std::env::vars().collect(),
-        multiconfig: None,
-    };
-    let config = parse_configuration(&options, python.as_ref());
-    eprint!("{}", config.rendered_diagnostics);
+    let (python, config) = load_configuration(build_dir, bitbake_lib);
     let configured = started.elapsed();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
