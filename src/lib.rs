@@ -10,11 +10,13 @@
 //!   embedded CPython for inline Python and anonymous functions.
 //! - [`graph`]: the task graph, computed from per-recipe facts the way BitBake's
 //!   bb/providers.py, bb/taskdata.py and bb/runqueue.py compute it (`bitbake -g`).
+//! - [`emit`]: the Bazel workspace `bitzel gen` writes (BUILD files, task scripts, sources).
 //! - [`check`]: `bitzel check`, which parses the metadata of layers and reports problems.
 //! - [`sandbox`]: the helper that Bazel runs for each task (its own binary).
 
 pub mod check;
 pub mod diagnostic;
+pub mod emit;
 pub mod eval;
 pub mod graph;
 pub mod sandbox;

@@ -1,0 +1,14 @@
+//! Emission: the Bazel workspace `bitzel gen` writes, from the evaluated recipes and the
+//! task graph (the highest layer; it reads `eval` and `graph`, nothing reads it).
+//!
+//! - [`layout`]: the virtual layout of rules_bitbake/HELPER.md (`/bitzel/tmp`, ...) and
+//!   the mapping of the machine's paths (TMPDIR, DL_DIR, the layers) onto it.
+//! - [`script`]: what each task runs: the shell script as BitBake writes `run.do_<task>`,
+//!   or the data of a builtin the sandbox helper implements (unpack, patch, ...).
+//! - [`sources`]: SRC_URI entries as Bazel repository rules and file:// inputs.
+//! - [`workspace`]: the files of the workspace, rendered from templates/.
+
+pub mod layout;
+pub mod script;
+pub mod sources;
+pub mod workspace;

@@ -1,0 +1,1 @@
+//! What each task runs: its shell script as BitBake writes run.do_<task>, or builtin data.

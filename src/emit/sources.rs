@@ -1,0 +1,1 @@
+//! SRC_URI entries as Bazel repository rules and file:// inputs found through FILESPATH.

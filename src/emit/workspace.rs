@@ -1,0 +1,1 @@
+//! The files of a generated workspace, rendered from templates/ and written atomically.
