@@ -426,6 +426,15 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
         )
     );
     assert!(component.join("usr/lib/libgreet.a").is_file());
+    // Modes travel in meta (Bazel's outputs are all r-x): the header and the archive
+    // were installed 0644 and have no M line, the native tool 0755 has one.
+    let libgreet_meta = read(&demo.out("libgreet", "do_populate_sysroot.sysroot/meta"));
+    assert!(!libgreet_meta.contains("M usr/"), "{libgreet_meta}");
+    assert!(
+        read(&demo.out("mkgreeting-native", "do_populate_sysroot.sysroot/meta"))
+            .lines()
+            .any(|l| l == "M usr/bin/mkgreeting 0755")
+    );
     // The native tool went to the native sysroot of libgreet only.
     assert!(demo
         .out(

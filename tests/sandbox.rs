@@ -161,6 +161,36 @@ fn rewriting_an_input_changes_it_only_in_the_delta() {
     );
 }
 
+/// Bazel hands outputs on read-only and executable (r-xr-xr-x), and a remote cache keeps
+/// no modes: a file's mode travels in `meta`, and the next task sees the mode the
+/// earlier one set, whatever the delta's files look like on disk.
+#[test]
+fn modes_survive_bazels_read_only_outputs() {
+    let a = Action::new("modes");
+    ok(&a.task(
+        "do_install",
+        "echo data > f\necho '#!/bin/sh' > x\nchmod 0755 x\necho secret > s\nchmod 0600 s\n",
+        &[],
+    ));
+    for entry in walkdir::WalkDir::new(a.path("do_install.delta/files"))
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o555)).unwrap();
+        }
+    }
+    ok(&a.task(
+        "do_package",
+        "stat -c '%n %a' f x s > modes\necho more >> f\n",
+        &["--state-in", "do_install.delta"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_package.delta/files/{}", w("modes"))),
+        "f 644\nx 755\ns 600\n"
+    );
+}
+
 #[test]
 fn deletion_is_recorded_and_hides_the_earlier_layer() {
     let a = Action::new("delete");
@@ -404,7 +434,7 @@ fn sysroot_components_are_staged_but_not_handed_on() {
         fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    a.write("tool.sysroot/meta", "");
+    a.write("tool.sysroot/meta", "M usr/bin/tool 0755\n");
     ok(&a.task(
         "do_compile",
         "tool > out\ncat $RECIPE_SYSROOT/usr/include/lib.h >> out\n",
@@ -566,6 +596,10 @@ fn unpack_builtin_copies_file_sources_into_the_unpack_directory() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o755);
+    assert_eq!(
+        a.read("do_unpack.delta/meta"),
+        format!("M {} 0755\n", w("tools/run.sh"))
+    );
     assert!(a
         .read("do_unpack.log")
         .contains("unpack: /bitzel/layers/meta-test/hello/files/hello.h"));
