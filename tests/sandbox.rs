@@ -161,6 +161,36 @@ fn rewriting_an_input_changes_it_only_in_the_delta() {
     );
 }
 
+/// Bazel hands outputs on read-only and executable (r-xr-xr-x), and a remote cache keeps
+/// no modes: a file's mode travels in `meta`, and the next task sees the mode the
+/// earlier one set, whatever the delta's files look like on disk.
+#[test]
+fn modes_survive_bazels_read_only_outputs() {
+    let a = Action::new("modes");
+    ok(&a.task(
+        "do_install",
+        "echo data > f\necho '#!/bin/sh' > x\nchmod 0755 x\necho secret > s\nchmod 0600 s\n",
+        &[],
+    ));
+    for entry in walkdir::WalkDir::new(a.path("do_install.delta/files"))
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o555)).unwrap();
+        }
+    }
+    ok(&a.task(
+        "do_package",
+        "stat -c '%n %a' f x s > modes\necho more >> f\n",
+        &["--state-in", "do_install.delta"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_package.delta/files/{}", w("modes"))),
+        "f 644\nx 755\ns 600\n"
+    );
+}
+
 #[test]
 fn deletion_is_recorded_and_hides_the_earlier_layer() {
     let a = Action::new("delete");
@@ -404,7 +434,7 @@ fn sysroot_components_are_staged_but_not_handed_on() {
         fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    a.write("tool.sysroot/meta", "");
+    a.write("tool.sysroot/meta", "M usr/bin/tool 0755\n");
     ok(&a.task(
         "do_compile",
         "tool > out\ncat $RECIPE_SYSROOT/usr/include/lib.h >> out\n",
@@ -450,6 +480,54 @@ fn populate_sysroot_hands_its_destdir_to_sysroot_out_not_the_delta() {
         &["--sysroot-out", "p.sysroot"],
     ));
     assert_eq!(a.read("p.sysroot/files/usr/lib/libx.a"), "lib\n");
+    assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
+    assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
+}
+
+/// The populate_sysroot builtin copies only SYSROOT_DIRS of ${D} (links as links, modes
+/// kept), runs the preprocess shell in SYSROOT_DESTDIR, and that is the component.
+#[test]
+fn populate_sysroot_builtin_copies_sysroot_dirs_then_preprocesses() {
+    let a = Action::new("populate-builtin");
+    ok(&a.task(
+        "do_install",
+        "mkdir -p $D/usr/lib $D/usr/include $D/usr/bin\n\
+         echo lib > $D/usr/lib/libx.a\necho la > $D/usr/lib/libx.la\n\
+         ln -s libx.a $D/usr/lib/liby.a\necho h > $D/usr/include/x.h\n\
+         echo tool > $D/usr/bin/tool\nchmod 0700 $D/usr/bin/tool\n",
+        &[],
+    ));
+    let vw = format!("/bitzel/tmp/{WORKDIR}");
+    let data = format!(
+        "d {vw}/image\ndestdir {vw}/sysroot-destdir\ndir /usr/lib\ndir /usr/include\n\
+         preprocess:\nremove_la() {{\n\trm -f usr/lib/*.la\n}}\nremove_la\n"
+    );
+    ok(&a.task(
+        "do_populate_sysroot",
+        &data,
+        &[
+            "--builtin",
+            "populate_sysroot",
+            "--state-in",
+            "do_install.delta",
+            "--sysroot-out",
+            "p.sysroot",
+        ],
+    ));
+    let mut files: Vec<String> = walkdir::WalkDir::new(a.path("p.sysroot/files"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(a.path("p.sysroot/files"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files, ["usr/include/x.h", "usr/lib/libx.a"]);
     assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
     assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
 }
@@ -518,6 +596,10 @@ fn unpack_builtin_copies_file_sources_into_the_unpack_directory() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o755);
+    assert_eq!(
+        a.read("do_unpack.delta/meta"),
+        format!("M {} 0755\n", w("tools/run.sh"))
+    );
     assert!(a
         .read("do_unpack.log")
         .contains("unpack: /bitzel/layers/meta-test/hello/files/hello.h"));
