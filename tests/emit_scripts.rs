@@ -90,6 +90,7 @@ fn ours(build: &Path, env: Vec<(String, String)>) -> Ours {
             build_dir: build.to_path_buf(),
             env,
             multiconfig: None,
+            ..Default::default()
         },
         Some(bridge()),
     );
