@@ -61,17 +61,30 @@ enum Command {
         /// print (default: all).
         vars: Vec<String>,
     },
-    /// Write the task graph of TARGETs as `bitbake -g` does (debug entry for now).
+    /// Write the task graph of TARGETs as `bitbake -g` does.
     ///
-    /// Until the evaluator computes recipes, the per-recipe facts come from a JSON dump
-    /// of BitBake's recipe cache (tests/oracle/bb_recipeinfo.py). Writes task-depends.dot
-    /// and pn-buildlist into OUTDIR in BitBake's formats; missing providers are printed
-    /// as BitBake prints them (`ERROR: Nothing PROVIDES ...`) and make the exit status 1.
-    /// A target is a recipe or provider name, or `name:do_task`.
+    /// Parses every recipe of the build directory (as `recipes` does), then computes
+    /// the tasks and edges BitBake's taskdata and run queue would for TARGETs, and writes
+    /// task-depends.dot and pn-buildlist into OUTDIR (default: the current directory) in
+    /// BitBake's formats. Missing providers are printed as BitBake prints them (`ERROR:
+    /// Nothing PROVIDES ...`, with the recipes that asked) and make the exit status 1; a
+    /// fatal error writes nothing. A target is a recipe or provider name, or
+    /// `name:do_task`. With --recipe-info (a debug entry), the per-recipe facts come
+    /// from a JSON dump of BitBake's own recipe cache (tests/oracle/bb_recipeinfo.py)
+    /// instead of bitzel's evaluator.
     Graph {
-        /// The recipe-info JSON (bb_recipeinfo.py's recipeinfo.json).
+        /// The build directory (the one `oe-init-build-env` made, holding conf/).
+        #[arg(long, default_value = ".")]
+        build_dir: PathBuf,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads for parsing (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Read the recipes from bb_recipeinfo.py's recipeinfo.json instead.
         #[arg(long, value_name = "JSON")]
-        recipe_info: PathBuf,
+        recipe_info: Option<PathBuf>,
         /// Where task-depends.dot and pn-buildlist go.
         #[arg(long, value_name = "DIR", default_value = ".")]
         outdir: PathBuf,
@@ -319,19 +332,49 @@ fn env_command(
     }
 }
 
-fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(recipe_info)
-        .with_context(|| format!("reading {}", recipe_info.display()))?;
-    let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
-        .with_context(|| format!("parsing {}", recipe_info.display()))?;
-    let result = bitzel::graph::generate(&dump.recipes, &dump.config, targets);
-    let events = match &result {
-        Ok(graph) => &graph.events,
-        Err(failure) => &failure.events,
-    };
+/// Every recipe variant of the build directory as the graph reads it, by bitzel's
+/// evaluator (`parse_all` on `jobs` threads, then `CoreRecipeInfo` of each variant), and
+/// the configuration variables the graph reads; the parse's problems go to stderr.
+/// The second value is false when the configuration or a recipe had an error.
+fn evaluated_recipes(
+    config: &bitzel::eval::config::Configuration,
+    python: Option<&std::sync::Arc<bitzel::eval::python::PythonBridge>>,
+    jobs: Option<usize>,
+) -> (
+    Vec<bitzel::graph::RecipeInfo>,
+    bitzel::graph::GraphConfig,
+    bool,
+) {
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let parsed = bitzel::eval::recipe::parse_all(config, &collection, python, jobs);
+    let mut ok = !config.has_errors();
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            for e in &v.errors {
+                ok = false;
+                let file = bitzel::graph::cache::variant2virtual(&recipe.file, &v.name);
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let infos = bitzel::graph::recipe_infos(&parsed, &collection);
+    let store = config.recipe_store(python);
+    (infos, bitzel::graph::GraphConfig::from_store(&store), ok)
+}
+
+/// Prints what BitBake reports while resolving providers, as knotty prints it; false
+/// if one is an error (a missing provider).
+fn report_provider_events(events: &[bitzel::graph::ProviderEvent]) -> bool {
+    use bitzel::graph::ProviderEvent;
     let mut ok = true;
     for event in events {
-        use bitzel::graph::ProviderEvent;
         match event {
             ProviderEvent::NoProvider { .. } => {
                 eprintln!("ERROR: {event}");
@@ -342,6 +385,37 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
             _ => eprintln!("NOTE: {event}"),
         }
     }
+    ok
+}
+
+/// `bitzel graph`: the recipes from a dump (`recipe_info`) or from the evaluator.
+fn graph(
+    build_dir: PathBuf,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+    recipe_info: Option<&Path>,
+    outdir: &Path,
+    targets: &[String],
+) -> anyhow::Result<bool> {
+    let (recipes, config, parsed_ok) = match recipe_info {
+        Some(recipe_info) => {
+            let text = std::fs::read_to_string(recipe_info)
+                .with_context(|| format!("reading {}", recipe_info.display()))?;
+            let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
+                .with_context(|| format!("parsing {}", recipe_info.display()))?;
+            (dump.recipes, dump.config, true)
+        }
+        None => {
+            let (python, config) = load_configuration(build_dir, bitbake_lib);
+            evaluated_recipes(&config, python.as_ref(), jobs)
+        }
+    };
+    let result = bitzel::graph::generate(&recipes, &config, targets);
+    let events = match &result {
+        Ok(graph) => &graph.events,
+        Err(failure) => &failure.events,
+    };
+    let ok = report_provider_events(events) && parsed_ok;
     match result {
         Ok(graph) => {
             std::fs::create_dir_all(outdir)?;
@@ -452,10 +526,20 @@ fn main() -> ExitCode {
             }
         }
         Command::Graph {
+            build_dir,
+            bitbake_lib,
+            jobs,
             recipe_info,
             outdir,
             targets,
-        } => match graph(&recipe_info, &outdir, &targets) {
+        } => match graph(
+            build_dir,
+            bitbake_lib,
+            jobs,
+            recipe_info.as_deref(),
+            &outdir,
+            &targets,
+        ) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(err) => {
