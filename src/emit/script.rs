@@ -30,10 +30,12 @@
 //! `[prefuncs]` and `[postfuncs]` (each its own run file in BitBake, `exec_func`'d with
 //! its own `[dirs]`/`[cleandirs]`): shell ones are emitted with the task's function and
 //! called in order around it, each after its own directories (`mkdir -p`, `rm -rf` for
-//! `[cleandirs]`, `cd`); Python ones are not run (a warning, and a comment in the
-//! script). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
+//! `[cleandirs]`, `cd`); Python ones are not run (a comment in the script, and one
+//! warning per recipe listing them), apart from those in [`DONE_BY_BAZEL`], whose work
+//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
 //!
-//! Finally the script is virtualized ([`VirtualLayout::virtualize`]); exported values
+//! Finally the worker's FIFO name (`${T}/fifo.<pid>`) is pinned to [`FIFO_NAME`] and the
+//! script is virtualized ([`VirtualLayout::virtualize`]); exported values
 //! that only describe the machine that generated it are not written: `HOME`, `USER`,
 //! `LOGNAME`, `SHELL`, `BB_TASKHASH`, `BBSERVER` (the helper sets `HOME`), and `PATH`
 //! keeps only its entries under the virtual TMPDIR (the recipe sysroots' bin
@@ -133,22 +135,7 @@ fn loc() -> Location {
 pub fn task_store(store: &DataStore, task: &str) -> DataStore {
     let mut ts = store.copy();
     let l = loc();
-    if let Ok(Some(file)) = store.get_var("FILE", false) {
-        ts.set_var("BB_FILENAME", &file, &l);
-    }
-    let overrides = store
-        .get_var("OVERRIDES", false)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-        .unwrap_or_default();
     let short = task.strip_prefix("do_").unwrap_or(task);
-    ts.set_var(
-        "OVERRIDES",
-        &format!("task-{}:{overrides}", short.replace('_', "-")),
-        &l,
-    );
-    let _ = ts.expand_keys(&l);
     // bitbake-worker's fork_off_task
     ts.set_var("BB_WORKERCONTEXT", "1", &l);
     ts.set_var("BB_CURRENTTASK", short, &l);
@@ -164,6 +151,37 @@ pub fn task_store(store: &DataStore, task: &str) -> DataStore {
             ts.set_var_flag(e, "export", "1", &l);
         }
     }
+    // bb.build._task_data
+    if let Ok(Some(file)) = store.get_var("FILE", false) {
+        // The runqueue's fn: bb.cache.realfn2virtual(FILE, BBCLASSEXTEND entry).
+        let get = |v: &str| {
+            store
+                .get_var(v, true)
+                .ok()
+                .flatten()
+                .map(|x| x.to_string())
+                .unwrap_or_default()
+        };
+        let (curr, variant) = (get("BBEXTENDCURR"), get("BBEXTENDVARIANT"));
+        let fn_ = match (curr.is_empty(), variant.is_empty()) {
+            (true, _) => file.to_string(),
+            (false, true) => format!("virtual:{curr}:{file}"),
+            (false, false) => format!("virtual:{curr}:{variant}:{file}"),
+        };
+        ts.set_var("BB_FILENAME", &fn_, &l);
+    }
+    let overrides = ts
+        .get_var("OVERRIDES", false)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    ts.set_var(
+        "OVERRIDES",
+        &format!("task-{}:{overrides}", short.replace('_', "-")),
+        &l,
+    );
+    let _ = ts.expand_keys(&l);
     // _exec_task
     ts.set_var("BB_RUNTASK", task, &l);
     // exec_func_shell: "Don't let the emitted shell script override PWD"
@@ -631,6 +649,7 @@ pub fn task_actions(
     let mut actions = Vec::new();
     let mut sources: Option<Vec<Source>> = None;
     let mut scanned = false;
+    let mut skipped: Vec<String> = Vec::new();
     for task in tasks {
         let ts = task_store(store, task);
         let mut problems: Vec<String> = Vec::new();
@@ -660,13 +679,11 @@ pub fn task_actions(
                 notes: Vec::new(),
                 scanned: false,
             };
-            let r = shell_task(&mut e, pn, task);
+            let r = shell_task(&mut e, task);
             scanned |= e.scanned;
-            for n in e.notes {
-                diags.push(diag(&vfile, Severity::Warning, n));
-            }
+            skipped.append(&mut e.notes);
             match r {
-                Ok(s) => TaskKind::Shell(layout.virtualize(&s)),
+                Ok(s) => TaskKind::Shell(finish(&ts, layout, &s)),
                 Err(m) => {
                     problems.push(format!("{pn}:{task}: {m}"));
                     unsupported(task)
@@ -702,7 +719,7 @@ pub fn task_actions(
                         diags.push(diag(&vfile, Severity::Warning, n));
                     }
                     match r {
-                        Ok(s) => TaskKind::Shell(layout.virtualize(&s)),
+                        Ok(s) => TaskKind::Shell(finish(&ts, layout, &s)),
                         Err(m) => {
                             problems.push(format!("{pn}:{task}: {m}"));
                             unsupported(task)
@@ -725,6 +742,16 @@ pub fn task_actions(
             noexec,
         });
     }
+    if !skipped.is_empty() {
+        diags.push(diag(
+            &vfile,
+            Severity::Warning,
+            format!(
+                "not supported yet: {pn}: Python pre/postfuncs not run: {}",
+                skipped.join(" ")
+            ),
+        ));
+    }
     if scanned {
         diags.push(diag(
             &vfile,
@@ -735,8 +762,41 @@ pub fn task_actions(
     (actions, diags)
 }
 
+/// The worker's message FIFO, `${T}/fifo.<pid>` (bb.build.exec_func_shell; Poky's
+/// logging.bbclass names it by `os.getpid()`, which in bitzel is the generator's own
+/// process): a per-run value, written as `${T}/fifo.0`.
+pub const FIFO_NAME: &str = "fifo.0";
+
+/// The virtual script: the worker's FIFO name pinned, then the paths virtualized.
+fn finish(ts: &DataStore, layout: &VirtualLayout, script: &str) -> String {
+    let t = ts
+        .get_var("T", true)
+        .ok()
+        .flatten()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let script = if t.is_empty() {
+        script.to_string()
+    } else {
+        let ours = format!("{t}/fifo.{}", std::process::id());
+        let pinned = format!("{t}/{FIFO_NAME}");
+        script.replace(&ours, &pinned)
+    };
+    layout.virtualize(&script)
+}
+
+/// Python pre/postfuncs whose work the workspace does another way, with how.
+pub const DONE_BY_BAZEL: [(&str, &str); 3] = [
+    (
+        "extend_recipe_sysroot",
+        "the rules stage the sysroot components of the task's [depends]",
+    ),
+    ("sstate_task_prefunc", "Bazel's cache stands for sstate"),
+    ("sstate_task_postfunc", "Bazel's cache stands for sstate"),
+];
+
 /// A shell task's script: its run file, with its shell pre/postfuncs called around it.
-fn shell_task(e: &mut Emitter, pn: &str, task: &str) -> Result<String, String> {
+fn shell_task(e: &mut Emitter, task: &str) -> Result<String, String> {
     let ts = e.ts;
     let mut before = Vec::new();
     let mut after = Vec::new();
@@ -744,10 +804,13 @@ fn shell_task(e: &mut Emitter, pn: &str, task: &str) -> Result<String, String> {
     for (flag, list) in [("prefuncs", &mut before), ("postfuncs", &mut after)] {
         for f in flag_words(ts, task, flag)? {
             if flag_set(ts, &f, "python") {
-                e.notes.push(format!(
-                    "{pn}:{task}: the Python {flag} function {f} is not run (not supported yet)"
-                ));
-                comments.push(format!("{flag} {f} (Python) is not run"));
+                match DONE_BY_BAZEL.iter().find(|(name, _)| *name == f) {
+                    Some((_, how)) => comments.push(format!("{flag} {f} (Python): {how}")),
+                    None => {
+                        e.notes.push(format!("{task}:{f}"));
+                        comments.push(format!("{flag} {f} (Python) is not run"));
+                    }
+                }
                 continue;
             }
             let dirs = flag_words(ts, &f, "dirs")?;
