@@ -110,6 +110,28 @@ fn main() {
     };
     let (cold, _, shell) = pass("bitzel task_actions, cold");
     let (warm, _, _) = pass("bitzel task_actions, warm");
+    // Where bitzel's time goes, shell tasks only: the task's store, then its run file.
+    let (mut t_store, mut t_run, mut m) = (Duration::ZERO, Duration::ZERO, 0);
+    for (_, store) in &stores {
+        for task in tasks_of(store) {
+            let flag = |f: &str| store.get_var_flag(&task, f, false).ok().flatten();
+            if flag("python").is_some_and(|v| !v.is_empty()) || flag("noexec").is_some() {
+                continue;
+            }
+            let started = Instant::now();
+            let ts = task_store(store, &task);
+            t_store += started.elapsed();
+            let started = Instant::now();
+            let _ = bitzel::emit::script::raw_run_file(&ts, &task, Some(bridge));
+            t_run += started.elapsed();
+            m += 1;
+        }
+    }
+    println!(
+        "bitzel per shell task (warm): task store {:.2?}, run file {:.2?}",
+        t_store / m.max(1) as u32,
+        t_run / m.max(1) as u32
+    );
     // Reference: BitBake's emit_func through the bridge, shell tasks only.
     let started = Instant::now();
     let mut n = 0;

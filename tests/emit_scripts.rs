@@ -536,6 +536,7 @@ fn poky_shell_run_files_equal_bitbakes() {
     let collection = Collection::collect(&base);
     let layout = VirtualLayout::new(&config, &collection);
     let (mut equal, mut total, mut tasks_timed) = (0, 0, 0);
+    let (mut sources_checked, mut patches_checked) = (0, 0);
     let mut failures = Vec::new();
     let mut emit_time = std::time::Duration::ZERO;
     for recipe in &recipes {
@@ -591,6 +592,78 @@ fn poky_shell_run_files_equal_bitbakes() {
                 }
             }
         }
+        // SRC_URI: FILESPATH resolution and checksums as bb.fetch2's, patches as
+        // oe.patch.src_patches picks them.
+        let (sources, _) = recipe_sources(store, pn, &layout);
+        for rec in recipe["sources"].as_array().unwrap() {
+            let url = rec["url"].as_str().unwrap();
+            let mine = sources.iter().find(|s| s.url == url);
+            match (rec["type"].as_str(), mine.map(|s| &s.kind)) {
+                (Some("file"), Some(SourceKind::Local { real, .. })) => {
+                    sources_checked += 1;
+                    assert_eq!(real.to_str(), rec["localpath"].as_str(), "{pn}: {url}");
+                }
+                (Some("http" | "https" | "ftp"), Some(SourceKind::Download { sha256, .. })) => {
+                    sources_checked += 1;
+                    assert_eq!(
+                        Some(sha256.as_str()),
+                        rec["sha256_expected"].as_str(),
+                        "{pn}: {url}"
+                    );
+                }
+                (ty, kind) => {
+                    failures.push(format!("{pn}: {url}: BitBake {ty:?}, bitzel {kind:?}"))
+                }
+            }
+        }
+        if let Some(patches) = recipe["patches"].as_array() {
+            let expected: Vec<String> = patches
+                .iter()
+                .map(|p| {
+                    let d = decodeurl(p.as_str().unwrap()).unwrap();
+                    let mut line = format!(
+                        "patch {} striplevel={}",
+                        layout
+                            .layer_path(Path::new(&d.path))
+                            .unwrap_or(d.path.clone()),
+                        d.param("striplevel").unwrap_or("?")
+                    );
+                    if let Some(pd) = d.param("patchdir") {
+                        line.push_str(&format!(" patchdir={pd}"));
+                    }
+                    line
+                })
+                .collect();
+            let mine: Vec<String> = actions
+                .iter()
+                .find(|a| a.task == "do_patch")
+                .and_then(|a| match &a.kind {
+                    TaskKind::Builtin { data, .. } => Some(data.clone()),
+                    _ => None,
+                })
+                .map(|d| {
+                    d.lines()
+                        .filter(|l| l.starts_with("patch "))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            patches_checked += expected.len();
+            assert_eq!(mine, expected, "{pn}: the patches of do_patch");
+        }
+        // BITZEL_EMIT_DUMP=DIR: the virtual scripts and data, for reading.
+        if let Some(dump) = std::env::var_os("BITZEL_EMIT_DUMP").map(PathBuf::from) {
+            let d = dump.join(pn);
+            std::fs::create_dir_all(&d).unwrap();
+            for a in &actions {
+                let text = match &a.kind {
+                    TaskKind::Shell(s) => s.clone(),
+                    TaskKind::Builtin { data, .. } => data.clone(),
+                    other => format!("{other:?}\n"),
+                };
+                std::fs::write(d.join(format!("run.{}", a.task)), text).unwrap();
+            }
+        }
         for a in &actions {
             if let TaskKind::Shell(s) = &a.kind {
                 assert!(
@@ -603,7 +676,7 @@ fn poky_shell_run_files_equal_bitbakes() {
         }
     }
     eprintln!(
-        "poky: {equal} of {total} run files equal to BitBake's; task_actions for {tasks_timed} tasks took {emit_time:.2?}"
+        "poky: {equal} of {total} run files equal to BitBake's; {sources_checked} SRC_URI entries and {patches_checked} patches as BitBake's; task_actions for {tasks_timed} tasks took {emit_time:.2?}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
