@@ -150,6 +150,20 @@ fn tasks_of(recipe: &Value) -> Vec<String> {
     t
 }
 
+/// The worker's FIFO, `${T}/fifo.<pid>` (Poky's LOGFIFO), names the process that wrote
+/// the run file: the one per-run value of a run file, compared without its digits.
+fn without_pid(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("/fifo.") {
+        out.push_str(&rest[..i + 6]);
+        rest = rest[i + 6..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push_str("PID");
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A unified-diff-like first difference, for messages.
 fn first_difference(a: &str, b: &str) -> String {
     for (i, (x, y)) in a.lines().zip(b.lines()).enumerate() {
@@ -483,4 +497,187 @@ fn scripts_are_virtual_and_the_same_for_a_copy_elsewhere() {
         }
     }
     drop(first.config.snapshot.clone());
+}
+
+/// Poky scarthgap: every shell run file of zlib (and its native and nativesdk variants),
+/// base-files and busybox against real BitBake 2.8.1's, from the output of
+/// `tests/oracle/bb_emit.py --workdir DIR/wd --out DIR/out POKY_BUILD zlib zlib-native
+/// nativesdk-zlib base-files busybox` run as a non-root user (Poky's sanity checks refuse
+/// root) with BITZEL_POKY set; BITZEL_POKY_EMIT names DIR.
+#[test]
+fn poky_shell_run_files_equal_bitbakes() {
+    let (Some(_), Some(dir)) = (
+        poky(),
+        std::env::var_os("BITZEL_POKY_EMIT").map(PathBuf::from),
+    ) else {
+        eprintln!(
+            "BITZEL_POKY and BITZEL_POKY_EMIT not both set: Poky's run files are not compared"
+        );
+        return;
+    };
+    let mut recipes: Vec<Value> = std::fs::read_dir(dir.join("out"))
+        .expect("BITZEL_POKY_EMIT/out")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    recipes.sort_by_key(|r| r["pn"].as_str().unwrap().to_string());
+    assert!(!recipes.is_empty());
+    let build = dir.join("wd/build");
+    let config = parse_configuration(
+        &ConfigOptions {
+            build_dir: build.clone(),
+            env: env_of(&recipes[0]),
+            multiconfig: None,
+        },
+        Some(bridge()),
+    );
+    let base = DataStore::from_snapshot(config.snapshot.clone());
+    let collection = Collection::collect(&base);
+    let layout = VirtualLayout::new(&config, &collection);
+    let (mut equal, mut total, mut tasks_timed) = (0, 0, 0);
+    let (mut sources_checked, mut patches_checked) = (0, 0);
+    let mut failures = Vec::new();
+    let mut emit_time = std::time::Duration::ZERO;
+    for recipe in &recipes {
+        let pn = recipe["pn"].as_str().unwrap();
+        let file = recipe["file"].as_str().unwrap();
+        let parsed = parse_recipe(
+            &config,
+            &collection,
+            file,
+            &RecipeOptions::default(),
+            Some(bridge()),
+        );
+        let Some(variant) = parsed
+            .variants
+            .into_iter()
+            .find(|v| v.store.get_var("PN", true).ok().flatten().as_deref() == Some(pn))
+        else {
+            failures.push(format!("bitzel has no {pn}"));
+            continue;
+        };
+        let store = &variant.store;
+        let tasks = tasks_of(recipe);
+        let started = std::time::Instant::now();
+        let (actions, diags) = task_actions(store, pn, &tasks, &layout, Some(bridge()));
+        emit_time += started.elapsed();
+        tasks_timed += actions.len();
+        for d in &diags {
+            eprintln!("{pn}: {:?}: {}", d.severity, d.message);
+        }
+        for task in &tasks {
+            let rec = &recipe["tasks"][task];
+            let ts = task_store(store, task);
+            let mut expected: Vec<(String, &str)> = Vec::new();
+            if let Some(run) = rec["run"].as_str() {
+                expected.push((task.clone(), run));
+            }
+            for list in ["prefuncs", "postfuncs", "stage"] {
+                for f in rec[list].as_array().into_iter().flatten() {
+                    if let Some(run) = f["run"].as_str() {
+                        expected.push((f["name"].as_str().unwrap().to_string(), run));
+                    }
+                }
+            }
+            for (func, run) in expected {
+                total += 1;
+                match raw_run_file(&ts, &func, Some(bridge())) {
+                    Ok(mine) if without_pid(&mine) == without_pid(run) => equal += 1,
+                    Ok(mine) => failures.push(format!(
+                        "{pn}:{task} run.{func}: {}",
+                        first_difference(&mine, run)
+                    )),
+                    Err(e) => failures.push(format!("{pn}:{task} run.{func}: {e}")),
+                }
+            }
+        }
+        // SRC_URI: FILESPATH resolution and checksums as bb.fetch2's, patches as
+        // oe.patch.src_patches picks them.
+        let (sources, _) = recipe_sources(store, pn, &layout);
+        for rec in recipe["sources"].as_array().unwrap() {
+            let url = rec["url"].as_str().unwrap();
+            let mine = sources.iter().find(|s| s.url == url);
+            match (rec["type"].as_str(), mine.map(|s| &s.kind)) {
+                (Some("file"), Some(SourceKind::Local { real, .. })) => {
+                    sources_checked += 1;
+                    assert_eq!(real.to_str(), rec["localpath"].as_str(), "{pn}: {url}");
+                }
+                (Some("http" | "https" | "ftp"), Some(SourceKind::Download { sha256, .. })) => {
+                    sources_checked += 1;
+                    assert_eq!(
+                        Some(sha256.as_str()),
+                        rec["sha256_expected"].as_str(),
+                        "{pn}: {url}"
+                    );
+                }
+                (ty, kind) => {
+                    failures.push(format!("{pn}: {url}: BitBake {ty:?}, bitzel {kind:?}"))
+                }
+            }
+        }
+        if let Some(patches) = recipe["patches"].as_array() {
+            let expected: Vec<String> = patches
+                .iter()
+                .map(|p| {
+                    let d = decodeurl(p.as_str().unwrap()).unwrap();
+                    let mut line = format!(
+                        "patch {} striplevel={}",
+                        layout
+                            .layer_path(Path::new(&d.path))
+                            .unwrap_or(d.path.clone()),
+                        d.param("striplevel").unwrap_or("?")
+                    );
+                    if let Some(pd) = d.param("patchdir") {
+                        line.push_str(&format!(" patchdir={pd}"));
+                    }
+                    line
+                })
+                .collect();
+            let mine: Vec<String> = actions
+                .iter()
+                .find(|a| a.task == "do_patch")
+                .and_then(|a| match &a.kind {
+                    TaskKind::Builtin { data, .. } => Some(data.clone()),
+                    _ => None,
+                })
+                .map(|d| {
+                    d.lines()
+                        .filter(|l| l.starts_with("patch "))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            patches_checked += expected.len();
+            assert_eq!(mine, expected, "{pn}: the patches of do_patch");
+        }
+        // BITZEL_EMIT_DUMP=DIR: the virtual scripts and data, for reading.
+        if let Some(dump) = std::env::var_os("BITZEL_EMIT_DUMP").map(PathBuf::from) {
+            let d = dump.join(pn);
+            std::fs::create_dir_all(&d).unwrap();
+            for a in &actions {
+                let text = match &a.kind {
+                    TaskKind::Shell(s) => s.clone(),
+                    TaskKind::Builtin { data, .. } => data.clone(),
+                    other => format!("{other:?}\n"),
+                };
+                std::fs::write(d.join(format!("run.{}", a.task)), text).unwrap();
+            }
+        }
+        for a in &actions {
+            if let TaskKind::Shell(s) = &a.kind {
+                assert!(
+                    layout.holds_real_path(s).is_none(),
+                    "{pn}:{} holds {:?}",
+                    a.task,
+                    layout.holds_real_path(s)
+                );
+            }
+        }
+    }
+    eprintln!(
+        "poky: {equal} of {total} run files equal to BitBake's; {sources_checked} SRC_URI entries and {patches_checked} patches as BitBake's; task_actions for {tasks_timed} tasks took {emit_time:.2?}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -13,6 +13,7 @@
 //! - the worker's `DATE`, `TIME` and `BUILDNAME` (the time the build started) pinned to
 //!   [`PINNED_DATE`] / [`PINNED_TIME`], so that `DATETIME` and every value built from them
 //!   are the same on every run and machine;
+//! - for a virtual script, the machine's CPU count pinned ([`MACHINE_VALUES`]);
 //! - not the worker's fakeroot environment (`FAKEROOTENV` / `FAKEROOTNOENV`: pseudo's
 //!   variables); the helper runs `[fakeroot]` tasks under its own fakeroot.
 //!
@@ -30,10 +31,12 @@
 //! `[prefuncs]` and `[postfuncs]` (each its own run file in BitBake, `exec_func`'d with
 //! its own `[dirs]`/`[cleandirs]`): shell ones are emitted with the task's function and
 //! called in order around it, each after its own directories (`mkdir -p`, `rm -rf` for
-//! `[cleandirs]`, `cd`); Python ones are not run (a warning, and a comment in the
-//! script). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
+//! `[cleandirs]`, `cd`); Python ones are not run (a comment in the script, and one
+//! warning per recipe listing them), apart from those in [`DONE_BY_BAZEL`], whose work
+//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
 //!
-//! Finally the script is virtualized ([`VirtualLayout::virtualize`]); exported values
+//! Finally the worker's FIFO name (`${T}/fifo.<pid>`) is pinned to [`FIFO_NAME`] and the
+//! script is virtualized ([`VirtualLayout::virtualize`]); exported values
 //! that only describe the machine that generated it are not written: `HOME`, `USER`,
 //! `LOGNAME`, `SHELL`, `BB_TASKHASH`, `BBSERVER` (the helper sets `HOME`), and `PATH`
 //! keeps only its entries under the virtual TMPDIR (the recipe sysroots' bin
@@ -58,6 +61,17 @@ use crate::eval::statement::Location;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
+
+/// Values of the generating machine (its number of CPUs, through
+/// `oe.utils.cpu_count()`), set in a virtual script's store: `PARALLEL_MAKE` becomes the
+/// shell's `$PARALLEL_MAKE`, which the helper sets (HELPER.md), so `make -j 2` is written
+/// `make $PARALLEL_MAKE` (`PARALLEL_MAKEINST` follows it); the thread counts are 1.
+pub const MACHINE_VALUES: [(&str, &str); 4] = [
+    ("PARALLEL_MAKE", "$PARALLEL_MAKE"),
+    ("BB_NUMBER_THREADS", "1"),
+    ("XZ_THREADS", "1"),
+    ("ZSTD_THREADS", "1"),
+];
 
 /// What a PATH entry must start with to be kept: the layered state (recipe sysroots).
 const TMPDIR_PREFIX: &str = "/bitzel/tmp/";
@@ -128,47 +142,105 @@ fn loc() -> Location {
     Location::new("bitzel-emit", 0)
 }
 
-/// The store a task runs with (see the module docs): `bb.build._task_data` plus what
-/// bitbake-worker and `_exec_task` set.
-pub fn task_store(store: &DataStore, task: &str) -> DataStore {
-    let mut ts = store.copy();
-    let l = loc();
-    if let Ok(Some(file)) = store.get_var("FILE", false) {
-        ts.set_var("BB_FILENAME", &file, &l);
+/// The stores of one recipe's tasks: the recipe's store with what bitbake-worker sets
+/// for every task (`BB_WORKERCONTEXT`, `DATE`, `TIME`, `BUILDNAME`, `BB_FILENAME`),
+/// frozen once, so that each task's store is a cheap copy-on-write layer over it.
+pub struct TaskStores {
+    base: DataStore,
+    /// Whether some variable name still holds `${` (only then does expandKeys rename).
+    var_keys: bool,
+}
+
+impl TaskStores {
+    /// The shared part, from the recipe's finalised store.
+    pub fn new(store: &DataStore) -> TaskStores {
+        TaskStores::with(store, &[])
     }
-    let overrides = store
-        .get_var("OVERRIDES", false)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    let short = task.strip_prefix("do_").unwrap_or(task);
-    ts.set_var(
-        "OVERRIDES",
-        &format!("task-{}:{overrides}", short.replace('_', "-")),
-        &l,
-    );
-    let _ = ts.expand_keys(&l);
-    // bitbake-worker's fork_off_task
-    ts.set_var("BB_WORKERCONTEXT", "1", &l);
-    ts.set_var("BB_CURRENTTASK", short, &l);
-    ts.set_var("DATE", PINNED_DATE, &l);
-    ts.set_var("TIME", PINNED_TIME, &l);
-    ts.set_var(
-        "BUILDNAME",
-        &format!("{PINNED_DATE}{}", &PINNED_TIME[..4]),
-        &l,
-    );
-    if let Ok(Some(exports)) = ts.get_var_flag(task, "exports", true) {
-        for e in exports.split_whitespace() {
-            ts.set_var_flag(e, "export", "1", &l);
+
+    /// [`TaskStores::new`] with further variables set (the [`MACHINE_VALUES`] of a
+    /// virtual script).
+    pub fn with(store: &DataStore, extra: &[(&str, &str)]) -> TaskStores {
+        let mut base = store.copy();
+        let l = loc();
+        for (name, value) in extra {
+            base.set_var(name, value, &l);
         }
+        // bitbake-worker's fork_off_task
+        base.set_var("BB_WORKERCONTEXT", "1", &l);
+        base.set_var("DATE", PINNED_DATE, &l);
+        base.set_var("TIME", PINNED_TIME, &l);
+        base.set_var(
+            "BUILDNAME",
+            &format!("{PINNED_DATE}{}", &PINNED_TIME[..4]),
+            &l,
+        );
+        // bb.build._task_data: the runqueue's fn, bb.cache.realfn2virtual(FILE, the
+        // BBCLASSEXTEND entry).
+        if let Ok(Some(file)) = store.get_var("FILE", false) {
+            let get = |v: &str| {
+                store
+                    .get_var(v, true)
+                    .ok()
+                    .flatten()
+                    .map(|x| x.to_string())
+                    .unwrap_or_default()
+            };
+            let (curr, variant) = (get("BBEXTENDCURR"), get("BBEXTENDVARIANT"));
+            let fn_ = match (curr.is_empty(), variant.is_empty()) {
+                (true, _) => file.to_string(),
+                (false, true) => format!("virtual:{curr}:{file}"),
+                (false, false) => format!("virtual:{curr}:{variant}:{file}"),
+            };
+            base.set_var("BB_FILENAME", &fn_, &l);
+        }
+        let var_keys = base
+            .keys()
+            .map(|keys| keys.iter().any(|k| k.contains("${")))
+            .unwrap_or(true);
+        // Freeze: every task's store is a layer over this.
+        let _ = base.snapshot();
+        TaskStores { base, var_keys }
     }
-    // _exec_task
-    ts.set_var("BB_RUNTASK", task, &l);
-    // exec_func_shell: "Don't let the emitted shell script override PWD"
-    ts.del_var_flag("PWD", "export", &l);
-    ts
+
+    /// The store `task` runs with (see the module docs).
+    pub fn task(&mut self, task: &str) -> DataStore {
+        let mut ts = self.base.create_copy();
+        let l = loc();
+        let short = task.strip_prefix("do_").unwrap_or(task);
+        ts.set_var("BB_CURRENTTASK", short, &l);
+        if let Ok(Some(exports)) = ts.get_var_flag(task, "exports", true) {
+            for e in exports.split_whitespace() {
+                ts.set_var_flag(e, "export", "1", &l);
+            }
+        }
+        // bb.build._task_data
+        let overrides = ts
+            .get_var("OVERRIDES", false)
+            .ok()
+            .flatten()
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        ts.set_var(
+            "OVERRIDES",
+            &format!("task-{}:{overrides}", short.replace('_', "-")),
+            &l,
+        );
+        if self.var_keys {
+            let _ = ts.expand_keys(&l);
+        }
+        // _exec_task
+        ts.set_var("BB_RUNTASK", task, &l);
+        // exec_func_shell: "Don't let the emitted shell script override PWD"
+        ts.del_var_flag("PWD", "export", &l);
+        ts
+    }
+}
+
+/// The store a task runs with (see the module docs): `bb.build._task_data` plus what
+/// bitbake-worker and `_exec_task` set. For several tasks of one recipe, [`TaskStores`]
+/// shares the common part.
+pub fn task_store(store: &DataStore, task: &str) -> DataStore {
+    TaskStores::new(store).task(task)
 }
 
 /// `bb.utils.to_boolean` of a flag's expanded value.
@@ -631,8 +703,10 @@ pub fn task_actions(
     let mut actions = Vec::new();
     let mut sources: Option<Vec<Source>> = None;
     let mut scanned = false;
+    let mut skipped: Vec<String> = Vec::new();
+    let mut stores = TaskStores::with(store, &MACHINE_VALUES);
     for task in tasks {
-        let ts = task_store(store, task);
+        let ts = stores.task(task);
         let mut problems: Vec<String> = Vec::new();
         let words = |flag: &str, problems: &mut Vec<String>| -> Vec<String> {
             match flag_words(&ts, task, flag) {
@@ -660,13 +734,11 @@ pub fn task_actions(
                 notes: Vec::new(),
                 scanned: false,
             };
-            let r = shell_task(&mut e, pn, task);
+            let r = shell_task(&mut e, task);
             scanned |= e.scanned;
-            for n in e.notes {
-                diags.push(diag(&vfile, Severity::Warning, n));
-            }
+            skipped.append(&mut e.notes);
             match r {
-                Ok(s) => TaskKind::Shell(layout.virtualize(&s)),
+                Ok(s) => TaskKind::Shell(finish(&ts, layout, &s)),
                 Err(m) => {
                     problems.push(format!("{pn}:{task}: {m}"));
                     unsupported(task)
@@ -683,6 +755,14 @@ pub fn task_actions(
                     } else {
                         patch_data(&ts, pn, srcs, layout, &mut problems)
                     };
+                    let body = ts.get_var(task, false).ok().flatten().unwrap_or_default();
+                    if !is_exported_stub(&body, &task[3..]) {
+                        skipped.push(format!(
+                            "{task}:(its own Python; SRC_URI's {} only)",
+                            &task[3..]
+                        ));
+                    }
+                    skipped.extend(python_hooks(&ts, task));
                     TaskKind::Builtin {
                         name: task[3..].to_string(),
                         data,
@@ -696,13 +776,14 @@ pub fn task_actions(
                         notes: Vec::new(),
                         scanned: false,
                     };
+                    skipped.extend(python_hooks(&ts, task));
                     let r = populate_sysroot(&mut e, pn);
                     scanned |= e.scanned;
                     for n in e.notes {
                         diags.push(diag(&vfile, Severity::Warning, n));
                     }
                     match r {
-                        Ok(s) => TaskKind::Shell(layout.virtualize(&s)),
+                        Ok(s) => TaskKind::Shell(finish(&ts, layout, &s)),
                         Err(m) => {
                             problems.push(format!("{pn}:{task}: {m}"));
                             unsupported(task)
@@ -725,6 +806,16 @@ pub fn task_actions(
             noexec,
         });
     }
+    if !skipped.is_empty() {
+        diags.push(diag(
+            &vfile,
+            Severity::Warning,
+            format!(
+                "not supported yet: {pn}: Python pre/postfuncs not run: {}",
+                skipped.join(" ")
+            ),
+        ));
+    }
     if scanned {
         diags.push(diag(
             &vfile,
@@ -735,8 +826,77 @@ pub fn task_actions(
     (actions, diags)
 }
 
+/// The worker's message FIFO, `${T}/fifo.<pid>` (bb.build.exec_func_shell; Poky's
+/// logging.bbclass names it by `os.getpid()`, which in bitzel is the generator's own
+/// process): a per-run value, written as `${T}/fifo.0`.
+pub const FIFO_NAME: &str = "fifo.0";
+
+/// The virtual script: the worker's FIFO name pinned, then the paths virtualized.
+fn finish(ts: &DataStore, layout: &VirtualLayout, script: &str) -> String {
+    let t = ts
+        .get_var("T", true)
+        .ok()
+        .flatten()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let script = if t.is_empty() {
+        script.to_string()
+    } else {
+        let ours = format!("{t}/fifo.{}", std::process::id());
+        let pinned = format!("{t}/{FIFO_NAME}");
+        script.replace(&ours, &pinned)
+    };
+    layout.virtualize(&script)
+}
+
+/// Python pre/postfuncs whose work the workspace does another way, with how.
+pub const DONE_BY_BAZEL: [(&str, &str); 3] = [
+    (
+        "extend_recipe_sysroot",
+        "the rules stage the sysroot components of the task's [depends]",
+    ),
+    ("sstate_task_prefunc", "Bazel's cache stands for sstate"),
+    ("sstate_task_postfunc", "Bazel's cache stands for sstate"),
+];
+
+/// Whether `body` is the function EXPORT_FUNCTIONS writes for `do_<name>` (a call of
+/// `<class>_do_<name>`, e.g. base.bbclass's `base_do_unpack`), i.e. the recipe did not
+/// give the task Python of its own.
+fn is_exported_stub(body: &str, name: &str) -> bool {
+    // "    # Export function set\n    bb.build.exec_func('base_do_unpack', d)\n"
+    let b = body.trim();
+    let b = b.strip_prefix("# Export function set").unwrap_or(b).trim();
+    let Some(rest) = b.strip_prefix("bb.build.exec_func('") else {
+        return false;
+    };
+    let Some(func) = rest.strip_suffix("', d)") else {
+        return false;
+    };
+    func.strip_suffix(&format!("_do_{name}"))
+        .is_some_and(|class| {
+            !class.is_empty()
+                && class
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+}
+
+/// The Python [prefuncs]/[postfuncs] of a task bitzel runs another way (builtins,
+/// do_populate_sysroot), as `task:function`, without those in [`DONE_BY_BAZEL`].
+fn python_hooks(ts: &DataStore, task: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for flag in ["prefuncs", "postfuncs"] {
+        for f in flag_words(ts, task, flag).unwrap_or_default() {
+            if flag_set(ts, &f, "python") && !DONE_BY_BAZEL.iter().any(|(n, _)| *n == f) {
+                out.push(format!("{task}:{f}"));
+            }
+        }
+    }
+    out
+}
+
 /// A shell task's script: its run file, with its shell pre/postfuncs called around it.
-fn shell_task(e: &mut Emitter, pn: &str, task: &str) -> Result<String, String> {
+fn shell_task(e: &mut Emitter, task: &str) -> Result<String, String> {
     let ts = e.ts;
     let mut before = Vec::new();
     let mut after = Vec::new();
@@ -744,10 +904,13 @@ fn shell_task(e: &mut Emitter, pn: &str, task: &str) -> Result<String, String> {
     for (flag, list) in [("prefuncs", &mut before), ("postfuncs", &mut after)] {
         for f in flag_words(ts, task, flag)? {
             if flag_set(ts, &f, "python") {
-                e.notes.push(format!(
-                    "{pn}:{task}: the Python {flag} function {f} is not run (not supported yet)"
-                ));
-                comments.push(format!("{flag} {f} (Python) is not run"));
+                match DONE_BY_BAZEL.iter().find(|(name, _)| *name == f) {
+                    Some((_, how)) => comments.push(format!("{flag} {f} (Python): {how}")),
+                    None => {
+                        e.notes.push(format!("{task}:{f}"));
+                        comments.push(format!("{flag} {f} (Python) is not run"));
+                    }
+                }
                 continue;
             }
             let dirs = flag_words(ts, &f, "dirs")?;
