@@ -1218,3 +1218,52 @@ fn every_poky_anonymous_function_matches_bitbake() {
     let n = compare_with(cases, &methods);
     eprintln!("{n} Poky anonymous functions equal to BitBake");
 }
+
+/// The write guard: file-system writes that Python code makes outside the allowed
+/// roots are not made (the calls return as if they had been) and are listed; under an
+/// allowed root they are made.
+#[test]
+fn python_writes_outside_allowed_roots_are_withheld() {
+    let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bridge-write-guard");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let outside = scratch.join("outside");
+    let allowed = scratch.join("allowed");
+    std::fs::create_dir_all(&allowed).expect("allowed root made");
+    bridge().allow_writes_under(&allowed).expect("root allowed");
+    bridge().take_withheld_writes();
+    let code = |dir: &std::path::Path| {
+        let dir = dir.to_string_lossy();
+        format!(
+            "[__import__('os').makedirs('{dir}/sub', exist_ok=True), \
+             __import__('bb').utils.mkdirhier('{dir}/hier'), \
+             __import__('os').symlink('/bin/sh', '{dir}/sh'), \
+             open('{dir}/file', 'w').write('text'), \
+             __import__('os').path.exists('{dir}/file')][-1]"
+        )
+    };
+    let store = MapStore::default();
+    let result = bridge()
+        .eval_inline_in_python(&code(&outside), Some("X"), &store)
+        .expect("evaluated");
+    assert_eq!(result, "False", "the file outside was written");
+    assert!(!outside.exists(), "a folder outside was made");
+    let withheld = bridge().take_withheld_writes();
+    let o = outside.to_string_lossy();
+    for (op, path) in [
+        ("makedirs", format!("{o}/sub")),
+        ("makedirs", format!("{o}/hier")),
+        ("symlink", format!("{o}/sh")),
+        ("open", format!("{o}/file")),
+    ] {
+        assert!(
+            withheld.iter().any(|(a, b)| a == op && *b == path),
+            "{op} {path} not withheld: {withheld:?}"
+        );
+    }
+    let result = bridge()
+        .eval_inline_in_python(&code(&allowed), Some("X"), &store)
+        .expect("evaluated");
+    assert_eq!(result, "True");
+    assert!(allowed.join("sub").is_dir() && allowed.join("sh").is_symlink());
+    assert!(bridge().take_withheld_writes().is_empty());
+}

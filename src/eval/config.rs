@@ -58,6 +58,9 @@ pub struct Configuration {
     /// BitBake's include history of the configuration (see
     /// [`Interpreter::include_history`]).
     pub include_history: Vec<(usize, String)>,
+    /// File-system writes the configuration's Python (ConfigParsed handlers) asked for
+    /// and the bridge's write guard withheld, as (operation, path).
+    pub withheld_writes: Vec<(String, String)>,
 }
 
 impl Configuration {
@@ -453,6 +456,22 @@ pub fn parse_configuration(
         &depends.join(" "),
         &bitbake_site("cookerdata.py:492 [parseConfigurationFiles]"),
     );
+
+    // parseBaseConfiguration: ConfigParsed, fired on the configuration.
+    let mut withheld_writes = Vec::new();
+    if let Some(bridge) = python {
+        // CookerDataBuilder.__init__'s BB_ORIGENV (the whole environment), which
+        // base.bbclass's handler reads PATH from.
+        if let Err(err) = bridge.set_original_environment(&options.env) {
+            diagnostics_extra.push(Diagnostic::warning(
+                "configuration",
+                0..0,
+                format!("BB_ORIGENV not set: {err}"),
+            ));
+        }
+        fire_config_parsed(bridge, &mut store, &mut diagnostics_extra);
+        withheld_writes = bridge.take_withheld_writes();
+    }
     // parseBaseConfiguration: __depends becomes __base_depends; recipes get classes-recipe.
     store.set_var(
         "__base_depends",
@@ -481,6 +500,39 @@ pub fn parse_configuration(
         rendered_diagnostics: rendered,
         base_depends: depends,
         include_history,
+        withheld_writes,
+    }
+}
+
+/// `bb.event.fire(bb.event.ConfigParsed(), data)` as parseBaseConfiguration fires it
+/// (base.bbclass sets NATIVELSBSTRING, ORIGNATIVELSBSTRING and BB_VERSION and makes the
+/// host tools folder, uninative enables itself, sanity checks bblayers.conf's version).
+/// A handler that asks for the configuration to be read again (`BB_INVALIDCONF`, after
+/// sanity updated a configuration file) cannot be followed: bitzel writes no
+/// configuration file, so that is an error asking the user to update it.
+fn fire_config_parsed(
+    bridge: &PythonBridge,
+    store: &mut DataStore,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Err(err) = bridge.fire_config_event(store, "ConfigParsed") {
+        diagnostics.push(Diagnostic::error(
+            "configuration",
+            0..0,
+            format!("ConfigParsed event handler failed: {err}"),
+        ));
+    }
+    let invalid = store
+        .get_var("BB_INVALIDCONF", false)
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.as_ref() == "True");
+    if invalid {
+        diagnostics.push(Diagnostic::error(
+            "configuration",
+            0..0,
+            "a ConfigParsed handler set BB_INVALIDCONF (BitBake would update the configuration files and read them again); update conf/bblayers.conf and conf/local.conf to the layers' current versions",
+        ));
     }
 }
 

@@ -50,6 +50,13 @@
 //! - Inside Python, `d` is a proxy (src/eval/python_bridge.py) whose methods call the
 //!   [`VarSource`] through a handle that is valid only while the call that lent it runs
 //!   (a `d` kept past that raises `RuntimeError`).
+//! - The write guard: bitzel writes nothing outside its output directory, so the
+//!   bridge wraps Python's file-system writes (`os.mkdir`/`makedirs`/`symlink`/
+//!   `unlink`/`rename`/..., `os.open` and `open()` for writing, `sqlite3.connect`)
+//!   before BitBake is imported; a write outside the roots allowed
+//!   ([`PythonBridge::allow_writes_under`]) is not made, returns as if it had been,
+//!   and is recorded ([`PythonBridge::take_withheld_writes`]). base.bbclass's
+//!   ConfigParsed handler (TMPDIR/hosttools and its symlinks) is the main writer.
 //! - [`EvalError`] carries what BitBake would raise: `bb.parse.SkipRecipe`,
 //!   `bb.data_smart.ExpansionError`, `BBHandledException`, `SystemExit`, or another
 //!   Python exception, in both directions.
@@ -71,7 +78,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 use std::cell::Cell;
 use std::ffi::CString;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::thread::ThreadId;
 
 /// The Python half of the bridge, run once as module `bitzel_bridge`.
@@ -463,6 +470,59 @@ enum Target {
     Expired,
 }
 
+/// One guarded file-system call of the write guard (python_bridge.py): `decide(name,
+/// args, kwargs)` answers `None` (make the call), `("skip", value)` (return `value`,
+/// the write withheld) or `("call", args, kwargs)` (make the call with these). It is
+/// native so that it adds no frame to the tracebacks BitBake's messages print.
+#[pyclass(frozen, name = "GuardedCall", module = "bitzel")]
+struct GuardedCall {
+    name: String,
+    real: Py<PyAny>,
+    decide: Py<PyAny>,
+}
+
+#[pymethods]
+impl GuardedCall {
+    #[new]
+    fn new(name: String, real: Py<PyAny>, decide: Py<PyAny>) -> Self {
+        GuardedCall { name, real, decide }
+    }
+
+    #[pyo3(signature = (*args, **kwargs))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: Bound<'py, PyTuple>,
+        kwargs: Option<Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let decision = self
+            .decide
+            .bind(py)
+            .call1((self.name.as_str(), &args, &kwargs))?;
+        if decision.is_none() {
+            return self.real.bind(py).call(args, kwargs.as_ref());
+        }
+        let kind: String = decision.get_item(0)?.extract()?;
+        if kind == "skip" {
+            return decision.get_item(1);
+        }
+        let args = decision.get_item(1)?.cast_into::<PyTuple>()?;
+        let kwargs = decision.get_item(2)?;
+        let kwargs = if kwargs.is_none() {
+            None
+        } else {
+            Some(kwargs.cast_into::<pyo3::types::PyDict>()?)
+        };
+        self.real.bind(py).call(args, kwargs.as_ref())
+    }
+
+    /// The wrapped function, as functools.wraps would name it.
+    #[getter]
+    fn __wrapped__(&self, py: Python<'_>) -> Py<PyAny> {
+        self.real.clone_ref(py)
+    }
+}
+
 /// The `Store` object the Python proxy `d` calls: a handle on a [`VarSource`].
 ///
 /// Safety: the pointers are dereferenced only on the thread that created the handle
@@ -768,6 +828,8 @@ impl PythonBridge {
                     PyModule::from_code(py, &code, c"bitzel/python_bridge.py", c"bitzel_bridge")?;
                 modules.set_item("bitzel_bridge", &m)?;
                 m.add_class::<StoreHandle>()?;
+                m.add_class::<GuardedCall>()?;
+                m.getattr("install_write_guard")?.call0()?;
                 Ok(m.unbind())
             };
             setup()
@@ -873,6 +935,56 @@ impl PythonBridge {
                 .call1((handle, event, file, variant))
                 .map(|_| ())
         })
+    }
+
+    /// Fires one of the configuration's events (`event` is its class name in
+    /// `bb.event`: `ConfigParsed` as cookerdata's `parseBaseConfiguration` fires it
+    /// after reading the configuration files) to the handlers named in the store's
+    /// `__BBHANDLERS` whose `[eventmask]` takes it, through BitBake's own `bb.event`.
+    /// File-system writes the handlers make outside the allowed roots are withheld
+    /// (see [`PythonBridge::take_withheld_writes`]).
+    pub fn fire_config_event(
+        &self,
+        store: &mut dyn VarSource,
+        event: &str,
+    ) -> Result<(), EvalError> {
+        // SAFETY: as in eval_inline.
+        let ptr: *mut (dyn VarSource + 'static) = unsafe {
+            std::mem::transmute::<*mut dyn VarSource, *mut (dyn VarSource + 'static)>(store)
+        };
+        self.with_store(Target::Exclusive(ptr), |_py, m, handle| {
+            m.getattr("fire_config_event")?
+                .call1((handle, event))
+                .map(|_| ())
+        })
+    }
+
+    /// Sets what Python code reads as `BB_ORIGENV`: a `bb.data_smart.DataSmart` holding
+    /// the whole environment BitBake was started in (`CookerDataBuilder`'s `savedenv`;
+    /// base.bbclass's `setup_hosttools_dir` takes PATH from it). One per interpreter:
+    /// the last configuration read sets it.
+    pub fn set_original_environment(&self, env: &[(String, String)]) -> Result<(), EvalError> {
+        self.call_module(|_py, m| m.getattr("set_origenv")?.call1((env.to_vec(),)).map(|_| ()))
+    }
+
+    /// Lets the write guard pass file-system writes under `dir` (an output directory).
+    /// Without it, every write that the metadata's Python makes through `os`, `open` or
+    /// `sqlite3` is withheld: not made, recorded, and the call returns as if it had
+    /// succeeded (see python_bridge.py).
+    pub fn allow_writes_under(&self, dir: &Path) -> Result<(), EvalError> {
+        let dir = dir.to_string_lossy().into_owned();
+        self.call_module(|_py, m| m.getattr("allow_writes_under")?.call1((dir,)).map(|_| ()))
+    }
+
+    /// The writes withheld on this thread since the last call, as (operation, path):
+    /// `("symlink", "/.../tmp/hosttools/gcc")`, `("makedirs", ...)`, `("open", ...)`.
+    pub fn take_withheld_writes(&self) -> Vec<(String, String)> {
+        self.call_module(|_py, m| {
+            m.getattr("take_withheld_writes")?
+                .call0()?
+                .extract::<Vec<(String, String)>>()
+        })
+        .unwrap_or_default()
     }
 
     /// `bb.build.add_tasks(__BBTASKS, d)`: the task flags (`task`, dependency flags

@@ -32,6 +32,121 @@ def _stub_hashserv():
 
 _stub_hashserv()
 
+# The write guard. bitzel writes nothing outside its output directory, but the
+# metadata's Python may: base.bbclass's ConfigParsed handler makes TMPDIR/hosttools and
+# a symlink per host tool in it, and any class may mkdirhier a folder or write a file
+# while parsing. So, before BitBake is imported, the os module's file-system writes
+# (mkdir, makedirs, symlink, link, unlink, remove, rmdir, rename, replace, chmod, chown,
+# utime, truncate, mknod, mkfifo), os.open and open()/io.open for writing, and
+# sqlite3.connect are wrapped: a write to a path outside the roots Rust allows
+# (allow_writes_under; none by default) is not made, the call returns as if it had
+# succeeded (a file opened for writing is os.devnull, a database is in memory), and
+# it is recorded for take_withheld_writes. What the code reads back afterwards is what
+# is on disk, so the values it computes are those of BitBake on the same host (the
+# handlers' writes only make tools and folders that later tasks use). Commands run
+# through subprocess are not guarded.
+import os  # noqa: E402
+import io  # noqa: E402
+
+_write_roots = []
+_withheld = {}
+
+
+def _write_allowed(path):
+    if isinstance(path, int):
+        return True  # a file descriptor: opened through the guard
+    try:
+        full = os.path.abspath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        return False
+    return any(full == root or full.startswith(root + os.sep) for root in _write_roots)
+
+
+def _withhold(operation, path):
+    try:
+        path = os.fsdecode(path)
+    except (TypeError, ValueError):
+        path = repr(path)
+    buf = _withheld.setdefault(threading.get_ident(), [])
+    if len(buf) < 10000:
+        buf.append((operation, path))
+
+
+# Which argument of each guarded os function is the path it writes.
+_GUARDED_OS = {
+    "mkdir": (0,), "makedirs": (0,), "symlink": (1,), "link": (1,), "unlink": (0,),
+    "remove": (0,), "rmdir": (0,), "rename": (0, 1), "replace": (0, 1), "chmod": (0,),
+    "lchmod": (0,), "chown": (0,), "lchown": (0,), "utime": (0,), "truncate": (0,),
+    "mknod": (0,), "mkfifo": (0,),
+}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_ARG_NAMES = {"open": "file", "os.open": "path", "sqlite3.connect": "database"}
+
+
+def _decide(name, args, kwargs):
+    # GuardedCall (python.rs) asks before each guarded call: None makes it, ("skip",
+    # value) returns value instead, ("call", args, kwargs) makes it with these.
+    if name == "open":
+        file = args[0] if args else (kwargs or {}).get("file")
+        mode = args[1] if len(args) > 1 else (kwargs or {}).get("mode", "r")
+        if isinstance(mode, str) and any(c in mode for c in "wax+") and not _write_allowed(file):
+            _withhold("open", file)
+            kw = dict(kwargs or {})
+            kw.pop("file", None)
+            kw.pop("mode", None)
+            return ("call", (os.devnull, mode.replace("x", "w")) + tuple(args[2:]), kw)
+        return None
+    if name == "os.open":
+        path = args[0] if args else (kwargs or {}).get("path")
+        flags = args[1] if len(args) > 1 else (kwargs or {}).get("flags", 0)
+        if flags & _WRITE_FLAGS and not _write_allowed(path):
+            _withhold("open", path)
+            return ("call", (os.devnull, os.O_RDWR), None)
+        return None
+    if name == "sqlite3.connect":
+        database = args[0] if args else (kwargs or {}).get("database")
+        if database != ":memory:" and not _write_allowed(database):
+            _withhold("sqlite3.connect", database)
+            return ("call", (":memory:",) + tuple(args[1:]), kwargs)
+        return None
+    for i in _GUARDED_OS[name]:
+        if i < len(args) and not _write_allowed(args[i]):
+            _withhold(name, args[i])
+            return ("skip", None)
+    return None
+
+
+def install_write_guard():
+    """Wraps the write functions (see above); called once, when the bridge loads."""
+    guarded = globals()["GuardedCall"]  # added by python.rs
+    for name in _GUARDED_OS:
+        real = getattr(os, name, None)
+        if real is not None and not isinstance(real, guarded):
+            setattr(os, name, guarded(name, real, _decide))
+    if not isinstance(os.open, guarded):
+        os.open = guarded("os.open", os.open, _decide)
+    if not isinstance(io.open, guarded):
+        builtins.open = io.open = guarded("open", io.open, _decide)
+    try:
+        import sqlite3
+        if not isinstance(sqlite3.connect, guarded):
+            sqlite3.connect = guarded("sqlite3.connect", sqlite3.connect, _decide)
+    except ImportError:
+        pass
+
+
+def allow_writes_under(path):
+    """Lets the guard pass writes under `path` (an output directory)."""
+    root = os.path.abspath(path)
+    if root not in _write_roots:
+        _write_roots.append(root)
+
+
+def take_withheld_writes():
+    """The writes the guard withheld on this thread since the last call."""
+    return _withheld.pop(threading.get_ident(), [])
+
+
 import bb  # noqa: E402
 import bb.data  # noqa: E402
 import bb.data_smart  # noqa: E402
@@ -122,6 +237,8 @@ class DataProxy:
     # reading
     def getVar(self, var, expand=True, noweakdefault=False, parsing=False):
         value = self._s.get_var(var, bool(expand))
+        if value is None and var == "BB_ORIGENV":
+            return _origenv[0]
         if value is not None and var in LIST_VARS:
             return value.split()
         if value is not None and var in _objects:
@@ -332,6 +449,46 @@ def fire_recipe_event(store, event, fn, variant):
         bb.event.fire_class_handlers(ev, d)
     finally:
         bb.event.set_handlers(saved)
+
+
+def fire_config_event(store, event):
+    """cookerdata's parseBaseConfiguration: `bb.event.fire(bb.event.<event>(), data)`
+    after the configuration files are read (ConfigParsed). The handlers of
+    __BBHANDLERS are registered as parseConfigurationFiles registers them (only those
+    whose [eventmask] takes the event: the others would not be called), the event goes
+    through bb.event's class handlers, and bb.event's handler table is restored."""
+    d = DataProxy(store)
+    ev = getattr(bb.event, event)()
+    eid = str(ev.__class__)[8:-2]
+    saved = bb.event.get_handlers().copy()
+    try:
+        for var in d.getVar("__BBHANDLERS", False) or []:
+            handlerfn = d.getVarFlag(var, "filename", False)
+            if not handlerfn:
+                bb.fatal("Undefined event handler function '%s'" % var)
+            mask = (d.getVarFlag(var, "eventmask") or "").split()
+            if mask and eid not in mask:
+                continue
+            handlerln = int(d.getVarFlag(var, "lineno", False))
+            bb.event.register(var, d.getVar(var, False), mask,
+                              handlerfn, handlerln, data=d)
+        bb.event.fire_class_handlers(ev, d)
+    finally:
+        bb.event.set_handlers(saved)
+
+
+# BB_ORIGENV: cookerdata keeps the whole environment BitBake was started in as a
+# DataSmart of its own (base.bbclass's setup_hosttools_dir reads PATH from it). bitzel's
+# store holds text, so the object lives here and DataProxy.getVar hands it out.
+_origenv = [None]
+
+
+def set_origenv(pairs):
+    """CookerDataBuilder.__init__'s `savedenv`: a DataSmart holding the environment."""
+    env = bb.data.init()
+    for name, value in pairs:
+        env.setVar(name, value)
+    _origenv[0] = env
 
 
 def add_tasks(store):

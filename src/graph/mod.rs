@@ -28,12 +28,14 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod dot;
 pub mod providers;
 pub mod recipe;
 pub mod runqueue;
 pub mod taskdata;
 
+pub use cache::recipe_infos;
 pub use dot::DependTree;
 pub use recipe::{GraphConfig, RecipeCache, RecipeInfo, RecipeInfoDump};
 pub use runqueue::{RunQueue, RunTarget};
@@ -95,39 +97,74 @@ pub fn generate(
 ) -> Result<Graph, GraphFailure> {
     let cache = RecipeCache::new(recipes, config);
     let default_task = config.default_task();
-    let mut taskdata = TaskData::new(&cache);
-    let mut runlist = Vec::new();
-    for target in targets {
-        let (name, task) = match target.split_once(":do_") {
-            Some((name, task)) => (name.to_string(), format!("do_{task}")),
-            None => (target.clone(), default_task.clone()),
-        };
-        if let Err(error) = taskdata.add_provider(&name) {
-            return Err(GraphFailure {
-                error,
-                events: taskdata.events,
-            });
+    run(&cache, |taskdata| {
+        let mut runlist = Vec::new();
+        for target in targets {
+            let (name, task) = match target.split_once(":do_") {
+                Some((name, task)) => (name.to_string(), format!("do_{task}")),
+                None => (target.clone(), default_task.clone()),
+            };
+            taskdata.add_provider(&name)?;
+            if let Some(recipe) = taskdata.provider(&name) {
+                runlist.push(RunTarget { name, task, recipe });
+            }
         }
-        if let Some(recipe) = taskdata.provider(&name) {
-            runlist.push(RunTarget { name, task, recipe });
-        }
-    }
-    let runqueue = taskdata
-        .add_unresolved()
-        .and_then(|()| runqueue::prepare(&taskdata, &runlist));
-    let runqueue = match runqueue {
-        Ok(r) => r,
-        Err(error) => {
-            return Err(GraphFailure {
-                error,
-                events: taskdata.events,
-            })
-        }
-    };
-    Ok(Graph {
-        tree: DependTree::new(&cache, &runqueue),
-        events: taskdata.events,
+        Ok(runlist)
     })
+}
+
+/// The graph of every task BitBake could run: for each PN (in the order of the recipe
+/// variants sorted by file name), its preferred variant chosen as `bitbake PN` chooses
+/// it, and every task of that variant a target, as if BitBake were asked for
+/// `PN:do_a PN:do_b ...` of all of them at once (with `-g`'s `allowincomplete`: a
+/// variant whose dependencies cannot be provided is left out, and reported). Skipped
+/// variants are never chosen. This is the graph `bitzel gen` renders, one Bazel target
+/// per task.
+pub fn generate_all_tasks(
+    recipes: &[RecipeInfo],
+    config: &GraphConfig,
+) -> Result<Graph, GraphFailure> {
+    let cache = RecipeCache::new(recipes, config);
+    run(&cache, |taskdata| {
+        let mut runlist = Vec::new();
+        let cache = taskdata.cache();
+        for pn in cache.pkg_pn.keys() {
+            taskdata.add_provider(pn)?;
+            if let Some(recipe) = taskdata.provider(pn) {
+                for task in &cache.recipes[recipe].tasks {
+                    runlist.push(RunTarget {
+                        name: pn.clone(),
+                        task: task.clone(),
+                        recipe,
+                    });
+                }
+            }
+        }
+        Ok(runlist)
+    })
+}
+
+/// `buildTaskData` with the targets `add_targets` adds (returning the run list), then
+/// `add_unresolved`, `RunQueueData.prepare` and `buildDependTree`.
+fn run<'c, 'a>(
+    cache: &'c RecipeCache<'a>,
+    add_targets: impl FnOnce(&mut TaskData<'c, 'a>) -> Result<Vec<RunTarget>, GraphError>,
+) -> Result<Graph, GraphFailure> {
+    let mut taskdata = TaskData::new(cache);
+    let result = add_targets(&mut taskdata).and_then(|runlist| {
+        taskdata.add_unresolved()?;
+        runqueue::prepare(&taskdata, &runlist)
+    });
+    match result {
+        Ok(runqueue) => Ok(Graph {
+            tree: DependTree::new(cache, &runqueue),
+            events: taskdata.events,
+        }),
+        Err(error) => Err(GraphFailure {
+            error,
+            events: taskdata.events,
+        }),
+    }
 }
 
 #[cfg(test)]
