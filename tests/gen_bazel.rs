@@ -100,9 +100,9 @@ fn graph_edges(build_dir: &Path) -> BTreeSet<String> {
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let parsed = bitzel::eval::recipe::parse_all(&config, &collection, Some(bridge()), 2);
-    let infos = bitzel::emit::pending::recipe_infos(&parsed, &collection);
-    let graph_config = bitzel::emit::pending::graph_config(&base);
-    let graph = bitzel::emit::pending::generate_all_tasks(&infos, &graph_config)
+    let infos = bitzel::graph::recipe_infos(&parsed, &collection);
+    let graph_config = bitzel::graph::GraphConfig::from_store(&base);
+    let graph = bitzel::graph::generate_all_tasks(&infos, &graph_config)
         .unwrap_or_else(|e| panic!("the fixture's graph: {e}"));
     graph
         .tree

@@ -1,16 +1,12 @@
-//! TEMPORARY stand-ins for what the graph and actions helpers are building
-//! (`graph::recipe_infos`, `GraphConfig::from_store`, `graph::generate_all_tasks`,
-//! `emit::layout::VirtualLayout`, `emit::script::task_actions`,
+//! TEMPORARY stand-ins for what the actions helper is building
+//! (`emit::layout::VirtualLayout`, `emit::script::task_actions`,
 //! `emit::sources::recipe_sources`), so that `bitzel gen` can be built and tested before
 //! they land. Deliberately minimal; removed when theirs are merged.
 
 #![allow(missing_docs)]
 
 use crate::eval::collection::Collection;
-use crate::eval::recipe::ParsedRecipe;
 use crate::eval::DataStore;
-use crate::graph::{generate, Graph, GraphConfig, GraphFailure, RecipeInfo};
-use std::collections::BTreeMap;
 
 fn get(store: &DataStore, name: &str) -> String {
     store
@@ -27,103 +23,6 @@ fn flag(store: &DataStore, name: &str, flag: &str) -> Option<String> {
         .ok()
         .flatten()
         .map(|v| v.to_string())
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace().map(str::to_string).collect()
-}
-
-/// Stand-in for `graph::recipe_infos`.
-pub fn recipe_infos(parsed: &[ParsedRecipe], collection: &Collection) -> Vec<RecipeInfo> {
-    let mut out = Vec::new();
-    for recipe in parsed {
-        for v in &recipe.variants {
-            let s = &v.store;
-            let file = if v.name.is_empty() {
-                recipe.file.clone()
-            } else {
-                format!("virtual:{}:{}", v.name, recipe.file)
-            };
-            let tasks = words(&get(s, "__BBTASKS"));
-            let mut parents = BTreeMap::new();
-            let mut task_flags: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-            for t in &tasks {
-                parents.insert(t.clone(), words(&flag(s, t, "deps").unwrap_or_default()));
-                for f in [
-                    "depends",
-                    "rdepends",
-                    "deptask",
-                    "rdeptask",
-                    "recrdeptask",
-                    "recideptask",
-                    "noexec",
-                    "nostamp",
-                ] {
-                    if let Some(value) = flag(s, t, f) {
-                        task_flags
-                            .entry(f.to_string())
-                            .or_default()
-                            .insert(t.clone(), value);
-                    }
-                }
-            }
-            let pn = get(s, "PN");
-            let packages = {
-                let p = words(&get(s, "PACKAGES"));
-                if p.is_empty() {
-                    vec![pn.clone()]
-                } else {
-                    p
-                }
-            };
-            let mut provides = vec![pn.clone()];
-            provides.extend(words(&get(s, "PROVIDES")));
-            out.push(RecipeInfo {
-                file,
-                pe: get(s, "PE"),
-                pv: get(s, "PV"),
-                pr: get(s, "PR"),
-                priority: collection.priority(&recipe.file).0,
-                provides,
-                depends: words(&get(s, "DEPENDS")),
-                packages,
-                tasks,
-                parents,
-                task_flags,
-                skipreason: v.skipped.clone(),
-                pn,
-                ..Default::default()
-            });
-        }
-    }
-    out
-}
-
-/// Stand-in for `GraphConfig::from_store`.
-pub fn graph_config(store: &DataStore) -> GraphConfig {
-    let mut vars = BTreeMap::new();
-    for key in store.keys().unwrap_or_default() {
-        if key.starts_with("PREFERRED_") || matches!(&*key, "ASSUME_PROVIDED" | "BB_DEFAULT_TASK") {
-            vars.insert(key.to_string(), get(store, &key));
-        }
-    }
-    GraphConfig { vars }
-}
-
-/// Stand-in for `graph::generate_all_tasks`.
-pub fn generate_all_tasks(
-    infos: &[RecipeInfo],
-    config: &GraphConfig,
-) -> Result<Graph, GraphFailure> {
-    let mut targets = Vec::new();
-    for info in infos.iter().filter(|i| i.skipreason.is_none()) {
-        for t in &info.tasks {
-            targets.push(format!("{}:{t}", info.pn));
-        }
-    }
-    targets.sort();
-    targets.dedup();
-    generate(infos, config, &targets)
 }
 
 /// Stand-in for `emit::layout::VirtualLayout`.

@@ -9,10 +9,7 @@
 //! the bytes do not depend on the thread count, the machine or the directories.
 
 use super::context::{Download, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles};
-use super::pending::{
-    generate_all_tasks, graph_config, recipe_infos, recipe_sources, task_actions, Source, TaskKind,
-    VirtualLayout,
-};
+use super::pending::{recipe_sources, task_actions, Source, TaskKind, VirtualLayout};
 use super::rules::{RULES_DIR, RULES_FILES, RULES_VERSION};
 use super::writer::GeneratedFile;
 use crate::eval::collection::Collection;
@@ -20,7 +17,9 @@ use crate::eval::config::Configuration;
 use crate::eval::python::PythonBridge;
 use crate::eval::recipe::{ParsedRecipe, Variant};
 use crate::eval::DataStore;
-use crate::graph::{GraphFailure, ProviderEvent, RecipeInfo};
+use crate::graph::{
+    generate_all_tasks, recipe_infos, GraphConfig, GraphFailure, ProviderEvent, RecipeInfo,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -541,7 +540,7 @@ pub fn generate(
     let _ = input.python;
     let base = DataStore::from_snapshot(input.config.snapshot.clone());
     let infos = recipe_infos(&parsed, input.collection);
-    let graph_cfg = graph_config(&base);
+    let graph_cfg = GraphConfig::from_store(&base);
     let graph = generate_all_tasks(&infos, &graph_cfg).map_err(GenError::Graph)?;
     let layout = VirtualLayout::new(&base, input.collection);
     let mut out = Generated::default();
