@@ -111,6 +111,34 @@ enum Command {
         #[arg(long, short)]
         jobs: Option<usize>,
     },
+    /// Generate the Bazel workspace that builds what BitBake would build.
+    ///
+    /// Reads the build directory's configuration, parses every recipe with its variants
+    /// and computes the task graph of every task of every recipe BitBake would build,
+    /// then writes into OUT: `recipes/<PN>/BUILD.bazel` with one target per task and the
+    /// task scripts beside it, the layers' file:// sources under `layers/`, the downloads
+    /// as repositories of Bazel's downloader (sources.bzl), WORKSPACE (Bazel 4/5) and
+    /// MODULE.bazel (Bazel 6+), .bazelrc and a copy of rules_bitbake. The output is the
+    /// same bytes on every machine and for every -j. Only files whose content changed
+    /// are rewritten, files an earlier gen wrote and this one does not are removed, and a
+    /// non-empty OUT that bitzel did not make is refused. A recipe that fails is reported
+    /// and left out; the exit status is then 1.
+    Gen {
+        #[command(flatten)]
+        config: ConfigSource,
+        /// A Poky-like checkout whose oe-init-build-env templates give the
+        /// configuration (in memory, for --build-dir or the checkout's `build`).
+        checkout: Option<PathBuf>,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads (default: the number of cores). Python runs one thread at a time.
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// The workspace to write (created if missing).
+        #[arg(long, value_name = "WS")]
+        out: PathBuf,
+    },
 }
 
 /// Where the configuration comes from (#3.1): a build directory, layers with a machine
@@ -500,6 +528,170 @@ fn recipes_command(
     }
 }
 
+/// Progress on stderr when it is a terminal: one line, rewritten.
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal as _;
+        Progress {
+            on: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, text: &str) {
+        if self.on {
+            eprint!("\r\x1b[2K{text}");
+        }
+    }
+
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn gen_command(
+    mut source: ConfigSource,
+    checkout: Option<PathBuf>,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+    out: PathBuf,
+) -> ExitCode {
+    use bitzel::emit::workspace::{generate, GenInput};
+    use bitzel::emit::writer::write_workspace;
+
+    let started = std::time::Instant::now();
+    let progress = Progress::new();
+    progress.show("bitzel gen: reading the configuration");
+    source.checkout = checkout;
+    let (python, config) = load_configuration(source, bitbake_lib);
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    // parse_all reports no progress of its own: a ticking line says it is alive.
+    let parsing = std::sync::atomic::AtomicBool::new(true);
+    let parsed = std::thread::scope(|scope| {
+        if progress.on {
+            let files = collection.recipes.len();
+            let parsing = &parsing;
+            let progress = &progress;
+            scope.spawn(move || {
+                let start = std::time::Instant::now();
+                while parsing.load(std::sync::atomic::Ordering::Relaxed) {
+                    progress.show(&format!(
+                        "bitzel gen: parsing {files} recipe files ({}s)",
+                        start.elapsed().as_secs()
+                    ));
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+            });
+        }
+        let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
+        parsing.store(false, std::sync::atomic::Ordering::Relaxed);
+        parsed
+    });
+    progress.clear();
+    let mut failed = config.has_errors();
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            for e in &v.errors {
+                failed = true;
+                let file = if v.name.is_empty() {
+                    recipe.file.clone()
+                } else {
+                    format!("virtual:{}:{}", v.name, recipe.file)
+                };
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let parsed_in = started.elapsed();
+    let input = GenInput {
+        config: &config,
+        collection: &collection,
+        python: python.as_ref(),
+        jobs,
+    };
+    let show = |done: usize, total: usize| {
+        if done.is_multiple_of(16) || done == total {
+            progress.show(&format!("bitzel gen: planning recipes {done}/{total}"));
+        }
+    };
+    let generated = match generate(&input, parsed, &show) {
+        Ok(g) => g,
+        Err(err) => {
+            progress.clear();
+            eprintln!("bitzel: error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    progress.show(&format!("bitzel gen: writing {}", out.display()));
+    let report = match write_workspace(&out, &generated.files) {
+        Ok(r) => r,
+        Err(err) => {
+            progress.clear();
+            eprintln!("bitzel: error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    progress.clear();
+    for note in &generated.notes {
+        eprintln!("bitzel: note: {note}");
+    }
+    for s in &generated.skipped {
+        eprintln!("bitzel: skipped: {} ({}): {}", s.pn, s.file, s.reason);
+    }
+    for p in &generated.problems {
+        failed = true;
+        eprintln!("bitzel: error: {}: {}", p.pn, p.message);
+    }
+    eprintln!(
+        "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems; \
+         {} files written, {} unchanged, {} removed; parse {:.2?}, all {:.2?} on {jobs} threads",
+        generated.recipes,
+        generated.targets,
+        generated.downloads,
+        generated.skipped.len(),
+        generated.problems.len(),
+        report.written.len(),
+        report.unchanged,
+        report.removed.len(),
+        parsed_in,
+        started.elapsed()
+    );
+    match std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("bitzel-sandbox")))
+        .filter(|helper| helper.is_file())
+    {
+        Some(helper) => eprintln!(
+            "bitzel gen: tasks run {}: Bazel finds it on PATH, or add \
+             `build --repo_env=BITZEL_SANDBOX={}` to {}/user.bazelrc",
+            helper.display(),
+            helper.display(),
+            out.display()
+        ),
+        None => eprintln!(
+            "bitzel gen: tasks run bitzel-sandbox: put it on PATH or set \
+             --repo_env=BITZEL_SANDBOX=/path/to/bitzel-sandbox (user.bazelrc)"
+        ),
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -514,6 +706,13 @@ fn main() -> ExitCode {
             bitbake_lib,
             jobs,
         } => recipes_command(config, checkout, bitbake_lib, jobs),
+        Command::Gen {
+            config,
+            checkout,
+            bitbake_lib,
+            jobs,
+            out,
+        } => gen_command(config, checkout, bitbake_lib, jobs, out),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {

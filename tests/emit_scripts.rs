@@ -530,6 +530,7 @@ fn poky_shell_run_files_equal_bitbakes() {
             build_dir: build.clone(),
             env: env_of(&recipes[0]),
             multiconfig: None,
+            ..Default::default()
         },
         Some(bridge()),
     );

@@ -123,6 +123,7 @@ fn evaluate(case: &str, env: Vec<(String, String)>) -> (Vec<RecipeInfo>, GraphCo
         build_dir: build,
         env,
         multiconfig: None,
+        ..Default::default()
     };
     let config = parse_configuration(&options, Some(common::bridge()));
     assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
