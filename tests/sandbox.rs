@@ -727,6 +727,54 @@ fn links_left_by_a_task_are_never_followed_by_the_helper() {
     assert_eq!(a.read("outside/secret"), "host file\n");
 }
 
+/// zip (unzip), .tar.zst (zstd) and .deb (ar, then its data.tar.*) are unpacked with
+/// BitBake's commands, inside the sandbox, each into its subdir=.
+#[test]
+fn unpack_builtin_extracts_zip_zstd_and_deb() {
+    let a = Action::new("unzip");
+    a.write("src/hello-1.0/hello.c", "int hello;\n");
+    a.write("src/debian-binary", "2.0\n");
+    let sh = |script: &str| {
+        let st = Command::new("sh")
+            .args(["-ec", script])
+            .current_dir(a.path("src"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{script}");
+    };
+    sh("python3 -c 'import zipfile; z = zipfile.ZipFile(\"../h.zip\", \"w\"); z.write(\"hello-1.0/hello.c\"); z.close()'");
+    sh("tar -cf - hello-1.0 | zstd -q -o ../h.tar.zst");
+    sh("tar -cJf data.tar.xz hello-1.0 && ar rc ../h.deb debian-binary data.tar.xz");
+    let data = format!(
+        "unpackdir /bitzel/tmp/{WORKDIR}\n\
+         file downloads/h.zip h.zip subdir=z\n\
+         file downloads/h.tar.zst h.tar.zst subdir=t\n\
+         file downloads/h.deb h.deb subdir=d\n"
+    );
+    ok(&a.task(
+        "do_unpack",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--source",
+            "h.zip=downloads/h.zip",
+            "--source",
+            "h.tar.zst=downloads/h.tar.zst",
+            "--source",
+            "h.deb=downloads/h.deb",
+        ],
+    ));
+    assert_eq!(
+        a.delta_files("do_unpack"),
+        [
+            w("d/hello-1.0/hello.c"),
+            w("t/hello-1.0/hello.c"),
+            w("z/hello-1.0/hello.c")
+        ]
+    );
+}
+
 #[test]
 fn unpack_builtin_extracts_archives_inside_the_sandbox() {
     let a = Action::new("untar");
