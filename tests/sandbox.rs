@@ -960,6 +960,55 @@ fn scratch_left_by_a_killed_helper_is_removed_by_the_next_one() {
     drop(held);
 }
 
+/// A component's text files that name the producer's sysroots reach each consumer with
+/// the consumer's own (sstate_hardcode_path, then staging_processfixme).
+#[test]
+fn producer_sysroot_paths_become_the_consumers_own() {
+    let a = Action::new("hardcode");
+    ok(&a.task(
+        "do_populate_sysroot",
+        "mkdir -p $SYSROOT_DESTDIR/usr/lib\n\
+         echo \"dependency_libs=' -L$RECIPE_SYSROOT/usr/lib -L$RECIPE_SYSROOT_NATIVE/usr/lib'\" > $SYSROOT_DESTDIR/usr/lib/libx.la\n\
+         printf 'bin\\000%s' $RECIPE_SYSROOT > $SYSROOT_DESTDIR/usr/lib/libx.so\n",
+        &["--sysroot-out", "x.sysroot"],
+    ));
+    assert_eq!(
+        a.read("x.sysroot/files/usr/lib/libx.la"),
+        "dependency_libs=' -LFIXMESTAGINGDIRTARGET/usr/lib -LFIXMESTAGINGDIRHOST/usr/lib'\n"
+    );
+    assert_eq!(
+        a.read("x.sysroot/files/fixmepath"),
+        "sysroot-destdir/usr/lib/libx.la\n"
+    );
+    // A consumer with another work directory gets its own paths back.
+    a.write("c.sh", "cp $RECIPE_SYSROOT/usr/lib/libx.la .\n");
+    let out = a.helper(&[
+        "run",
+        "--task",
+        "do_configure",
+        "--pn",
+        "c",
+        "--workdir",
+        "work/c/1.0",
+        "--script",
+        "c.sh",
+        "--sysroot-target",
+        "x.sysroot",
+        "--delta-out",
+        "c.delta",
+        "--stamp-out",
+        "c.stamp",
+        "--log-out",
+        "c.log",
+    ]);
+    ok(&out);
+    assert_eq!(
+        a.read("c.delta/files/work/c/1.0/libx.la"),
+        "dependency_libs=' -L/bitzel/tmp/work/c/1.0/recipe-sysroot/usr/lib \
+         -L/bitzel/tmp/work/c/1.0/recipe-sysroot-native/usr/lib'\n"
+    );
+}
+
 #[test]
 fn staging_replaces_fixme_placeholders_for_this_consumer() {
     let a = Action::new("fixme");
