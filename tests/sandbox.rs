@@ -727,6 +727,54 @@ fn links_left_by_a_task_are_never_followed_by_the_helper() {
     assert_eq!(a.read("outside/secret"), "host file\n");
 }
 
+/// zip (unzip), .tar.zst (zstd) and .deb (ar, then its data.tar.*) are unpacked with
+/// BitBake's commands, inside the sandbox, each into its subdir=.
+#[test]
+fn unpack_builtin_extracts_zip_zstd_and_deb() {
+    let a = Action::new("unzip");
+    a.write("src/hello-1.0/hello.c", "int hello;\n");
+    a.write("src/debian-binary", "2.0\n");
+    let sh = |script: &str| {
+        let st = Command::new("sh")
+            .args(["-ec", script])
+            .current_dir(a.path("src"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{script}");
+    };
+    sh("python3 -c 'import zipfile; z = zipfile.ZipFile(\"../h.zip\", \"w\"); z.write(\"hello-1.0/hello.c\"); z.close()'");
+    sh("tar -cf - hello-1.0 | zstd -q -o ../h.tar.zst");
+    sh("tar -cJf data.tar.xz hello-1.0 && ar rc ../h.deb debian-binary data.tar.xz");
+    let data = format!(
+        "unpackdir /bitzel/tmp/{WORKDIR}\n\
+         file downloads/h.zip h.zip subdir=z\n\
+         file downloads/h.tar.zst h.tar.zst subdir=t\n\
+         file downloads/h.deb h.deb subdir=d\n"
+    );
+    ok(&a.task(
+        "do_unpack",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--source",
+            "h.zip=downloads/h.zip",
+            "--source",
+            "h.tar.zst=downloads/h.tar.zst",
+            "--source",
+            "h.deb=downloads/h.deb",
+        ],
+    ));
+    assert_eq!(
+        a.delta_files("do_unpack"),
+        [
+            w("d/hello-1.0/hello.c"),
+            w("t/hello-1.0/hello.c"),
+            w("z/hello-1.0/hello.c")
+        ]
+    );
+}
+
 #[test]
 fn unpack_builtin_extracts_archives_inside_the_sandbox() {
     let a = Action::new("untar");
@@ -910,6 +958,55 @@ fn scratch_left_by_a_killed_helper_is_removed_by_the_next_one() {
         .collect();
     assert_eq!(left, [std::ffi::OsString::from("bitzel-sandbox.77778.0")]);
     drop(held);
+}
+
+/// A component's text files that name the producer's sysroots reach each consumer with
+/// the consumer's own (sstate_hardcode_path, then staging_processfixme).
+#[test]
+fn producer_sysroot_paths_become_the_consumers_own() {
+    let a = Action::new("hardcode");
+    ok(&a.task(
+        "do_populate_sysroot",
+        "mkdir -p $SYSROOT_DESTDIR/usr/lib\n\
+         echo \"dependency_libs=' -L$RECIPE_SYSROOT/usr/lib -L$RECIPE_SYSROOT_NATIVE/usr/lib'\" > $SYSROOT_DESTDIR/usr/lib/libx.la\n\
+         printf 'bin\\000%s' $RECIPE_SYSROOT > $SYSROOT_DESTDIR/usr/lib/libx.so\n",
+        &["--sysroot-out", "x.sysroot"],
+    ));
+    assert_eq!(
+        a.read("x.sysroot/files/usr/lib/libx.la"),
+        "dependency_libs=' -LFIXMESTAGINGDIRTARGET/usr/lib -LFIXMESTAGINGDIRHOST/usr/lib'\n"
+    );
+    assert_eq!(
+        a.read("x.sysroot/files/fixmepath"),
+        "sysroot-destdir/usr/lib/libx.la\n"
+    );
+    // A consumer with another work directory gets its own paths back.
+    a.write("c.sh", "cp $RECIPE_SYSROOT/usr/lib/libx.la .\n");
+    let out = a.helper(&[
+        "run",
+        "--task",
+        "do_configure",
+        "--pn",
+        "c",
+        "--workdir",
+        "work/c/1.0",
+        "--script",
+        "c.sh",
+        "--sysroot-target",
+        "x.sysroot",
+        "--delta-out",
+        "c.delta",
+        "--stamp-out",
+        "c.stamp",
+        "--log-out",
+        "c.log",
+    ]);
+    ok(&out);
+    assert_eq!(
+        a.read("c.delta/files/work/c/1.0/libx.la"),
+        "dependency_libs=' -L/bitzel/tmp/work/c/1.0/recipe-sysroot/usr/lib \
+         -L/bitzel/tmp/work/c/1.0/recipe-sysroot-native/usr/lib'\n"
+    );
 }
 
 #[test]
