@@ -504,34 +504,77 @@ fn recipes_command(
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
+    // Only PN, PV and the outcome of each variant are kept: the stores go as soon as
+    // each recipe is parsed.
+    struct ListedVariant {
+        name: String,
+        pn: String,
+        pv: String,
+        skipped: Option<String>,
+        errors: Vec<String>,
+    }
+    struct Listed {
+        file: String,
+        diagnostics: String,
+        variants: Vec<ListedVariant>,
+    }
+    let parsed = bitzel::eval::recipe::parse_all_map(
+        &config,
+        &collection,
+        python.as_ref(),
+        jobs,
+        |recipe| Listed {
+            variants: recipe
+                .variants
+                .into_iter()
+                .map(|v| {
+                    let get = |name: &str| {
+                        v.store
+                            .get_var(name, true)
+                            .ok()
+                            .flatten()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    };
+                    ListedVariant {
+                        name: v.name.clone(),
+                        pn: get("PN"),
+                        pv: get("PV"),
+                        skipped: v.skipped.clone(),
+                        errors: v.errors.clone(),
+                    }
+                })
+                .collect(),
+            file: recipe.file,
+            diagnostics: recipe.rendered_diagnostics,
+        },
+    );
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut variants, mut skipped, mut errors) = (0, 0, 0);
     for recipe in &parsed {
-        eprint!("{}", recipe.rendered_diagnostics);
-        for v in &recipe.variants {
+        eprint!("{}", recipe.diagnostics);
+        for ListedVariant {
+            name,
+            pn,
+            pv,
+            skipped: skip,
+            errors: errs,
+        } in &recipe.variants
+        {
             variants += 1;
-            let get = |name: &str| {
-                v.store
-                    .get_var(name, true)
-                    .ok()
-                    .flatten()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            };
-            let file = if v.name.is_empty() {
+            let file = if name.is_empty() {
                 recipe.file.clone()
             } else {
-                format!("virtual:{}:{}", v.name, recipe.file)
+                format!("virtual:{name}:{}", recipe.file)
             };
-            let _ = write!(out, "{} {} {file}", get("PN"), get("PV"));
-            if let Some(reason) = &v.skipped {
+            let _ = write!(out, "{pn} {pv} {file}");
+            if let Some(reason) = skip {
                 skipped += 1;
                 let _ = write!(out, " skipped: {reason}");
             }
             let _ = writeln!(out);
-            for e in &v.errors {
+            for e in errs {
                 errors += 1;
                 eprintln!("bitzel: error: {file}: {e}");
             }
