@@ -493,6 +493,18 @@ fn scripts_are_virtual_and_the_same_for_a_copy_elsewhere() {
                     action.task
                 );
             }
+            if let TaskKind::Shell(script) = &action.kind {
+                // The shell accepts it (`sh -n`: parsed, not run).
+                let file = other.join(format!("{pn}.{}.sh", action.task));
+                std::fs::write(&file, script).unwrap();
+                let out = Command::new("sh").arg("-n").arg(&file).output().unwrap();
+                assert!(
+                    out.status.success(),
+                    "{pn}:{}: {}",
+                    action.task,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
         }
     }
     drop(first.config.snapshot.clone());
