@@ -698,7 +698,7 @@ pub fn task_actions(
         .flatten()
         .map(|f| f.to_string())
         .unwrap_or_default();
-    let vfile = layout.virtualize(&file);
+    let vfile = file.clone();
     let mut diags = Vec::new();
     let mut actions = Vec::new();
     let mut sources: Option<Vec<Source>> = None;
