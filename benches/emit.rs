@@ -120,6 +120,26 @@ fn main() {
     };
     let (cold, _, shell) = pass("bitzel task_actions, cold");
     let (warm, _, _) = pass("bitzel task_actions, warm");
+    // Where bitzel's time goes: the shared store per recipe, each task's store.
+    let (mut t_new, mut t_task, mut expanding, mut k) = (Duration::ZERO, Duration::ZERO, 0, 0);
+    for (_, store) in &stores {
+        let started = Instant::now();
+        let mut ts = bitzel::emit::script::TaskStores::new(store);
+        t_new += started.elapsed();
+        expanding += ts.expands_keys() as usize;
+        let started = Instant::now();
+        for task in tasks_of(store) {
+            let _ = ts.task(&task);
+            k += 1;
+        }
+        t_task += started.elapsed();
+    }
+    println!(
+        "bitzel TaskStores::new {:.2?} per recipe ({expanding} of {} expand keys per task), task store {:.2?} per task",
+        t_new / stores.len().max(1) as u32,
+        stores.len(),
+        t_task / k.max(1) as u32
+    );
     // Where bitzel's time goes, shell tasks only: the task's store, then its run file.
     let (mut t_store, mut t_run, mut m) = (Duration::ZERO, Duration::ZERO, 0);
     for (_, store) in &stores {

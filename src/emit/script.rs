@@ -147,8 +147,8 @@ fn loc() -> Location {
 /// frozen once, so that each task's store is a cheap copy-on-write layer over it.
 pub struct TaskStores {
     base: DataStore,
-    /// Whether some variable name still holds `${` (only then does expandKeys rename).
-    var_keys: bool,
+    /// The variable names that still hold `${` (only those can expandKeys rename).
+    var_keys: Vec<Arc<str>>,
 }
 
 impl TaskStores {
@@ -195,11 +195,17 @@ impl TaskStores {
         }
         let var_keys = base
             .keys()
-            .map(|keys| keys.iter().any(|k| k.contains("${")))
-            .unwrap_or(true);
+            .map(|keys| keys.into_iter().filter(|k| k.contains("${")).collect())
+            .unwrap_or_default();
         // Freeze: every task's store is a layer over this.
         let _ = base.snapshot();
         TaskStores { base, var_keys }
+    }
+
+    /// Whether a variable name still holds `${`, so that each task's store is run
+    /// through expandKeys again.
+    pub fn expands_keys(&self) -> bool {
+        !self.var_keys.is_empty()
     }
 
     /// The store `task` runs with (see the module docs).
@@ -225,7 +231,14 @@ impl TaskStores {
             &format!("task-{}:{overrides}", short.replace('_', "-")),
             &l,
         );
-        if self.var_keys {
+        // expandKeys renames only the names that expand to something else; when none
+        // does under this task's OVERRIDES (the usual case: they did not at finalise
+        // either), it does nothing and its walk over every name is skipped.
+        let renames = self
+            .var_keys
+            .iter()
+            .any(|k| ts.expand(k, None).map_or(true, |e| e != **k));
+        if renames {
             let _ = ts.expand_keys(&l);
         }
         // _exec_task
