@@ -65,11 +65,13 @@ bazel:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BAZEL_DEBS) >/dev/null; }
 
 # What the sandbox helper runs inside tasks (tests/sandbox.rs uses each): fakeroot for
-# [fakeroot] tasks, patch for do_patch; tar, gzip and xz are part of a Debian base system.
-SANDBOX_DEBS := fakeroot patch
+# [fakeroot] tasks, patch for do_patch, unzip and zstd for do_unpack's zip and zstd
+# archives; tar, gzip, bzip2 and xz are part of a Debian base system, ar of binutils.
+SANDBOX_DEBS := fakeroot patch unzip zstd
 sandbox-tools:
-	@command -v fakeroot >/dev/null && command -v patch >/dev/null || { \
-	  echo "fakeroot or patch is missing: installing $(SANDBOX_DEBS) with apt-get"; \
+	@command -v fakeroot >/dev/null && command -v patch >/dev/null && \
+	  command -v unzip >/dev/null && command -v zstd >/dev/null || { \
+	  echo "a sandbox tool is missing: installing $(SANDBOX_DEBS) with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SANDBOX_DEBS) >/dev/null; }
 
 # The HTTP cache server tests/e2e_build.rs starts on loopback for Bazel's

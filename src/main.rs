@@ -45,29 +45,46 @@ enum Command {
     /// finalised (BBCLASSEXTEND variant, deferred inherits, event handlers, anonymous
     /// functions, task flags). A skipped recipe is reported with BitBake's reason
     /// (exit status 1).
+    ///
+    /// A first argument that is a layer checkout (holding oe-init-build-env, as Poky)
+    /// stands for the configuration that `. oe-init-build-env [--build-dir]` there
+    /// would set up: its templates, in memory (nothing is written).
     Env {
+        #[command(flatten)]
+        config: ConfigSource,
+        /// BitBake's lib folder (holding `bb`), for inline Python. Default: a
+        /// `bitbake/lib` beside or above the build directory or the layers (Poky's
+        /// layout), else the `bb` that the embedded Python can import.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// A Poky-like checkout (optional), a recipe (optional), then the variables to
+        /// print (default: all).
+        vars: Vec<String>,
+    },
+    /// Write the task graph of TARGETs as `bitbake -g` does.
+    ///
+    /// Parses every recipe of the build directory (as `recipes` does), then computes
+    /// the tasks and edges BitBake's taskdata and run queue would for TARGETs, and writes
+    /// task-depends.dot and pn-buildlist into OUTDIR (default: the current directory) in
+    /// BitBake's formats. Missing providers are printed as BitBake prints them (`ERROR:
+    /// Nothing PROVIDES ...`, with the recipes that asked) and make the exit status 1; a
+    /// fatal error writes nothing. A target is a recipe or provider name, or
+    /// `name:do_task`. With --recipe-info (a debug entry), the per-recipe facts come
+    /// from a JSON dump of BitBake's own recipe cache (tests/oracle/bb_recipeinfo.py)
+    /// instead of bitzel's evaluator.
+    Graph {
         /// The build directory (the one `oe-init-build-env` made, holding conf/).
         #[arg(long, default_value = ".")]
         build_dir: PathBuf,
-        /// BitBake's lib folder (holding `bb`), for inline Python. Default: a
-        /// `bitbake/lib` beside or above the build directory (Poky's layout), else the
-        /// `bb` that the embedded Python can import.
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
-        /// A recipe (optional), then the variables to print (default: all).
-        vars: Vec<String>,
-    },
-    /// Write the task graph of TARGETs as `bitbake -g` does (debug entry for now).
-    ///
-    /// Until the evaluator computes recipes, the per-recipe facts come from a JSON dump
-    /// of BitBake's recipe cache (tests/oracle/bb_recipeinfo.py). Writes task-depends.dot
-    /// and pn-buildlist into OUTDIR in BitBake's formats; missing providers are printed
-    /// as BitBake prints them (`ERROR: Nothing PROVIDES ...`) and make the exit status 1.
-    /// A target is a recipe or provider name, or `name:do_task`.
-    Graph {
-        /// The recipe-info JSON (bb_recipeinfo.py's recipeinfo.json).
+        /// Threads for parsing (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Read the recipes from bb_recipeinfo.py's recipeinfo.json instead.
         #[arg(long, value_name = "JSON")]
-        recipe_info: PathBuf,
+        recipe_info: Option<PathBuf>,
         /// Where task-depends.dot and pn-buildlist go.
         #[arg(long, value_name = "DIR", default_value = ".")]
         outdir: PathBuf,
@@ -82,9 +99,11 @@ enum Command {
     /// variant: `PN PV file`, with `virtual:<variant>:` before a variant's file, and
     /// `skipped: <reason>` after a skipped one. A summary (counts, time) goes to stderr.
     Recipes {
-        /// The build directory (the one `oe-init-build-env` made, holding conf/).
-        #[arg(long, default_value = ".")]
-        build_dir: PathBuf,
+        #[command(flatten)]
+        config: ConfigSource,
+        /// A Poky-like checkout whose oe-init-build-env templates give the
+        /// configuration (in memory, for --build-dir or the checkout's `build`).
+        checkout: Option<PathBuf>,
         /// BitBake's lib folder (holding `bb`); default as for `env`.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
@@ -105,9 +124,11 @@ enum Command {
     /// non-empty OUT that bitzel did not make is refused. A recipe that fails is reported
     /// and left out; the exit status is then 1.
     Gen {
-        /// The build directory (the one `oe-init-build-env` made, holding conf/).
-        #[arg(long, default_value = ".")]
-        build_dir: PathBuf,
+        #[command(flatten)]
+        config: ConfigSource,
+        /// A Poky-like checkout whose oe-init-build-env templates give the
+        /// configuration (in memory, for --build-dir or the checkout's `build`).
+        checkout: Option<PathBuf>,
         /// BitBake's lib folder (holding `bb`); default as for `env`.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
@@ -118,6 +139,83 @@ enum Command {
         #[arg(long, value_name = "WS")]
         out: PathBuf,
     },
+}
+
+/// Where the configuration comes from (#3.1): a build directory, layers with a machine
+/// and a distro, or a checkout's oe-init-build-env templates; shared by every command
+/// that reads a configuration.
+#[derive(clap::Args, Clone, Debug, Default)]
+struct ConfigSource {
+    /// The build directory (the one `oe-init-build-env` made, holding conf/). Default:
+    /// the current directory, or the checkout's `build` (not read or made) with a
+    /// checkout.
+    #[arg(long)]
+    build_dir: Option<PathBuf>,
+    /// Layers (comma-separated) instead of conf/bblayers.conf's BBLAYERS.
+    #[arg(long, value_delimiter = ',', value_name = "L1,L2")]
+    layers: Vec<PathBuf>,
+    /// MACHINE, set at the end of conf/local.conf.
+    #[arg(long)]
+    machine: Option<String>,
+    /// DISTRO, set at the end of conf/local.conf.
+    #[arg(long)]
+    distro: Option<String>,
+    /// A checkout holding oe-init-build-env (Poky): its templates, in memory.
+    #[arg(skip)]
+    checkout: Option<PathBuf>,
+}
+
+impl From<PathBuf> for ConfigSource {
+    fn from(build_dir: PathBuf) -> Self {
+        ConfigSource {
+            build_dir: Some(build_dir),
+            ..Default::default()
+        }
+    }
+}
+
+impl ConfigSource {
+    /// Whether `path` is a checkout whose oe-init-build-env gives the configuration.
+    fn is_checkout(path: &Path) -> bool {
+        path.join("oe-init-build-env").is_file()
+    }
+
+    /// The options of the configuration loader, BitBake's environment being `env`.
+    fn options(
+        &self,
+        env: Vec<(String, String)>,
+    ) -> Result<bitzel::eval::config::ConfigOptions, String> {
+        use bitzel::eval::config::ConfigOptions;
+        let mut options = match &self.checkout {
+            Some(checkout) => {
+                ConfigOptions::init_build_env(checkout, self.build_dir.as_deref(), env)?
+            }
+            None => ConfigOptions::from_build_dir(
+                self.build_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+                env,
+            ),
+        };
+        if !self.layers.is_empty() {
+            options = options.with_layers(&self.layers);
+        }
+        if let Some(machine) = &self.machine {
+            options = options.with_local_assignment("MACHINE", machine);
+        }
+        if let Some(distro) = &self.distro {
+            options = options.with_local_assignment("DISTRO", distro);
+        }
+        Ok(options)
+    }
+
+    /// Where to look for BitBake's lib folder: the build directory, the checkout, the
+    /// layers.
+    fn bitbake_lib(&self) -> Option<PathBuf> {
+        let build = self.build_dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        std::iter::once(&build)
+            .chain(self.checkout.iter())
+            .chain(self.layers.iter())
+            .find_map(|dir| find_bitbake_lib(dir))
+    }
 }
 
 /// A `bitbake/lib` holding `bb` in the build directory or one of its parents, or beside
@@ -131,19 +229,23 @@ fn find_bitbake_lib(build_dir: &std::path::Path) -> Option<PathBuf> {
 }
 
 /// Starts the embedded Python (BitBake's `bb` from `bitbake_lib`, else found beside the
-/// build directory) and reads the build directory's configuration as the cooker does,
-/// printing its diagnostics; shared by `env` and `recipes`.
+/// build directory, checkout or layers) and reads the configuration of `source` (a
+/// build directory's path, or a [`ConfigSource`]) as the cooker does, printing its
+/// diagnostics; shared by the commands that read a configuration. A source that cannot
+/// be set up (a checkout without templates) is reported and gives an empty
+/// configuration with an error.
 fn load_configuration(
-    build_dir: PathBuf,
+    source: impl Into<ConfigSource>,
     bitbake_lib: Option<PathBuf>,
 ) -> (
     Option<std::sync::Arc<bitzel::eval::python::PythonBridge>>,
     bitzel::eval::config::Configuration,
 ) {
-    use bitzel::eval::config::{parse_configuration, ConfigOptions};
+    use bitzel::eval::config::{parse_configuration, Configuration};
     use bitzel::eval::python::{PythonBridge, PythonConfig};
 
-    let lib = bitbake_lib.or_else(|| find_bitbake_lib(&build_dir));
+    let source = source.into();
+    let lib = bitbake_lib.or_else(|| source.bitbake_lib());
     let python = match PythonBridge::start(&PythonConfig {
         python_path: lib.into_iter().collect(),
     }) {
@@ -155,20 +257,28 @@ fn load_configuration(
             None
         }
     };
-    let options = ConfigOptions {
-        build_dir,
-        env: std::env::vars().collect(),
-        multiconfig: None,
+    let config = match source.options(std::env::vars().collect()) {
+        Ok(options) => parse_configuration(&options, python.as_ref()),
+        Err(err) => Configuration::failed("configuration", err),
     };
-    let config = parse_configuration(&options, python.as_ref());
     eprint!("{}", config.rendered_diagnostics);
     (python, config)
 }
 
-fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<String>) -> ExitCode {
+fn env_command(
+    mut source: ConfigSource,
+    bitbake_lib: Option<PathBuf>,
+    mut vars: Vec<String>,
+) -> ExitCode {
     use std::io::Write as _;
 
-    let (python, config) = load_configuration(build_dir, bitbake_lib);
+    if vars
+        .first()
+        .is_some_and(|v| ConfigSource::is_checkout(Path::new(v)))
+    {
+        source.checkout = Some(PathBuf::from(vars.remove(0)));
+    }
+    let (python, config) = load_configuration(source, bitbake_lib);
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
@@ -250,19 +360,49 @@ fn env_command(build_dir: PathBuf, bitbake_lib: Option<PathBuf>, vars: Vec<Strin
     }
 }
 
-fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(recipe_info)
-        .with_context(|| format!("reading {}", recipe_info.display()))?;
-    let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
-        .with_context(|| format!("parsing {}", recipe_info.display()))?;
-    let result = bitzel::graph::generate(&dump.recipes, &dump.config, targets);
-    let events = match &result {
-        Ok(graph) => &graph.events,
-        Err(failure) => &failure.events,
-    };
+/// Every recipe variant of the build directory as the graph reads it, by bitzel's
+/// evaluator (`parse_all` on `jobs` threads, then `CoreRecipeInfo` of each variant), and
+/// the configuration variables the graph reads; the parse's problems go to stderr.
+/// The second value is false when the configuration or a recipe had an error.
+fn evaluated_recipes(
+    config: &bitzel::eval::config::Configuration,
+    python: Option<&std::sync::Arc<bitzel::eval::python::PythonBridge>>,
+    jobs: Option<usize>,
+) -> (
+    Vec<bitzel::graph::RecipeInfo>,
+    bitzel::graph::GraphConfig,
+    bool,
+) {
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let parsed = bitzel::eval::recipe::parse_all(config, &collection, python, jobs);
+    let mut ok = !config.has_errors();
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            for e in &v.errors {
+                ok = false;
+                let file = bitzel::graph::cache::variant2virtual(&recipe.file, &v.name);
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let infos = bitzel::graph::recipe_infos(&parsed, &collection);
+    let store = config.recipe_store(python);
+    (infos, bitzel::graph::GraphConfig::from_store(&store), ok)
+}
+
+/// Prints what BitBake reports while resolving providers, as knotty prints it; false
+/// if one is an error (a missing provider).
+fn report_provider_events(events: &[bitzel::graph::ProviderEvent]) -> bool {
+    use bitzel::graph::ProviderEvent;
     let mut ok = true;
     for event in events {
-        use bitzel::graph::ProviderEvent;
         match event {
             ProviderEvent::NoProvider { .. } => {
                 eprintln!("ERROR: {event}");
@@ -273,6 +413,37 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
             _ => eprintln!("NOTE: {event}"),
         }
     }
+    ok
+}
+
+/// `bitzel graph`: the recipes from a dump (`recipe_info`) or from the evaluator.
+fn graph(
+    build_dir: PathBuf,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+    recipe_info: Option<&Path>,
+    outdir: &Path,
+    targets: &[String],
+) -> anyhow::Result<bool> {
+    let (recipes, config, parsed_ok) = match recipe_info {
+        Some(recipe_info) => {
+            let text = std::fs::read_to_string(recipe_info)
+                .with_context(|| format!("reading {}", recipe_info.display()))?;
+            let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
+                .with_context(|| format!("parsing {}", recipe_info.display()))?;
+            (dump.recipes, dump.config, true)
+        }
+        None => {
+            let (python, config) = load_configuration(build_dir, bitbake_lib);
+            evaluated_recipes(&config, python.as_ref(), jobs)
+        }
+    };
+    let result = bitzel::graph::generate(&recipes, &config, targets);
+    let events = match &result {
+        Ok(graph) => &graph.events,
+        Err(failure) => &failure.events,
+    };
+    let ok = report_provider_events(events) && parsed_ok;
     match result {
         Ok(graph) => {
             std::fs::create_dir_all(outdir)?;
@@ -291,14 +462,16 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
 }
 
 fn recipes_command(
-    build_dir: PathBuf,
+    mut source: ConfigSource,
+    checkout: Option<PathBuf>,
     bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
 ) -> ExitCode {
     use std::io::Write as _;
 
     let started = std::time::Instant::now();
-    let (python, config) = load_configuration(build_dir, bitbake_lib);
+    source.checkout = checkout;
+    let (python, config) = load_configuration(source, bitbake_lib);
     let configured = started.elapsed();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
@@ -382,7 +555,8 @@ impl Progress {
 }
 
 fn gen_command(
-    build_dir: PathBuf,
+    mut source: ConfigSource,
+    checkout: Option<PathBuf>,
     bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
     out: PathBuf,
@@ -393,7 +567,8 @@ fn gen_command(
     let started = std::time::Instant::now();
     let progress = Progress::new();
     progress.show("bitzel gen: reading the configuration");
-    let (python, config) = load_configuration(build_dir, bitbake_lib);
+    source.checkout = checkout;
+    let (python, config) = load_configuration(source, bitbake_lib);
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let jobs = jobs.unwrap_or_else(|| {
@@ -531,21 +706,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Env {
-            build_dir,
+            config,
             bitbake_lib,
             vars,
-        } => env_command(build_dir, bitbake_lib, vars),
+        } => env_command(config, bitbake_lib, vars),
         Command::Recipes {
-            build_dir,
+            config,
+            checkout,
             bitbake_lib,
             jobs,
-        } => recipes_command(build_dir, bitbake_lib, jobs),
+        } => recipes_command(config, checkout, bitbake_lib, jobs),
         Command::Gen {
-            build_dir,
+            config,
+            checkout,
             bitbake_lib,
             jobs,
             out,
-        } => gen_command(build_dir, bitbake_lib, jobs, out),
+        } => gen_command(config, checkout, bitbake_lib, jobs, out),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {
@@ -558,10 +735,20 @@ fn main() -> ExitCode {
             }
         }
         Command::Graph {
+            build_dir,
+            bitbake_lib,
+            jobs,
             recipe_info,
             outdir,
             targets,
-        } => match graph(&recipe_info, &outdir, &targets) {
+        } => match graph(
+            build_dir,
+            bitbake_lib,
+            jobs,
+            recipe_info.as_deref(),
+            &outdir,
+            &targets,
+        ) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(err) => {

@@ -188,9 +188,36 @@ fn build(demo: &Demo, name: &str, extra: &[&str]) -> (Run, BTreeSet<String>, usi
     (run, ran, spawns)
 }
 
-/// BitBake's task graph of the demo (`bitbake -g greet` through the oracle): edges
-/// `recipe:task -> recipe:task`.
-fn bitbake_graph() -> Vec<(String, String)> {
+/// What real BitBake says of the demo (through the oracle): the task graph of
+/// `bitbake -g greet` as edges `recipe:task -> recipe:task`, and greet's variables
+/// (`bitbake -e greet`).
+struct BitBake {
+    graph: Vec<(String, String)>,
+    greet: std::collections::BTreeMap<String, String>,
+}
+
+impl BitBake {
+    /// A variable of greet's `bitbake -e`, its value unquoted.
+    fn var(&self, name: &str) -> String {
+        let line = self
+            .greet
+            .get(name)
+            .unwrap_or_else(|| panic!("bitbake -e greet has no {name}"));
+        let value = line.split_once("=\"").map_or("", |(_, v)| v);
+        value.strip_suffix('"').unwrap_or(value).to_string()
+    }
+
+    /// A path variable of greet relative to TMPDIR, as the virtual layout places it.
+    fn in_tmpdir(&self, name: &str) -> String {
+        let tmpdir = format!("{}/", self.var("TMPDIR"));
+        self.var(name)
+            .strip_prefix(&tmpdir)
+            .unwrap_or_else(|| panic!("{name} is not under TMPDIR"))
+            .to_string()
+    }
+}
+
+fn bitbake() -> BitBake {
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e_build/oracle");
     if scratch.exists() {
         fs::remove_dir_all(&scratch).unwrap();
@@ -213,22 +240,25 @@ fn bitbake_graph() -> Vec<(String, String)> {
         .arg("--outdir")
         .arg(scratch.join("out"))
         .arg(scratch.join("template"))
-        .args(["--", "-g", "greet"])
+        .args(["--", "-g", "greet", "--", "-e", "greet"])
         .output()
         .expect("the BitBake oracle runs");
     assert!(
         output.status.success(),
-        "bitbake -g greet:\n{}",
+        "bitbake -g greet, -e greet:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let dot = fs::read_to_string(scratch.join("out/task-depends.dot")).unwrap();
-    dot.lines()
+    let dot = fs::read_to_string(scratch.join("out/1/task-depends.dot")).unwrap();
+    let graph = dot
+        .lines()
         .filter_map(|l| {
             let (from, to) = l.trim().split_once(" -> ")?;
             let name = |s: &str| s.trim_matches('"').replacen(".do_", ":do_", 1);
             Some((name(from), name(to)))
         })
-        .collect()
+        .collect();
+    let greet = parse_env(&fs::read_to_string(scratch.join("out/2/stdout")).unwrap());
+    BitBake { graph, greet }
 }
 
 /// Every task that depends, directly or not, on `task` in BitBake's graph, and itself.
@@ -368,7 +398,10 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     // The program, linked against libgreet from its sysroot, prints the library's
     // greeting (made by mkgreeting-native from greeting.txt, then patched) and the
     // bbappend's GREET_WHO.
-    let image = "work/demo-demo-linux/greet/1.0-r0/image";
+    let bitbake = bitbake();
+    let image = bitbake.in_tmpdir("D");
+    let workdir = bitbake.in_tmpdir("WORKDIR");
+    let who = bitbake.var("GREET_WHO");
     let greet_bin = demo.out(
         "greet",
         &format!("do_install.delta/files/{image}/usr/bin/greet"),
@@ -380,7 +413,7 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     );
     assert_eq!(
         run_program(&greet_bin),
-        format!("{}, Bazel!\n", greeting.trim())
+        format!("{}, {who}!\n", greeting.trim())
     );
     // The library's sysroot component is what its SYSROOT_DIRS select of ${D}.
     let component = demo.out("libgreet", "do_populate_sysroot.sysroot/files");
@@ -393,6 +426,15 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
         )
     );
     assert!(component.join("usr/lib/libgreet.a").is_file());
+    // Modes travel in meta (Bazel's outputs are all r-x): the header and the archive
+    // were installed 0644 and have no M line, the native tool 0755 has one.
+    let libgreet_meta = read(&demo.out("libgreet", "do_populate_sysroot.sysroot/meta"));
+    assert!(!libgreet_meta.contains("M usr/"), "{libgreet_meta}");
+    assert!(
+        read(&demo.out("mkgreeting-native", "do_populate_sysroot.sysroot/meta"))
+            .lines()
+            .any(|l| l == "M usr/bin/mkgreeting 0755")
+    );
     // The native tool went to the native sysroot of libgreet only.
     assert!(demo
         .out(
@@ -406,7 +448,7 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     // fakeroot's owners: recorded in the database that travels in the delta, by path.
     let db = read(&demo.out(
         "greet",
-        "do_install.delta/files/work/demo-demo-linux/greet/1.0-r0/fakeroot.db",
+        &format!("do_install.delta/files/{workdir}/fakeroot.db"),
     ));
     assert!(
         fakeroot_entry(&db, &format!("{image}/usr/bin/greet")).contains("uid=0,gid=0"),
@@ -432,8 +474,7 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     // One source file of the library changes: what reruns is what BitBake's graph puts
     // after libgreet's do_unpack (the first task that reads it), among the tasks that
     // are actions; nothing of the native tool, not greet's unpack or patch.
-    let graph = bitbake_graph();
-    let expected: BTreeSet<String> = dependents(&graph, "libgreet:do_unpack")
+    let expected: BTreeSet<String> = dependents(&bitbake.graph, "libgreet:do_unpack")
         .intersection(&all_tasks)
         .cloned()
         .collect();
@@ -445,7 +486,7 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     .unwrap();
     let (changed, ran, _) = build(&demo, "changed", &[]);
     assert_eq!(ran, expected, "{}", changed.stderr);
-    assert_eq!(run_program(&greet_bin), "Howdy, Bazel!\n");
+    assert_eq!(run_program(&greet_bin), format!("Howdy, {who}!\n"));
 
     // Tasks that try to leave their sandbox fail, each with a clear message.
     let hostile = demo.ws.join("hostile");

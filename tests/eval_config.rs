@@ -94,12 +94,18 @@ fn bitzel_env(
     bitzel::eval::config::Configuration,
     Result<(), String>,
 ) {
-    let options = ConfigOptions {
-        build_dir: build_dir.to_path_buf(),
-        env,
-        multiconfig: None,
-    };
-    let config = parse_configuration(&options, Some(bridge()));
+    bitzel_env_of(&ConfigOptions::from_build_dir(build_dir, env))
+}
+
+/// [`bitzel_env`] for configuration options `options`.
+fn bitzel_env_of(
+    options: &ConfigOptions,
+) -> (
+    String,
+    bitzel::eval::config::Configuration,
+    Result<(), String>,
+) {
+    let config = parse_configuration(options, Some(bridge()));
     let mut store = config.recipe_store(Some(bridge()));
     store
         .expand_keys(&Location::new("showEnvironment", 0))
@@ -129,19 +135,30 @@ fn excluded(name: &str, bitbake_version: &str) -> Option<&'static str> {
 /// Returns (equal, compared).
 fn compare_case(case: &str) -> (usize, usize) {
     let run = oracle(case);
-    let (equal, compared, _) = compare_run(case, &run);
+    let (equal, compared, _) = compare_run(case, &run, None);
     (equal, compared)
 }
 
-/// [`compare_case`] on the oracle's run `run`; also returns bitzel's configuration.
-fn compare_run(case: &str, run: &OracleRun) -> (usize, usize, bitzel::eval::config::Configuration) {
+/// [`compare_case`] on the oracle's run `run`, bitzel reading `options` (default: the
+/// run's build directory) in BitBake's environment; also returns bitzel's
+/// configuration.
+fn compare_run(
+    case: &str,
+    run: &OracleRun,
+    options: Option<ConfigOptions>,
+) -> (usize, usize, bitzel::eval::config::Configuration) {
     assert!(
         run.success,
         "bitbake -e failed on {case}:\n{}\n{}",
         run.stdout, run.stderr
     );
     let version = oracle_version(&run.stderr);
-    let (text, config, anonymous) = bitzel_env(&run.build_dir, environment_of(&run.stdout));
+    let env = environment_of(&run.stdout);
+    let options = match options {
+        Some(options) => ConfigOptions { env, ..options },
+        None => ConfigOptions::from_build_dir(&run.build_dir, env),
+    };
+    let (text, config, anonymous) = bitzel_env_of(&options);
     anonymous.unwrap_or_else(|e| panic!("{case}: an anonymous function failed: {e}"));
     assert!(
         !config.has_errors(),
@@ -266,7 +283,7 @@ fn config_parsed_handlers_set_values_and_their_writes_are_withheld() {
         found
     };
     let before = listing(&run.build_dir);
-    let (_, _, config) = compare_run("events", &run);
+    let (_, _, config) = compare_run("events", &run, None);
     assert_eq!(
         before,
         listing(&run.build_dir),
@@ -287,6 +304,155 @@ fn config_parsed_handlers_set_values_and_their_writes_are_withheld() {
             config.withheld_writes
         );
     }
+}
+
+/// `--layers L1,L2 --machine M --distro D` on a build directory without conf/: the
+/// values BitBake computes for the bblayers.conf and local.conf they stand for.
+#[test]
+fn layers_machine_and_distro_options_equal_bitbake_on_the_files_they_stand_for() {
+    let minimal = repo().join("tests/data/eval/minimal");
+    let run = oracle_at(
+        &repo().join("tests/data/eval/layers-option/build"),
+        Some(&minimal),
+        "layers-option",
+    );
+    std::fs::remove_dir_all(run.build_dir.join("conf")).expect("BitBake's conf removed");
+    let options = ConfigOptions::from_build_dir(&run.build_dir, Vec::new())
+        .with_layers(&[minimal.join("meta-minimal"), minimal.join("meta-extra")])
+        .with_local_assignment("MACHINE", "optmachine")
+        .with_local_assignment("DISTRO", "optdistro");
+    let (equal, _, config) = compare_run("layers-option", &run, Some(options));
+    assert!(equal > 10);
+    assert!(
+        !run.build_dir.join("conf").exists(),
+        "bitzel wrote the configuration files"
+    );
+    assert_eq!(config.in_memory_files.len(), 2);
+}
+
+/// The configuration `bitzel env $BITZEL_POKY` reads with no build directory (what
+/// `oe-init-build-env` there would set up, in memory) equals the one of the real build
+/// directory that oe-init-build-env made for the oracle (BITZEL_POKY_BUILD), every
+/// variable, with the paths of the oracle's checkout and build directory mapped to
+/// BITZEL_POKY's; the variables of the lines the oracle's script added to its
+/// local.conf (BB_NO_NETWORK...), the clock and the checkouts' git state
+/// (METADATA_BRANCH/REVISION: the oracle's copy is not a git repository) are left out.
+#[test]
+fn poky_default_configuration_equals_the_oracle_build_directory() {
+    let (Some(poky), Some(build), Some(envs)) = (
+        poky(),
+        std::env::var_os("BITZEL_POKY_BUILD").map(PathBuf::from),
+        std::env::var_os("BITZEL_POKY_ENVS").map(PathBuf::from),
+    ) else {
+        eprintln!("BITZEL_POKY, BITZEL_POKY_BUILD, BITZEL_POKY_ENVS not all set: not compared");
+        return;
+    };
+    let saved = std::fs::read_to_string(envs.join("zlib.env")).expect("a saved bitbake -e");
+    let env = environment_of(&saved);
+    let (real, real_config, anonymous) = bitzel_env(&build, env.clone());
+    anonymous.expect("anonymous functions of the build directory");
+    assert!(
+        !real_config.has_errors(),
+        "{}",
+        real_config.rendered_diagnostics
+    );
+
+    // The environment before `. oe-init-build-env`: without what it adds.
+    let mut before: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k != "BBPATH" && k != "BB_ENV_PASSTHROUGH_ADDITIONS")
+        .cloned()
+        .collect();
+    for (k, v) in before.iter_mut() {
+        if k == "PATH" {
+            if let Some(at) = v.find("/bitbake/bin:") {
+                *v = v[at + "/bitbake/bin:".len()..].to_string();
+            }
+        }
+    }
+    let options = ConfigOptions::init_build_env(&poky, None, before).expect("templates read");
+    assert!(
+        !options.build_dir.exists(),
+        "{} exists: the default would read it",
+        options.build_dir.display()
+    );
+    let (default, default_config, anonymous) = bitzel_env_of(&options);
+    anonymous.expect("anonymous functions of the default configuration");
+    assert!(
+        !default_config.has_errors(),
+        "{}",
+        default_config.rendered_diagnostics
+    );
+    assert!(!options.build_dir.exists(), "the build directory was made");
+
+    // The oracle's checkout is the parent of its meta layer.
+    let bblayers = std::fs::read_to_string(build.join("conf/bblayers.conf")).expect("bblayers");
+    let oracle_root = bblayers
+        .split_whitespace()
+        .find_map(|w| w.strip_suffix("/meta"))
+        .expect("a meta layer")
+        .to_string();
+    let poky = std::fs::canonicalize(&poky).expect("poky");
+    // Anonymous functions are named after their file's path (bb.parse.ast's tr_tbl).
+    let mangle = |p: &str| -> String {
+        p.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect()
+    };
+    let poky_text = poky.to_string_lossy().into_owned();
+    let map = |text: &str| {
+        text.replace(
+            &*build.to_string_lossy(),
+            &options.build_dir.to_string_lossy(),
+        )
+        .replace(&oracle_root, &poky_text)
+        .replace(&mangle(&oracle_root), &mangle(&poky_text))
+    };
+    // The clock, in values.
+    let stamp = regex::Regex::new(r"20[0-9]{12}|\b[0-9]{6}\b").unwrap();
+    let excluded = |name: &str| -> bool {
+        matches!(
+            name,
+            "BB_ORIGENV" // the address of a DataSmart object
+                | "TIME" // the clock
+                | "METADATA_BRANCH" | "METADATA_REVISION" // the checkouts' git state
+        )
+    };
+    let template =
+        std::fs::read_to_string(poky.join("meta-poky/conf/templates/default/local.conf.sample"))
+            .expect("template");
+    let local = std::fs::read_to_string(build.join("conf/local.conf")).expect("local.conf");
+    let added: Vec<String> = local
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains(" = ") && !template.contains(*l))
+        .map(|l| l.split(" = ").next().unwrap().trim().to_string())
+        .collect();
+    let expected = parse_env(&stamp.replace_all(&map(&real), "DATETIME"));
+    let actual = parse_env(&stamp.replace_all(&default, "DATETIME"));
+    let mut differences = Vec::new();
+    let mut compared = 0;
+    for (name, value) in &expected {
+        if name.starts_with("history ") || added.contains(name) || excluded(name) {
+            continue;
+        }
+        compared += 1;
+        if actual.get(name) != Some(value) {
+            differences.push(format!(
+                "{name}:\n  build dir: {value}\n  default:   {}",
+                actual.get(name).map(String::as_str).unwrap_or("<absent>")
+            ));
+        }
+    }
+    eprintln!(
+        "poky default: {} of {compared} entries equal to the build directory's; left out: {added:?}",
+        compared - differences.len()
+    );
+    assert!(
+        differences.is_empty(),
+        "{} differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
 }
 
 #[test]

@@ -73,11 +73,7 @@ fn oracle_targets(case: &str, targets: &[&str]) -> (Vec<(String, bool)>, String,
 }
 
 fn configuration(build_dir: &Path, env: Vec<(String, String)>) -> Configuration {
-    let options = ConfigOptions {
-        build_dir: build_dir.to_path_buf(),
-        env,
-        multiconfig: None,
-    };
+    let options = ConfigOptions::from_build_dir(build_dir, env);
     let config = parse_configuration(&options, Some(bridge()));
     assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
     config

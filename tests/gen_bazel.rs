@@ -94,6 +94,7 @@ fn graph_edges(build_dir: &Path) -> BTreeSet<String> {
         build_dir: build_dir.to_path_buf(),
         env: Vec::new(),
         multiconfig: None,
+        ..Default::default()
     };
     let config = parse_configuration(&options, Some(bridge()));
     assert!(!config.has_errors(), "{}", config.rendered_diagnostics);

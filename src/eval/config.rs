@@ -43,6 +43,248 @@ pub struct ConfigOptions {
     /// The multiconfig name BitBake gives `BB_CURRENT_MC` ("default" for the main one
     /// in BitBake 2.8).
     pub multiconfig: Option<String>,
+    /// Configuration files held in memory, by path (relative to `build_dir`, e.g.
+    /// `conf/local.conf`, or absolute), read instead of the files on disk there: what
+    /// `oe-init-build-env` would write ([`ConfigOptions::init_build_env`]) or what
+    /// `--layers`/`--machine`/`--distro` stand for. Nothing is written.
+    pub conf_files: Vec<(PathBuf, String)>,
+}
+
+/// `BB_ENV_PASSTHROUGH_ADDITIONS_OE` of scarthgap's scripts/oe-buildenv-internal: the
+/// names `oe-init-build-env` adds to `BB_ENV_PASSTHROUGH_ADDITIONS`, used when the
+/// checkout's own script cannot be read.
+pub const OE_PASSTHROUGH_ADDITIONS: [&str; 31] = [
+    "MACHINE",
+    "DISTRO",
+    "TCMODE",
+    "TCLIBC",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "FTPS_PROXY",
+    "ftps_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSH_AGENT_PID",
+    "SSH_AUTH_SOCK",
+    "BB_SRCREV_POLICY",
+    "SDKMACHINE",
+    "BB_NUMBER_THREADS",
+    "BB_NO_NETWORK",
+    "PARALLEL_MAKE",
+    "GIT_PROXY_COMMAND",
+    "SOCKS5_PASSWD",
+    "SOCKS5_USER",
+    "SCREENDIR",
+    "STAMPS_DIR",
+    "BBPATH_EXTRA",
+    "BB_SETSCENE_ENFORCE",
+    "BB_LOGCONFIG",
+];
+
+/// The names of `BB_ENV_PASSTHROUGH_ADDITIONS_OE="..."` in the checkout's
+/// scripts/oe-buildenv-internal, else [`OE_PASSTHROUGH_ADDITIONS`].
+fn oe_passthrough_additions(oeroot: &Path) -> Vec<String> {
+    let script =
+        std::fs::read_to_string(oeroot.join("scripts/oe-buildenv-internal")).unwrap_or_default();
+    let start = "BB_ENV_PASSTHROUGH_ADDITIONS_OE=\"";
+    if let Some(at) = script.find(start) {
+        let rest = &script[at + start.len()..];
+        if let Some(end) = rest.find('"') {
+            return rest[..end]
+                .replace("\\\n", " ")
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+        }
+    }
+    OE_PASSTHROUGH_ADDITIONS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn set_env(env: &mut Vec<(String, String)>, name: &str, value: String) {
+    match env.iter_mut().find(|(k, _)| k == name) {
+        Some(slot) => slot.1 = value,
+        None => env.push((name.to_string(), value)),
+    }
+}
+
+impl ConfigOptions {
+    /// The configuration of the build directory `build_dir` (conf/bblayers.conf and
+    /// conf/local.conf there), BitBake running in the environment `env`.
+    pub fn from_build_dir(build_dir: impl Into<PathBuf>, env: Vec<(String, String)>) -> Self {
+        ConfigOptions {
+            build_dir: build_dir.into(),
+            env,
+            ..Default::default()
+        }
+    }
+
+    /// What `. <oeroot>/oe-init-build-env [build_dir]` sets up, in memory: the build
+    /// directory `build_dir` (default `<oeroot>/build`, as when sourced from the
+    /// checkout; it need not exist and nothing is written there), its conf/local.conf
+    /// copied from the template's local.conf.sample and conf/bblayers.conf from
+    /// bblayers.conf.sample with `##OEROOT##` (and the deprecated `##COREBASE##`)
+    /// replaced by `oeroot`, each only when the build directory has no such file (as
+    /// scripts/oe-setup-builddir keeps existing ones), the template being `TEMPLATECONF` from the environment or from `oeroot`'s
+    /// .templateconf (scripts/oe-setup-builddir's rules, falling back to meta's
+    /// templates). The environment `env` is changed as scripts/oe-buildenv-internal
+    /// changes the shell's: `<oeroot>/scripts:<oeroot>/bitbake/bin:` first in PATH,
+    /// BBPATH and BUILDDIR the build directory, BB_ENV_PASSTHROUGH_ADDITIONS with OE's
+    /// names (sorted, unique), BBSERVER unset, PWD the build directory. Poky's template
+    /// gives MACHINE ??= "qemux86-64" and DISTRO ?= "poky".
+    pub fn init_build_env(
+        oeroot: &Path,
+        build_dir: Option<&Path>,
+        env: Vec<(String, String)>,
+    ) -> Result<Self, String> {
+        let oeroot =
+            std::fs::canonicalize(oeroot).map_err(|e| format!("{}: {e}", oeroot.display()))?;
+        let root = oeroot.to_string_lossy().into_owned();
+        let build_dir = match build_dir {
+            Some(dir) => std::path::absolute(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+            None => oeroot.join("build"),
+        };
+        let build = build_dir.to_string_lossy().into_owned();
+        let get = |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+
+        // scripts/oe-setup-builddir: TEMPLATECONF from the environment or .templateconf.
+        let mut templateconf = get("TEMPLATECONF").filter(|t| !t.is_empty());
+        if templateconf.is_none() {
+            let dotfile = oeroot.join(".templateconf");
+            if let Ok(text) = std::fs::read_to_string(&dotfile) {
+                for line in text.lines() {
+                    let line = line.trim();
+                    if let Some(value) = line.strip_prefix("TEMPLATECONF=") {
+                        let value = value.trim_matches('"');
+                        let value = match value.strip_prefix("${TEMPLATECONF:-") {
+                            Some(rest) => rest.trim_end_matches('}'),
+                            None => value,
+                        };
+                        templateconf = Some(value.to_string());
+                    }
+                }
+            }
+        }
+        let template = match templateconf {
+            Some(t) => {
+                let mut dir = PathBuf::from(&t);
+                if !dir.is_dir() && oeroot.join(&t).is_dir() {
+                    dir = oeroot.join(&t);
+                }
+                if !dir.is_dir() {
+                    return Err(format!(
+                        "TEMPLATECONF value points to nonexistent directory '{t}'"
+                    ));
+                }
+                let parts: Vec<&str> = t.trim_matches('/').split('/').collect();
+                let templates_dir = parts.len() >= 2 && parts[parts.len() - 2] == "templates";
+                if !templates_dir || !dir.join("../../layer.conf").is_file() {
+                    return Err(format!(
+                        "TEMPLATECONF value (which is {}) must point to meta-some-layer/conf/templates/template-name",
+                        dir.display()
+                    ));
+                }
+                dir
+            }
+            None => oeroot.join("meta/conf/templates/default"),
+        };
+        let read = |name: &str| {
+            let path = template.join(name);
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let local = read("local.conf.sample")?;
+        let layers = read("bblayers.conf.sample")?
+            .replace("##OEROOT##", &root)
+            .replace("##COREBASE##", &root);
+
+        // scripts/oe-buildenv-internal.
+        let old_path = get("PATH").unwrap_or_default();
+        let old_additions = get("BB_ENV_PASSTHROUGH_ADDITIONS").unwrap_or_default();
+        let mut env = env;
+        env.retain(|(k, _)| k != "BBSERVER");
+        let added = format!("{root}/scripts:{root}/bitbake/bin:");
+        let path = old_path.replacen(&added, "", 1);
+        set_env(&mut env, "PATH", format!("{added}{path}"));
+        set_env(&mut env, "BBPATH", build.clone());
+        set_env(&mut env, "BUILDDIR", build.clone());
+        set_env(&mut env, "PWD", build.clone());
+        let mut names: Vec<String> = old_additions
+            .split_whitespace()
+            .map(str::to_string)
+            .chain(oe_passthrough_additions(&oeroot))
+            .collect();
+        names.sort();
+        names.dedup();
+        let mut additions = names.join(" ");
+        additions.push(' ');
+        set_env(&mut env, "BB_ENV_PASSTHROUGH_ADDITIONS", additions);
+
+        let conf_files = [("conf/bblayers.conf", layers), ("conf/local.conf", local)]
+            .into_iter()
+            .filter(|(rel, _)| !build_dir.join(rel).is_file())
+            .map(|(rel, text)| (PathBuf::from(rel), text))
+            .collect();
+        Ok(ConfigOptions {
+            build_dir,
+            env,
+            multiconfig: None,
+            conf_files,
+        })
+    }
+
+    /// The layers `layers` instead of conf/bblayers.conf's: a bblayers.conf held in
+    /// memory with `BBPATH = "${TOPDIR}"`, `BBFILES ?= ""` and `BBLAYERS` the layers'
+    /// absolute paths (as `bitbake-layers add-layer` would leave it).
+    pub fn with_layers(mut self, layers: &[PathBuf]) -> Self {
+        let paths: Vec<String> = layers
+            .iter()
+            .map(|l| {
+                std::path::absolute(l)
+                    .unwrap_or(l.clone())
+                    .to_string_lossy()
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+            .collect();
+        let text = format!(
+            "BBPATH = \"${{TOPDIR}}\"\nBBFILES ?= \"\"\nBBLAYERS = \"{}\"\n",
+            paths.join(" ")
+        );
+        self.set_conf_file("conf/bblayers.conf", text);
+        self
+    }
+
+    /// `NAME = "value"` added at the end of conf/local.conf (the build directory's, or
+    /// the one held in memory, or a new one): `--machine` and `--distro`.
+    pub fn with_local_assignment(mut self, name: &str, value: &str) -> Self {
+        let rel = PathBuf::from("conf/local.conf");
+        let mut text = match self.conf_files.iter().find(|(p, _)| *p == rel) {
+            Some((_, text)) => text.clone(),
+            None => std::fs::read_to_string(self.build_dir.join(&rel)).unwrap_or_default(),
+        };
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("{name} = \"{value}\"\n"));
+        self.set_conf_file("conf/local.conf", text);
+        self
+    }
+
+    fn set_conf_file(&mut self, rel: &str, text: String) {
+        let rel = PathBuf::from(rel);
+        match self.conf_files.iter_mut().find(|(p, _)| *p == rel) {
+            Some(slot) => slot.1 = text,
+            None => self.conf_files.push((rel, text)),
+        }
+    }
 }
 
 /// The configuration as the cooker leaves it (`CookerDataBuilder.mcdata['']`).
@@ -61,9 +303,28 @@ pub struct Configuration {
     /// File-system writes the configuration's Python (ConfigParsed handlers) asked for
     /// and the bridge's write guard withheld, as (operation, path).
     pub withheld_writes: Vec<(String, String)>,
+    /// The configuration files held in memory ([`ConfigOptions::conf_files`]), by
+    /// absolute path: recipes that include them read them too.
+    pub in_memory_files: Vec<(PathBuf, String)>,
 }
 
 impl Configuration {
+    /// A configuration that could not be read at all (its source could not be set up):
+    /// an empty store and the error `message` about `path`.
+    pub fn failed(path: &str, message: impl Into<String>) -> Configuration {
+        let diagnostic = Diagnostic::error(path, 0..0, message);
+        let rendered = format!("{path}: error: {}\n", diagnostic.message);
+        Configuration {
+            snapshot: DataStore::new().snapshot(),
+            diagnostics: vec![diagnostic],
+            rendered_diagnostics: rendered,
+            base_depends: Vec::new(),
+            include_history: Vec::new(),
+            withheld_writes: Vec::new(),
+            in_memory_files: Vec::new(),
+        }
+    }
+
     /// Whether reading the configuration failed somewhere (BitBake would have stopped).
     pub fn has_errors(&self) -> bool {
         self.diagnostics
@@ -135,6 +396,16 @@ fn get(store: &DataStore, name: &str) -> Option<String> {
 /// cookerdata's `findConfigFile(name, d)`: `conf/<name>` under each folder of `BBPATH`,
 /// then under the current directory and each of its parents up to `/` (excluded).
 pub fn find_config_file(name: &str, bbpath: Option<&str>, cwd: &Path) -> Option<PathBuf> {
+    find_config_file_in(name, bbpath, cwd, &[])
+}
+
+/// [`find_config_file`] where the files `in_memory` (absolute) exist too.
+fn find_config_file_in(
+    name: &str,
+    bbpath: Option<&str>,
+    cwd: &Path,
+    in_memory: &[(PathBuf, String)],
+) -> Option<PathBuf> {
     let mut search = Vec::new();
     if let Some(bbpath) = bbpath.filter(|p| !p.is_empty()) {
         for dir in bbpath.split(':') {
@@ -149,7 +420,9 @@ pub fn find_config_file(name: &str, bbpath: Option<&str>, cwd: &Path) -> Option<
         search.push(d.join("conf").join(name));
         dir = d.parent();
     }
-    search.into_iter().find(|p| p.exists())
+    search
+        .into_iter()
+        .find(|p| p.exists() || in_memory.iter().any(|(m, _)| m == p))
 }
 
 /// Reads the configuration of `options.build_dir` as BitBake's cooker does (see the
@@ -164,6 +437,14 @@ pub fn parse_configuration(
         store.set_inline_python(Arc::new(BridgeInlinePython::new(bridge.clone())));
     }
     let mut interp = Interpreter::new(&cwd, python.map(|b| &**b));
+    let in_memory_files: Vec<(PathBuf, String)> = options
+        .conf_files
+        .iter()
+        .map(|(path, text)| (cwd.join(path), text.clone()))
+        .collect();
+    for (path, text) in &in_memory_files {
+        interp.add_in_memory_file(path, text);
+    }
 
     // CookerDataBuilder.__init__: the approved environment, then __bbclasstype.
     let approved = approved_variables(&options.env);
@@ -194,7 +475,12 @@ pub fn parse_configuration(
         &bitbake_site("cookerdata.py:345 [parseConfigurationFiles]"),
     );
     let bbpath_env = get(&store, "BBPATH");
-    let layerconf = find_config_file("bblayers.conf", bbpath_env.as_deref(), &cwd);
+    let layerconf = find_config_file_in(
+        "bblayers.conf",
+        bbpath_env.as_deref(),
+        &cwd,
+        &in_memory_files,
+    );
     let mut diagnostics_extra: Vec<Diagnostic> = Vec::new();
     if let Some(layerconf) = &layerconf {
         let layerconf = layerconf.to_string_lossy().into_owned();
@@ -501,6 +787,7 @@ pub fn parse_configuration(
         base_depends: depends,
         include_history,
         withheld_writes,
+        in_memory_files,
     }
 }
 

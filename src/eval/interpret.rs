@@ -28,7 +28,7 @@ use crate::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::syntax::ast::{self, IncludeKind, Statement};
 use crate::syntax::{parse, FileKind, Parse};
 use rustc_hash::FxHashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// One file as BitBake's handlers read it: its text and parsed statements.
@@ -110,6 +110,8 @@ pub struct Interpreter<'p> {
     deferred: Vec<DeferredInherit>,
     pylibs: Vec<PyLib>,
     include_history: Vec<(usize, String)>,
+    /// Files held in memory that stand in for files on disk (by absolute path).
+    in_memory: FxHashMap<String, Arc<str>>,
 }
 
 /// A change that BitBake's own code makes, located as BitBake's variable history names
@@ -183,7 +185,16 @@ impl<'p> Interpreter<'p> {
             deferred: Vec::new(),
             pylibs: Vec::new(),
             include_history: Vec::new(),
+            in_memory: FxHashMap::default(),
         }
+    }
+
+    /// Makes the file `path` (absolute) read as `text`, whether or not it exists on
+    /// disk: the configuration files that `oe-init-build-env` would write, or that
+    /// `--layers`/`--machine`/`--distro` stand for, without writing them.
+    pub fn add_in_memory_file(&mut self, path: &Path, text: &str) {
+        self.in_memory
+            .insert(path.to_string_lossy().into_owned(), Arc::from(text));
     }
 
     /// The problems found so far, in the order they were found.
@@ -288,7 +299,12 @@ impl<'p> Interpreter<'p> {
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.cwd.join(path).exists()
+        let full = self.cwd.join(path);
+        full.exists() || self.is_in_memory(&full)
+    }
+
+    fn is_in_memory(&self, full: &Path) -> bool {
+        !self.in_memory.is_empty() && self.in_memory.contains_key(&*full.to_string_lossy())
     }
 
     fn abspath(&self, path: &str) -> String {
@@ -340,7 +356,8 @@ impl<'p> Interpreter<'p> {
             self.mark_dependency(name);
             name.to_string()
         };
-        self.cwd.join(&path).is_file().then_some(path)
+        let full = self.cwd.join(&path);
+        (full.is_file() || self.is_in_memory(&full)).then_some(path)
     }
 
     /// Reads and parses `path` once (BitBake caches the statements of classes and .inc
@@ -349,7 +366,13 @@ impl<'p> Interpreter<'p> {
         if let Some(file) = self.files.get(path) {
             return Ok(file.clone());
         }
-        let bytes = std::fs::read(self.cwd.join(path)).map_err(|e| {
+        let full = self.cwd.join(path);
+        let in_memory = self.in_memory.get(&*full.to_string_lossy()).cloned();
+        let read = match in_memory {
+            Some(text) => Ok(text.as_bytes().to_vec()),
+            None => std::fs::read(&full),
+        };
+        let bytes = read.map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 HandleError::NotFound
             } else {

@@ -91,6 +91,9 @@ pub fn parse_recipe(
 ) -> ParsedRecipe {
     let cwd = text_of_topdir(config);
     let mut interp = Interpreter::new(&cwd, python.map(|b| &**b));
+    for (path, text) in &config.in_memory_files {
+        interp.add_in_memory_file(path, text);
+    }
     let mut store = config.recipe_store(python);
     if let Some(only) = &options.only_finalise {
         store.set_var(

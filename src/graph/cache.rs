@@ -235,13 +235,18 @@ fn graph_reads(name: &str) -> bool {
 }
 
 impl GraphConfig {
-    /// The variables the graph reads from the cooker's configuration store (each
-    /// expanded as `getVar` does), from every variable name the store holds.
+    /// The variables the graph reads from the cooker's configuration `store` (one that
+    /// evaluates inline Python, e.g. `Configuration::recipe_store`), as `buildTaskData`
+    /// reads them: from a copy with `expandKeys` applied (so that
+    /// `PREFERRED_PROVIDER_virtual/${TARGET_PREFIX}gcc` is found under its expanded
+    /// name), each value expanded as `getVar` does.
     pub fn from_store(store: &DataStore) -> GraphConfig {
+        let mut d = store.copy();
+        let _ = d.expand_keys(&crate::eval::Location::new("cooker.py [buildTaskData]", 0));
         let mut vars = BTreeMap::new();
-        for name in store.keys().unwrap_or_default() {
+        for name in d.keys().unwrap_or_default() {
             if graph_reads(&name) {
-                if let Ok(Some(value)) = store.get_var(&name, true) {
+                if let Ok(Some(value)) = d.get_var(&name, true) {
                     vars.insert(name.to_string(), value.to_string());
                 }
             }

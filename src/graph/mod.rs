@@ -144,6 +144,50 @@ pub fn generate_all_tasks(
     })
 }
 
+/// The recipe variant `bitbake -e NAME` shows: `showEnvironment`'s
+/// `buildTaskData([NAME])` (halt, allowincomplete) and the fn it puts in the run list,
+/// the provider `TaskData.add_provider` chooses for NAME. An error is what BitBake stops
+/// with: NAME in ASSUME_PROVIDED, or the "Nothing PROVIDES" report.
+pub fn provider_of<'a>(
+    recipes: &'a [RecipeInfo],
+    config: &GraphConfig,
+    name: &str,
+) -> Result<&'a RecipeInfo, GraphFailure> {
+    let assumed = config.var("ASSUME_PROVIDED").unwrap_or("");
+    if assumed.split_whitespace().any(|a| a == name) {
+        return Err(GraphFailure {
+            error: GraphError::Fatal(format!("{name} is in ASSUME_PROVIDED")),
+            events: Vec::new(),
+        });
+    }
+    let cache = RecipeCache::new(recipes, config);
+    let mut taskdata = TaskData::new(&cache);
+    let added = taskdata.add_provider(name);
+    let chosen = taskdata.provider(name).and_then(|f| {
+        let file = cache.file(f);
+        recipes.iter().find(|r| r.file == file)
+    });
+    match (added, chosen) {
+        (Ok(()), Some(recipe)) => Ok(recipe),
+        (Err(error), _) => Err(GraphFailure {
+            error,
+            events: taskdata.events,
+        }),
+        (Ok(()), None) => {
+            let mut events = taskdata.events;
+            let error = events
+                .iter()
+                .position(|e| matches!(e, ProviderEvent::NoProvider { .. }))
+                .map(|i| events.remove(i).to_string())
+                .unwrap_or_else(|| format!("Nothing PROVIDES '{name}'"));
+            Err(GraphFailure {
+                error: GraphError::Fatal(error),
+                events,
+            })
+        }
+    }
+}
+
 /// `buildTaskData` with the targets `add_targets` adds (returning the run list), then
 /// `add_unresolved`, `RunQueueData.prepare` and `buildDependTree`.
 fn run<'c, 'a>(

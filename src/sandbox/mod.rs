@@ -12,6 +12,7 @@
 
 pub mod args;
 pub mod fakeroot;
+pub mod hardcode;
 pub mod layout;
 pub mod namespace;
 pub mod patch;

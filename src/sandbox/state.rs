@@ -313,8 +313,9 @@ pub fn apply_tree(tree: &Path, dest: &Path) -> Result<BTreeMap<String, PathBuf>>
                 let target = prepare_leaf(dest, &rel)?;
                 fs::copy(item.path(), &target)
                     .with_context(|| format!("copying {}", item.path().display()))?;
-                let mode = default_file_mode(item.metadata()?.mode());
-                fs::set_permissions(&target, fs::Permissions::from_mode(mode))?;
+                // The input's own mode says nothing (Bazel makes every output r-x):
+                // 0644 unless an `M` line, applied below, says otherwise.
+                fs::set_permissions(&target, fs::Permissions::from_mode(0o644))?;
                 origins.insert(rel, item.path().to_path_buf());
             } else {
                 bail!(
@@ -508,7 +509,9 @@ pub fn write_delta(
                         &target,
                         fs::Permissions::from_mode(default_file_mode(*mode)),
                     )?;
-                    if *mode != default_file_mode(*mode) {
+                    // Every mode but 0644 is in `meta`: the file's own bits do not
+                    // survive Bazel's outputs (all r-x) nor its remote cache.
+                    if *mode != 0o644 {
                         meta.push(MetaEntry::Mode(path.clone(), *mode));
                     }
                 }

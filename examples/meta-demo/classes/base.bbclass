@@ -124,22 +124,36 @@ do_install[dirs] = "${B}"
 do_install[cleandirs] = "${D}"
 addtask install after do_compile
 
-# Copies the SYSROOT_DIRS of ${D} into SYSROOT_DESTDIR, runs SYSROOT_PREPROCESS_FUNCS,
-# and publishes the result where dependent recipes stage it from (COMPONENTS_DIR).
+# Staging: what a recipe hands to the recipes that depend on it. sysroot_stage_all copies
+# the SYSROOT_DIRS of ${D} into SYSROOT_DESTDIR, links as links and modes kept.
+sysroot_stage_dir() {
+	if [ -d "$1" ]; then
+		mkdir -p "$2"
+		cp -PR --preserve=mode,links "$1/." "$2/"
+	fi
+}
+
+sysroot_stage_dirs() {
+	for dir in ${SYSROOT_DIRS}; do
+		sysroot_stage_dir "$1$dir" "$2$dir"
+	done
+}
+
+sysroot_stage_all() {
+	sysroot_stage_dirs ${D} ${SYSROOT_DESTDIR}
+}
+
+# Stages the recipe's files into SYSROOT_DESTDIR, runs SYSROOT_PREPROCESS_FUNCS there, and
+# publishes the result where dependent recipes stage it from (COMPONENTS_DIR).
 python base_do_populate_sysroot () {
     import shutil
-    image = d.getVar("D")
-    destdir = d.getVar("SYSROOT_DESTDIR")
-    for sysroot_dir in sorted(set((d.getVar("SYSROOT_DIRS") or "").split())):
-        src = image + sysroot_dir
-        if os.path.isdir(src):
-            shutil.copytree(src, destdir + sysroot_dir, symlinks=True, dirs_exist_ok=True)
+    bb.build.exec_func("sysroot_stage_all", d)
     for func in (d.getVar("SYSROOT_PREPROCESS_FUNCS") or "").split():
         bb.build.exec_func(func, d)
     arch = d.getVar("BUILD_ARCH") if bb.data.inherits_class("native", d) else d.getVar("PACKAGE_ARCH")
     component = os.path.join(d.getVar("COMPONENTS_DIR"), arch, d.getVar("PN"))
     bb.utils.remove(component, recurse=True)
-    shutil.copytree(destdir, component, symlinks=True)
+    shutil.copytree(d.getVar("SYSROOT_DESTDIR"), component, symlinks=True)
 }
 do_populate_sysroot[dirs] = "${SYSROOT_DESTDIR}"
 do_populate_sysroot[cleandirs] = "${SYSROOT_DESTDIR}"
