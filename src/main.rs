@@ -697,10 +697,16 @@ fn gen_command(
         Ok(g) => g,
         Err(err) => {
             progress.clear();
+            if let bitzel::emit::workspace::GenError::Graph(failure) = &err {
+                for event in &failure.events {
+                    eprintln!("bitzel: note: {event}");
+                }
+            }
             eprintln!("bitzel: error: {err}");
             return ExitCode::from(1);
         }
     };
+    let planned_in = started.elapsed() - parsed_in;
     progress.show(&format!("bitzel gen: writing {}", out.display()));
     let report = match write_workspace(&out, &generated.files) {
         Ok(r) => r,
@@ -710,6 +716,7 @@ fn gen_command(
             return ExitCode::from(2);
         }
     };
+    let written_in = started.elapsed() - parsed_in - planned_in;
     progress.clear();
     for note in &generated.notes {
         eprintln!("bitzel: note: {note}");
@@ -723,7 +730,8 @@ fn gen_command(
     }
     eprintln!(
         "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems; \
-         {} files written, {} unchanged, {} removed; parse {:.2?}, all {:.2?} on {jobs} threads",
+         {} files written, {} unchanged, {} removed; configuration and parse {:.2?}, \
+         graph and plan {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
         generated.recipes,
         generated.targets,
         generated.downloads,
@@ -733,6 +741,8 @@ fn gen_command(
         report.unchanged,
         report.removed.len(),
         parsed_in,
+        planned_in,
+        written_in,
         started.elapsed()
     );
     match std::env::current_exe()
