@@ -33,7 +33,8 @@
 //! called in order around it, each after its own directories (`mkdir -p`, `rm -rf` for
 //! `[cleandirs]`, `cd`); Python ones are not run (a comment in the script, and one
 //! warning per recipe listing them), apart from those in [`DONE_BY_BAZEL`], whose work
-//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
+//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script
+//! is BitBake's run file byte for byte.
 //!
 //! Finally the worker's FIFO name (`${T}/fifo.<pid>`) is pinned to [`FIFO_NAME`] and the
 //! script is virtualized ([`VirtualLayout::virtualize`]); exported values
@@ -48,9 +49,18 @@
 //! `do_fetch` is [`TaskKind::Fetch`] (Bazel's repository phase fetches), `do_unpack`
 //! and `do_patch` are the helper's `unpack` and `patch` builtins with the data formats of
 //! rules_bitbake/HELPER.md, `do_prepare_recipe_sysroot` is [`TaskKind::Sysroot`],
-//! `do_populate_sysroot` a generated shell script (staging.bbclass's `sysroot_stage_all`, `SYSROOT_PREPROCESS_FUNCS`, the `sysroot-providers` files); any other
-//! Python task is [`TaskKind::Unsupported`]: still a target, refused by the helper when it
-//! runs. A `[noexec]` task is [`TaskKind::NoExec`] whatever its function.
+//! `do_populate_sysroot` a generated shell script (staging.bbclass's `sysroot_stage_all`,
+//! `SYSROOT_PREPROCESS_FUNCS`, the `sysroot-providers` files, sstate's fixmepath); any
+//! other Python task is [`TaskKind::Unsupported`]: still a target, refused by the helper
+//! when it runs. A `[noexec]` task is [`TaskKind::NoExec`] whatever its function.
+//!
+//! # Cost
+//!
+//! The tasks of one recipe share one frozen copy of its store ([`TaskStores`]); each
+//! task's store is a copy-on-write layer over it. Variables are written natively; Python
+//! runs only BitBake's shell parser, once per distinct function body in the process
+//! (`cargo bench --bench emit` measures both against `bb.data.emit_func` run through
+//! the bridge on the same stores; figures in ARCHITECTURE.md).
 
 use super::layout::{VirtualLayout, TMPDIR};
 use super::sources::{recipe_sources, Source, SourceKind};
@@ -58,7 +68,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::datastore::DataStore;
 use crate::eval::python::PythonBridge;
 use crate::eval::statement::Location;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -304,11 +314,40 @@ struct Emitter<'a> {
     /// Warnings for the caller (Python pre/postfuncs skipped...).
     notes: Vec<String>,
     scanned: bool,
+    /// The store's shell functions ([`shell_functions`]).
+    funcs: Arc<FxHashSet<Arc<str>>>,
+}
+
+/// The names of the shell functions of a store (a `[func]` flag and no `[python]`): the
+/// only commands `emit_func` looks for.
+pub fn shell_functions(store: &DataStore) -> FxHashSet<Arc<str>> {
+    store
+        .keys()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|k| is_shell_func(store, k))
+        .collect()
+}
+
+/// Whether `body` may run one of `funcs`: a command name is a whole shell word, and the
+/// words of the text (split at every character that ends or quotes a word, after
+/// joining `\`-continued lines) include every command name the shell parser can find;
+/// when none of them is a function, `emit_func` would find no function to add, and the
+/// parser need not run.
+fn may_call(body: &str, funcs: &FxHashSet<Arc<str>>) -> bool {
+    let joined = body.replace("\\\n", "");
+    joined
+        .split(|c: char| c.is_whitespace() || ";|&()<>`\"'${}=\\".contains(c))
+        .any(|w| !w.is_empty() && funcs.contains(w))
 }
 
 impl Emitter<'_> {
-    /// `ShellParser(name).parse_shell(body)`: the commands `body` runs.
+    /// `ShellParser(name).parse_shell(body)`: the commands `body` runs (only those that
+    /// matter to `emit_func`: nothing when `body` names no shell function).
     fn parse_shell(&mut self, name: &str, body: &str) -> Result<Arc<Vec<String>>, String> {
+        if !may_call(body, &self.funcs) {
+            return Ok(Arc::new(Vec::new()));
+        }
         if let Some(hit) = shell_cache().lock().unwrap().get(body) {
             return Ok(hit.clone());
         }
@@ -615,6 +654,7 @@ pub fn raw_run_file(
         python,
         notes: Vec::new(),
         scanned: false,
+        funcs: Arc::new(shell_functions(ts)),
     };
     build_script(&mut e, &[], func, &[], &[])
 }
@@ -633,6 +673,7 @@ fn build_script(
         python: e.python,
         notes: Vec::new(),
         scanned: false,
+        funcs: e.funcs.clone(),
     };
     let mut o = String::from(SHELL_TRAP_CODE);
     inner.emit_header(&mut o)?;
@@ -718,6 +759,7 @@ pub fn task_actions(
     let mut scanned = false;
     let mut skipped: Vec<String> = Vec::new();
     let mut stores = TaskStores::with(store, &MACHINE_VALUES);
+    let funcs = Arc::new(shell_functions(store));
     for task in tasks {
         let ts = stores.task(task);
         let mut problems: Vec<String> = Vec::new();
@@ -746,6 +788,7 @@ pub fn task_actions(
                 python,
                 notes: Vec::new(),
                 scanned: false,
+                funcs: funcs.clone(),
             };
             let r = shell_task(&mut e, task);
             scanned |= e.scanned;
@@ -788,6 +831,7 @@ pub fn task_actions(
                         python,
                         notes: Vec::new(),
                         scanned: false,
+                        funcs: funcs.clone(),
                     };
                     skipped.extend(python_hooks(&ts, task));
                     let r = populate_sysroot(&mut e, pn);
