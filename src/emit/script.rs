@@ -314,38 +314,27 @@ struct Emitter<'a> {
     /// Warnings for the caller (Python pre/postfuncs skipped...).
     notes: Vec<String>,
     scanned: bool,
-    /// The store's shell functions ([`shell_functions`]).
-    funcs: Arc<FxHashSet<Arc<str>>>,
 }
 
-/// The names of the shell functions of a store (a `[func]` flag and no `[python]`): the
-/// only commands `emit_func` looks for.
-pub fn shell_functions(store: &DataStore) -> FxHashSet<Arc<str>> {
-    store
-        .keys()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|k| is_shell_func(store, k))
-        .collect()
-}
-
-/// Whether `body` may run one of `funcs`: a command name is a whole shell word, and the
-/// words of the text (split at every character that ends or quotes a word, after
-/// joining `\`-continued lines) include every command name the shell parser can find;
-/// when none of them is a function, `emit_func` would find no function to add, and the
-/// parser need not run.
-fn may_call(body: &str, funcs: &FxHashSet<Arc<str>>) -> bool {
+/// Whether `body` may run a shell function of `ts`: a command name is a whole shell
+/// word, and the words of the text (split at every character that ends or quotes a word,
+/// after joining `\\`-continued lines) include every command name the shell parser can
+/// find; when none of them is a shell function, `emit_func` would add no function, and
+/// the parser need not run.
+fn may_call(body: &str, ts: &DataStore) -> bool {
     let joined = body.replace("\\\n", "");
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
     joined
         .split(|c: char| c.is_whitespace() || ";|&()<>`\"'${}=\\".contains(c))
-        .any(|w| !w.is_empty() && funcs.contains(w))
+        .filter(|w| !w.is_empty() && seen.insert(w))
+        .any(|w| is_shell_func(ts, w))
 }
 
 impl Emitter<'_> {
     /// `ShellParser(name).parse_shell(body)`: the commands `body` runs (only those that
     /// matter to `emit_func`: nothing when `body` names no shell function).
     fn parse_shell(&mut self, name: &str, body: &str) -> Result<Arc<Vec<String>>, String> {
-        if !may_call(body, &self.funcs) {
+        if !may_call(body, self.ts) {
             return Ok(Arc::new(Vec::new()));
         }
         if let Some(hit) = shell_cache().lock().unwrap().get(body) {
@@ -654,7 +643,6 @@ pub fn raw_run_file(
         python,
         notes: Vec::new(),
         scanned: false,
-        funcs: Arc::new(shell_functions(ts)),
     };
     build_script(&mut e, &[], func, &[], &[])
 }
@@ -673,7 +661,6 @@ fn build_script(
         python: e.python,
         notes: Vec::new(),
         scanned: false,
-        funcs: e.funcs.clone(),
     };
     let mut o = String::from(SHELL_TRAP_CODE);
     inner.emit_header(&mut o)?;
@@ -759,7 +746,6 @@ pub fn task_actions(
     let mut scanned = false;
     let mut skipped: Vec<String> = Vec::new();
     let mut stores = TaskStores::with(store, &MACHINE_VALUES);
-    let funcs = Arc::new(shell_functions(store));
     for task in tasks {
         let ts = stores.task(task);
         let mut problems: Vec<String> = Vec::new();
@@ -788,7 +774,6 @@ pub fn task_actions(
                 python,
                 notes: Vec::new(),
                 scanned: false,
-                funcs: funcs.clone(),
             };
             let r = shell_task(&mut e, task);
             scanned |= e.scanned;
@@ -831,7 +816,6 @@ pub fn task_actions(
                         python,
                         notes: Vec::new(),
                         scanned: false,
-                        funcs: funcs.clone(),
                     };
                     skipped.extend(python_hooks(&ts, task));
                     let r = populate_sysroot(&mut e, pn);
