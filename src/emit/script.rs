@@ -337,6 +337,8 @@ impl Emitter<'_> {
         if !may_call(body, self.ts) {
             return Ok(Arc::new(Vec::new()));
         }
+        let normal = self.normalize(body);
+        let body = normal.as_str();
         if let Some(hit) = shell_cache().lock().unwrap().get(body) {
             return Ok(hit.clone());
         }
@@ -374,6 +376,29 @@ impl Emitter<'_> {
             .unwrap()
             .insert(body.to_string(), execs.clone());
         Ok(execs)
+    }
+
+    /// `body` with the recipe's WORKDIR and TMPDIR written `/W` and `/T`, so that the
+    /// functions every recipe has (bbnote, with `${T}/fifo.<pid>` inside) are parsed
+    /// once. Exact for `emit_func`: a path made only of word characters (letters,
+    /// digits, `/._+-`, which is checked) replaced by another leaves every shell word
+    /// boundary where it was, and a word holding `/` is never a function name.
+    fn normalize(&self, body: &str) -> String {
+        let plain = |p: &str| {
+            p.starts_with('/')
+                && p.len() > 1
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
+        };
+        let mut out = body.to_string();
+        for (var, short) in [("WORKDIR", "/W"), ("TMPDIR", "/T")] {
+            if let Ok(Some(v)) = self.ts.get_var(var, true) {
+                if plain(&v) {
+                    out = out.replace(&*v, short);
+                }
+            }
+        }
+        out
     }
 
     /// The value written for exported `var` in virtual mode (`None`: not written).
