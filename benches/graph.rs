@@ -56,6 +56,7 @@ fn main() {
             build_dir: build,
             env: std::env::vars().collect(),
             multiconfig: None,
+            ..Default::default()
         },
         Some(&bridge),
     );

@@ -832,6 +832,7 @@ fn poky_graphs_from_the_evaluator_match_bitbake() {
         build_dir: build,
         env: std::env::vars().collect(),
         multiconfig: None,
+        ..Default::default()
     };
     let config = parse_configuration(&options, Some(common::bridge()));
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
