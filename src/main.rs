@@ -657,6 +657,9 @@ fn gen_command(
     for s in &generated.skipped {
         eprintln!("bitzel: skipped: {} ({}): {}", s.pn, s.file, s.reason);
     }
+    for w in &generated.warnings {
+        eprintln!("bitzel: warning: {}: {}", w.pn, w.message);
+    }
     for p in &generated.problems {
         failed = true;
         eprintln!("bitzel: error: {}: {}", p.pn, p.message);

@@ -9,9 +9,12 @@
 //! the bytes do not depend on the thread count, the machine or the directories.
 
 use super::context::{Download, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles};
-use super::pending::{recipe_sources, task_actions, Source, TaskKind, VirtualLayout};
+use super::layout::VirtualLayout;
 use super::rules::{RULES_DIR, RULES_FILES, RULES_VERSION};
+use super::script::{task_actions, TaskKind};
+use super::sources::{recipe_sources, SourceKind};
 use super::writer::GeneratedFile;
+use crate::diagnostic::Severity;
 use crate::eval::collection::Collection;
 use crate::eval::config::Configuration;
 use crate::eval::python::PythonBridge;
@@ -21,6 +24,7 @@ use crate::graph::{
     generate_all_tasks, recipe_infos, GraphConfig, GraphFailure, ProviderEvent, RecipeInfo,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The first line of every generated file (after a `#!` line).
@@ -75,8 +79,11 @@ pub struct Generated {
     pub downloads: usize,
     /// Recipe variants skipped (BitBake's reasons) or not buildable.
     pub skipped: Vec<Skipped>,
-    /// Problems per recipe (a source without checksum, a task without script...).
+    /// Problems per recipe (a source without checksum, a task without script...): the
+    /// workspace lacks something BitBake would do, and gen's exit status says so.
     pub problems: Vec<RecipeProblem>,
+    /// Warnings per recipe (Python pre/postfuncs not run...).
+    pub warnings: Vec<RecipeProblem>,
     /// What the provider resolution reported (missing providers, ...).
     pub notes: Vec<String>,
 }
@@ -298,6 +305,7 @@ struct Plan {
     downloads: Vec<Download>,
     copies: Vec<LayerCopy>,
     problems: Vec<String>,
+    warnings: Vec<String>,
     /// Whether its do_populate_sysroot runs (and so provides a sysroot).
     exports_sysroot: bool,
 }
@@ -320,9 +328,35 @@ fn virtual_file(layout: &VirtualLayout, info: &RecipeInfo) -> String {
         None => (String::new(), info.file.as_str()),
     };
     let shown = layout
-        .layer_path(real)
+        .layer_path(Path::new(real))
         .unwrap_or_else(|| real.rsplit('/').next().unwrap_or(real).to_string());
     format!("{prefix}{shown}")
+}
+
+/// The files of a file:// source (a directory's, recursively), each with its path
+/// under the source's virtual path, sorted.
+fn local_files(real: &Path, virtual_path: &str) -> Vec<(String, String)> {
+    if !real.is_dir() {
+        return vec![(
+            real.to_string_lossy().into_owned(),
+            virtual_path.to_string(),
+        )];
+    }
+    let mut files: Vec<(String, String)> = walkdir::WalkDir::new(real)
+        .follow_links(true)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(real).ok()?.to_str()?.to_string();
+            Some((
+                e.path().to_string_lossy().into_owned(),
+                format!("{virtual_path}/{rel}"),
+            ))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 fn plan_recipe(
@@ -330,60 +364,74 @@ fn plan_recipe(
     variant: &Variant,
     tasks: &[(String, Vec<String>)],
     layout: &VirtualLayout,
+    python: Option<&Arc<PythonBridge>>,
 ) -> Result<Plan, String> {
     let store: &DataStore = &variant.store;
     let pn = info.pn.clone();
-    let workdir = layout
-        .workdir(store)
-        .ok_or_else(|| "WORKDIR is not under TMPDIR".to_string())?;
+    let workdir = layout.workdir(store);
+    if workdir.starts_with('/') {
+        return Err(format!("WORKDIR {workdir} is not under TMPDIR"));
+    }
     let names: Vec<String> = tasks.iter().map(|(t, _)| t.clone()).collect();
-    let actions = task_actions(store, &names, layout);
+    let (actions, action_problems) = task_actions(store, &pn, &names, layout, python);
     let actions: HashMap<&str, _> = actions.iter().map(|a| (a.task.as_str(), a)).collect();
-    let (sources, source_problems) = recipe_sources(store, layout);
-    let mut problems: Vec<String> = source_problems;
+    let (sources, source_problems) = recipe_sources(store, &pn, layout);
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for d in source_problems.into_iter().chain(action_problems) {
+        match d.severity {
+            Severity::Error => problems.push(d.message),
+            _ => warnings.push(d.message),
+        }
+    }
 
     let mut downloads = Vec::new();
     let mut copies = Vec::new();
     let mut srcs = Vec::new();
     for source in sources {
-        match source {
-            Source::Http {
-                name,
-                urls,
-                sha256,
-                downloaded_file_path,
-            } => {
+        match &source.kind {
+            SourceKind::Download { url, sha256 } | SourceKind::Crate { url, sha256, .. } => {
+                let file = source
+                    .virtual_path
+                    .strip_prefix("downloads/")
+                    .unwrap_or(&source.virtual_path)
+                    .to_string();
                 srcs.push((
-                    format!("@{name}//file"),
-                    format!("downloads/{downloaded_file_path}"),
+                    format!("@{}//{}", source.repository, source.repo_path),
+                    source.virtual_path.clone(),
                 ));
                 downloads.push(Download {
-                    name,
-                    downloaded_file_path,
-                    sha256,
-                    urls,
+                    name: source.repository.clone(),
+                    downloaded_file_path: file,
+                    sha256: sha256.clone(),
+                    urls: vec![url.clone()],
                 });
             }
-            Source::File { path, virtual_path } => {
-                let Some((layer, rel)) = virtual_path
-                    .strip_prefix("layers/")
-                    .and_then(|r| r.split_once('/'))
-                else {
-                    problems.push(format!("{virtual_path}: not a layer path"));
-                    continue;
-                };
-                if rel
-                    .split('/')
-                    .any(|c| matches!(c, "BUILD" | "BUILD.bazel" | "WORKSPACE" | "WORKSPACE.bazel"))
-                {
-                    problems.push(format!(
-                        "{virtual_path}: a file or directory named like a Bazel BUILD or \
-                         WORKSPACE file cannot be copied into the workspace"
-                    ));
-                    continue;
+            SourceKind::Git { .. } => problems.push(format!(
+                "{}: git sources are not generated yet (the sandbox helper cannot unpack                  a checkout); do_unpack will miss it",
+                source.url
+            )),
+            SourceKind::Local { real, .. } => {
+                for (path, virtual_path) in local_files(real, &source.virtual_path) {
+                    let Some((layer, rel)) = virtual_path
+                        .strip_prefix("layers/")
+                        .and_then(|r| r.split_once('/'))
+                    else {
+                        problems.push(format!("{virtual_path}: not a layer path"));
+                        continue;
+                    };
+                    if rel.split('/').any(|c| {
+                        matches!(c, "BUILD" | "BUILD.bazel" | "WORKSPACE" | "WORKSPACE.bazel")
+                    }) {
+                        problems.push(format!(
+                            "{virtual_path}: a file or directory named like a Bazel BUILD or \
+                             WORKSPACE file cannot be copied into the workspace"
+                        ));
+                        continue;
+                    }
+                    srcs.push((format!("//layers/{layer}:{rel}"), virtual_path.clone()));
+                    copies.push(LayerCopy { path, virtual_path });
                 }
-                srcs.push((format!("//layers/{layer}:{rel}"), virtual_path.clone()));
-                copies.push(LayerCopy { path, virtual_path });
             }
         }
     }
@@ -525,6 +573,7 @@ fn plan_recipe(
         downloads,
         copies,
         problems,
+        warnings,
         exports_sysroot,
     })
 }
@@ -543,7 +592,7 @@ pub fn generate(
     let infos = recipe_infos(&parsed, input.collection);
     let graph_cfg = GraphConfig::from_store(&base);
     let graph = generate_all_tasks(&infos, &graph_cfg).map_err(GenError::Graph)?;
-    let layout = VirtualLayout::new(&base, input.collection);
+    let layout = VirtualLayout::new(input.config, input.collection);
     let mut out = Generated::default();
 
     for event in &graph.events {
@@ -614,7 +663,7 @@ pub fn generate(
                         .get(file.as_str())
                         .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take())
                         .ok_or_else(|| format!("no parsed variant for {file}"))?;
-                    let mut plan = plan_recipe(info, &variant, tasks, &layout)?;
+                    let mut plan = plan_recipe(info, &variant, tasks, &layout, input.python)?;
                     plan.build.header = format!(
                         "{HEADER}\n# Recipe: {} ({})",
                         virtual_file(&layout, info),
@@ -722,6 +771,12 @@ pub fn generate(
                 message,
             });
         }
+        for message in plan.warnings {
+            out.warnings.push(RecipeProblem {
+                pn: plan.pn.clone(),
+                message,
+            });
+        }
     }
 
     // The layers' file:// sources, copied; one package per layer.
@@ -806,6 +861,7 @@ pub fn generate(
     }
     out.skipped.sort();
     out.problems.sort();
+    out.warnings.sort();
     Ok(out)
 }
 
