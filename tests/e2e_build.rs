@@ -505,6 +505,11 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
     assert!(!refused.ok, "{}", refused.stderr);
     for (target, message) in [
         ("unpack_subdir_escape", "leaves its tree"),
+        (
+            "unpack_absolute_subdir",
+            "isn't a subdirectory of the unpack root",
+        ),
+        ("patchdir_escape", "leaves its tree"),
         ("unpack_link_escape", "leads outside its tree"),
         ("patch_escape", "Ignoring potentially dangerous file name"),
         ("link_escape", "leads outside its tree"),

@@ -41,6 +41,11 @@ pub fn run(raw: &[String]) -> i32 {
             return 2;
         }
     };
+    // BitBake runs tasks with umask 022 (BB_DEFAULT_UMASK); the helper's own files too.
+    // SAFETY: umask only sets the process's file mode mask.
+    unsafe {
+        libc::umask(0o022);
+    }
     // First, while the process is single-threaded: the namespaces.
     if let Err(e) = namespace::enter() {
         eprintln!("bitzel-sandbox: {}:{}: {e:#}", args.pn, args.task);

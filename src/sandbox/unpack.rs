@@ -172,10 +172,34 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                                 })?)
                         }
                         Some(("subdir", dir)) => {
-                            let dir =
-                                check_tree_path(dir.trim_matches('/')).map_err(|e| err(n, e))?;
-                            dest = format!("{dir}/{dest}");
-                            subdir = dir.to_owned();
+                            // BitBake: an absolute subdir must lie in the unpack root
+                            // ("subdir argument isn't a subdirectory of unpack root").
+                            let rel = if dir.starts_with('/') {
+                                let root = unpackdir
+                                    .as_ref()
+                                    .ok_or_else(|| err(n, "`unpackdir` must come first".into()))?
+                                    .absolute();
+                                let root = root.to_string_lossy();
+                                dir.strip_prefix(root.as_ref())
+                                    .filter(|r| r.is_empty() || r.starts_with('/'))
+                                    .ok_or_else(|| {
+                                        err(
+                                            n,
+                                            format!(
+                                                "subdir={dir}: the subdir argument isn't a \
+                                                 subdirectory of the unpack root {root}"
+                                            ),
+                                        )
+                                    })?
+                            } else {
+                                dir
+                            };
+                            let rel = rel.trim_matches('/');
+                            if !rel.is_empty() {
+                                let rel = check_tree_path(rel).map_err(|e| err(n, e))?;
+                                dest = format!("{rel}/{dest}");
+                                subdir = rel.to_owned();
+                            }
                         }
                         Some(("unpack", v)) => extract = !matches!(v, "0" | "false" | "no"),
                         Some(("dos", v)) => dos = matches!(v, "1" | "true" | "yes" | "y"),
@@ -382,6 +406,24 @@ mod tests {
         )
         .is_err());
         assert!(parse("unpackdir /etc\n", &s).is_err());
+        let e = parse(
+            "unpackdir /bitzel/tmp/w\nfile layers/l/a.c a.c subdir=/etc\n",
+            &s,
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("isn't a subdirectory of the unpack root"),
+            "{e}"
+        );
+        let plan = parse(
+            "unpackdir /bitzel/tmp/w\nfile layers/l/a.c a.c subdir=/bitzel/tmp/w/src/\n",
+            &s,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.files[0].dest, "src/a.c",
+            "an absolute subdir inside the root"
+        );
         assert!(
             parse("file layers/l/a.c a.c\n", &s).is_err(),
             "no unpackdir"
