@@ -628,7 +628,7 @@ fn gen_command(
     jobs: Option<usize>,
     out: PathBuf,
 ) -> ExitCode {
-    use bitzel::emit::workspace::{generate, GenInput};
+    use bitzel::emit::workspace::{generate, prepare_file, GenInput};
     use bitzel::emit::writer::write_workspace;
 
     let started = std::time::Instant::now();
@@ -643,57 +643,43 @@ fn gen_command(
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    // parse_all reports no progress of its own: a ticking line says it is alive.
-    let parsing = std::sync::atomic::AtomicBool::new(true);
-    let parsed = std::thread::scope(|scope| {
-        if progress.on {
-            let files = collection.recipes.len();
-            let parsing = &parsing;
-            let progress = &progress;
-            scope.spawn(move || {
-                let start = std::time::Instant::now();
-                while parsing.load(std::sync::atomic::Ordering::Relaxed) {
-                    progress.show(&format!(
-                        "bitzel gen: parsing {files} recipe files ({}s)",
-                        start.elapsed().as_secs()
-                    ));
-                    std::thread::sleep(std::time::Duration::from_millis(250));
-                }
-            });
-        }
-        let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
-        parsing.store(false, std::sync::atomic::Ordering::Relaxed);
-        parsed
-    });
+    // Each file is prepared (task scripts, sources) on the thread that parsed it, and
+    // its stores dropped there: memory stays that of `jobs` recipes.
+    let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = collection.recipes.len();
+    let prepared = bitzel::eval::recipe::parse_all_map(
+        &config,
+        &collection,
+        python.as_ref(),
+        jobs,
+        |parsed| {
+            let file = prepare_file(parsed, &collection, &layout, python.as_ref());
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_multiple_of(8) || n == total {
+                progress.show(&format!("bitzel gen: parsing recipe files {n}/{total}"));
+            }
+            file
+        },
+    );
     progress.clear();
     let mut failed = config.has_errors();
-    for recipe in &parsed {
-        eprint!("{}", recipe.rendered_diagnostics);
-        for v in &recipe.variants {
-            for e in &v.errors {
-                failed = true;
-                let file = if v.name.is_empty() {
-                    recipe.file.clone()
-                } else {
-                    format!("virtual:{}:{}", v.name, recipe.file)
-                };
-                eprintln!("bitzel: error: {file}: {e}");
-            }
+    for file in &prepared {
+        eprint!("{}", file.rendered_diagnostics);
+        for (variant, e) in &file.errors {
+            failed = true;
+            eprintln!("bitzel: error: {variant}: {e}");
         }
     }
     let parsed_in = started.elapsed();
+    progress.show("bitzel gen: the task graph and the packages");
     let input = GenInput {
         config: &config,
         collection: &collection,
         python: python.as_ref(),
-        jobs,
+        layout: &layout,
     };
-    let show = |done: usize, total: usize| {
-        if done.is_multiple_of(16) || done == total {
-            progress.show(&format!("bitzel gen: planning recipes {done}/{total}"));
-        }
-    };
-    let generated = match generate(&input, parsed, &show) {
+    let generated = match generate(&input, prepared) {
         Ok(g) => g,
         Err(err) => {
             progress.clear();
@@ -724,19 +710,24 @@ fn gen_command(
     for s in &generated.skipped {
         eprintln!("bitzel: skipped: {} ({}): {}", s.pn, s.file, s.reason);
     }
+    for w in &generated.warnings {
+        eprintln!("bitzel: warning: {}: {}", w.pn, w.message);
+    }
     for p in &generated.problems {
         failed = true;
         eprintln!("bitzel: error: {}: {}", p.pn, p.message);
     }
     eprintln!(
-        "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems; \
-         {} files written, {} unchanged, {} removed; configuration and parse {:.2?}, \
-         graph and plan {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
+        "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems, \
+         {} warnings; \
+         {} files written, {} unchanged, {} removed; configuration, parse and scripts \
+         {:.2?}, graph and packages {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
         generated.recipes,
         generated.targets,
         generated.downloads,
         generated.skipped.len(),
         generated.problems.len(),
+        generated.warnings.len(),
         report.written.len(),
         report.unchanged,
         report.removed.len(),

@@ -92,7 +92,9 @@ fn small_fixture_workspace_matches_its_snapshots() {
     let (code, stderr) = gen(&build, &out, 2);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("bitzel gen: 4 recipes, 36 targets, 1 downloads, 1 skipped, 0 problems"),
+        stderr.contains(
+            "bitzel gen: 4 recipes, 36 targets, 1 downloads, 1 skipped, 0 problems, 0 warnings;"
+        ),
         "{stderr}"
     );
     assert!(

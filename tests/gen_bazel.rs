@@ -1,7 +1,8 @@
 //! The workspace `bitzel gen` writes, under real Bazel: the small fixture's workspace is
 //! analysed (`bazel build --nobuild //recipes/...`, its download taken from the
 //! fixture's DL_DIR as `--distdir`) and queried, and the dependency edges between task
-//! targets equal the edges of bitzel's task graph (what `bitzel graph` computes).
+//! targets equal the edges of bitzel's task graph (what `bitzel graph` computes); then
+//! built through the real sandbox helper, and rebuilt as a no-op.
 //!
 //! Bazel is required: without it this test fails (`make test` installs Debian's
 //! bazel-bootstrap 4.2.3). Each workspace gets its own output user root, and the Bazel
@@ -194,9 +195,37 @@ fn generated_workspace_analyses_and_its_edges_are_the_task_graph() {
         missing.is_empty() && extra.is_empty(),
         "edges of the graph missing in Bazel: {missing:#?}\nedges only in Bazel: {extra:#?}"
     );
+
+    // And built: every task through the real sandbox helper inside Bazel's sandbox. The
+    // program was compiled against the library's patched header, made by the native
+    // tool from the library's native sysroot, from the downloaded tarball.
+    let (ok, stdout, stderr, build) = bazel(&ws, &out, &["build", "//recipes/..."]);
+    assert!(ok, "bazel build failed:\n{stdout}\n{stderr}");
+    let program = ws.join(
+        "bazel-bin/recipes/greet/do_install.delta/files/work/core2-64-poky-linux/greet/1.0/image/usr/bin/greet",
+    );
+    let run = Command::new(&program).output().expect("greet runs");
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "HELLO, WORLD\n");
+    let header = fs::read_to_string(ws.join(
+        "bazel-bin/recipes/hello/do_compile.delta/files/work/core2-64-poky-linux/hello/1.0/build/hello.h",
+    ))
+    .unwrap();
+    assert!(
+        header.starts_with("/* stamped by stamper 1.0: "),
+        "{header}"
+    );
+    let (ok, _, stderr, noop) = bazel(&ws, &out, &["build", "//recipes/..."]);
+    // `INFO: 1 process: 1 internal.`: nothing but Bazel's own bookkeeping ran.
+    let spawned = stderr
+        .lines()
+        .filter(|l| l.starts_with("INFO:") && l.contains(" process"))
+        .any(|l| l.contains("sandbox") || l.contains("local") || l.contains("remote"));
+    assert!(ok && !spawned, "a second build runs nothing:\n{stderr}");
+
     let _ = bazel(&ws, &out, &["shutdown"]);
     println!(
-        "gen_bazel: {} task edges equal; analysis {analysis:.2?} (cold server), query {query:.2?}",
+        "gen_bazel: {} task edges equal; analysis {analysis:.2?} (cold server), query \
+         {query:.2?}, build {build:.2?}, no-op rebuild {noop:.2?}",
         graph.len()
     );
 }

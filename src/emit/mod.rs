@@ -13,7 +13,6 @@
 
 pub mod context;
 pub mod layout;
-pub mod pending;
 pub mod rules;
 pub mod script;
 pub mod sources;

@@ -9,18 +9,20 @@
 //! the bytes do not depend on the thread count, the machine or the directories.
 
 use super::context::{Download, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles};
-use super::pending::{recipe_sources, task_actions, Source, TaskKind, VirtualLayout};
+use super::layout::VirtualLayout;
 use super::rules::{RULES_DIR, RULES_FILES, RULES_VERSION};
+use super::script::{task_actions, TaskAction, TaskKind};
+use super::sources::{recipe_sources, SourceKind};
 use super::writer::GeneratedFile;
+use crate::diagnostic::Severity;
 use crate::eval::collection::Collection;
 use crate::eval::config::Configuration;
 use crate::eval::python::PythonBridge;
-use crate::eval::recipe::{ParsedRecipe, Variant};
+use crate::eval::recipe::ParsedRecipe;
 use crate::eval::DataStore;
-use crate::graph::{
-    generate_all_tasks, recipe_infos, GraphConfig, GraphFailure, ProviderEvent, RecipeInfo,
-};
+use crate::graph::{generate_all_tasks, GraphConfig, GraphFailure, ProviderEvent, RecipeInfo};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The first line of every generated file (after a `#!` line).
@@ -36,10 +38,10 @@ pub struct GenInput<'a> {
     pub config: &'a Configuration,
     /// The collected recipe files and layers.
     pub collection: &'a Collection,
-    /// The embedded Python, for what task scripts need of it.
+    /// The embedded Python, for the configuration's inline Python.
     pub python: Option<&'a Arc<PythonBridge>>,
-    /// Threads for planning the recipes' packages.
-    pub jobs: usize,
+    /// The virtual layout (the one [`prepare_file`] used).
+    pub layout: &'a VirtualLayout,
 }
 
 /// A recipe variant left out of the workspace, and why.
@@ -75,8 +77,11 @@ pub struct Generated {
     pub downloads: usize,
     /// Recipe variants skipped (BitBake's reasons) or not buildable.
     pub skipped: Vec<Skipped>,
-    /// Problems per recipe (a source without checksum, a task without script...).
+    /// Problems per recipe (a source without checksum, a task without script...): the
+    /// workspace lacks something BitBake would do, and gen's exit status says so.
     pub problems: Vec<RecipeProblem>,
+    /// Warnings per recipe (Python pre/postfuncs not run...).
+    pub warnings: Vec<RecipeProblem>,
     /// What the provider resolution reported (missing providers, ...).
     pub notes: Vec<String>,
 }
@@ -298,6 +303,7 @@ struct Plan {
     downloads: Vec<Download>,
     copies: Vec<LayerCopy>,
     problems: Vec<String>,
+    warnings: Vec<String>,
     /// Whether its do_populate_sysroot runs (and so provides a sysroot).
     exports_sysroot: bool,
 }
@@ -320,76 +326,152 @@ fn virtual_file(layout: &VirtualLayout, info: &RecipeInfo) -> String {
         None => (String::new(), info.file.as_str()),
     };
     let shown = layout
-        .layer_path(real)
+        .layer_path(Path::new(real))
         .unwrap_or_else(|| real.rsplit('/').next().unwrap_or(real).to_string());
     format!("{prefix}{shown}")
 }
 
-fn plan_recipe(
+/// The files of a file:// source (a directory's, recursively), each with its path
+/// under the source's virtual path, sorted.
+fn local_files(real: &Path, virtual_path: &str) -> Vec<(String, String)> {
+    if !real.is_dir() {
+        return vec![(
+            real.to_string_lossy().into_owned(),
+            virtual_path.to_string(),
+        )];
+    }
+    let mut files: Vec<(String, String)> = walkdir::WalkDir::new(real)
+        .follow_links(true)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| {
+            let rel = e.path().strip_prefix(real).ok()?.to_str()?.to_string();
+            Some((
+                e.path().to_string_lossy().into_owned(),
+                format!("{virtual_path}/{rel}"),
+            ))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// What one recipe variant's package needs that its store alone can say (the task
+/// actions, the sources), made while the store is alive; the graph's edges come later.
+struct Prepared {
+    workdir: String,
+    actions: Vec<TaskAction>,
+    srcs: Vec<(String, String)>,
+    downloads: Vec<Download>,
+    copies: Vec<LayerCopy>,
+    problems: Vec<String>,
+    warnings: Vec<String>,
+}
+
+fn prepare_variant(
     info: &RecipeInfo,
-    variant: &Variant,
-    tasks: &[(String, Vec<String>)],
+    store: &DataStore,
     layout: &VirtualLayout,
-) -> Result<Plan, String> {
-    let store: &DataStore = &variant.store;
+    python: Option<&Arc<PythonBridge>>,
+) -> Result<Prepared, String> {
     let pn = info.pn.clone();
-    let workdir = layout
-        .workdir(store)
-        .ok_or_else(|| "WORKDIR is not under TMPDIR".to_string())?;
-    let names: Vec<String> = tasks.iter().map(|(t, _)| t.clone()).collect();
-    let actions = task_actions(store, &names, layout);
-    let actions: HashMap<&str, _> = actions.iter().map(|a| (a.task.as_str(), a)).collect();
-    let (sources, source_problems) = recipe_sources(store, layout);
-    let mut problems: Vec<String> = source_problems;
+    let workdir = layout.workdir(store);
+    if workdir.starts_with('/') {
+        return Err(format!("WORKDIR {workdir} is not under TMPDIR"));
+    }
+    let (actions, action_problems) = task_actions(store, &pn, &info.tasks, layout, python);
+    let (sources, source_problems) = recipe_sources(store, &pn, layout);
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for d in source_problems.into_iter().chain(action_problems) {
+        match d.severity {
+            Severity::Error => problems.push(d.message),
+            _ => warnings.push(d.message),
+        }
+    }
 
     let mut downloads = Vec::new();
     let mut copies = Vec::new();
     let mut srcs = Vec::new();
     for source in sources {
-        match source {
-            Source::Http {
-                name,
-                urls,
-                sha256,
-                downloaded_file_path,
-            } => {
+        match &source.kind {
+            SourceKind::Download { url, sha256 } | SourceKind::Crate { url, sha256, .. } => {
+                let file = source
+                    .virtual_path
+                    .strip_prefix("downloads/")
+                    .unwrap_or(&source.virtual_path)
+                    .to_string();
                 srcs.push((
-                    format!("@{name}//file"),
-                    format!("downloads/{downloaded_file_path}"),
+                    format!("@{}//{}", source.repository, source.repo_path),
+                    source.virtual_path.clone(),
                 ));
                 downloads.push(Download {
-                    name,
-                    downloaded_file_path,
-                    sha256,
-                    urls,
+                    name: source.repository.clone(),
+                    downloaded_file_path: file,
+                    sha256: sha256.clone(),
+                    urls: vec![url.clone()],
                 });
             }
-            Source::File { path, virtual_path } => {
-                let Some((layer, rel)) = virtual_path
-                    .strip_prefix("layers/")
-                    .and_then(|r| r.split_once('/'))
-                else {
-                    problems.push(format!("{virtual_path}: not a layer path"));
-                    continue;
-                };
-                if rel
-                    .split('/')
-                    .any(|c| matches!(c, "BUILD" | "BUILD.bazel" | "WORKSPACE" | "WORKSPACE.bazel"))
-                {
-                    problems.push(format!(
-                        "{virtual_path}: a file or directory named like a Bazel BUILD or \
-                         WORKSPACE file cannot be copied into the workspace"
-                    ));
-                    continue;
+            SourceKind::Git { .. } => problems.push(format!(
+                "{}: git sources are not generated yet (the sandbox helper cannot unpack \
+                 a checkout); do_unpack will miss it",
+                source.url
+            )),
+            SourceKind::Local { real, .. } => {
+                for (path, virtual_path) in local_files(real, &source.virtual_path) {
+                    let Some((layer, rel)) = virtual_path
+                        .strip_prefix("layers/")
+                        .and_then(|r| r.split_once('/'))
+                    else {
+                        problems.push(format!("{virtual_path}: not a layer path"));
+                        continue;
+                    };
+                    if rel.split('/').any(|c| {
+                        matches!(c, "BUILD" | "BUILD.bazel" | "WORKSPACE" | "WORKSPACE.bazel")
+                    }) {
+                        problems.push(format!(
+                            "{virtual_path}: a file or directory named like a Bazel BUILD or \
+                             WORKSPACE file cannot be copied into the workspace"
+                        ));
+                        continue;
+                    }
+                    srcs.push((format!("//layers/{layer}:{rel}"), virtual_path.clone()));
+                    copies.push(LayerCopy { path, virtual_path });
                 }
-                srcs.push((format!("//layers/{layer}:{rel}"), virtual_path.clone()));
-                copies.push(LayerCopy { path, virtual_path });
             }
         }
     }
     srcs.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     srcs.dedup();
 
+    downloads.sort();
+    Ok(Prepared {
+        workdir,
+        actions,
+        srcs,
+        downloads,
+        copies,
+        problems,
+        warnings,
+    })
+}
+
+/// The package of one recipe variant: its prepared actions and sources, wired as the
+/// graph's `tasks` (each with the `pn.task` names it depends on) say.
+fn plan_recipe(info: &RecipeInfo, prepared: Prepared, tasks: &[(String, Vec<String>)]) -> Plan {
+    let pn = info.pn.clone();
+    let Prepared {
+        workdir,
+        actions,
+        srcs,
+        downloads,
+        copies,
+        mut problems,
+        warnings,
+    } = prepared;
+    let actions: HashMap<&str, &TaskAction> =
+        actions.iter().map(|a| (a.task.as_str(), a)).collect();
     let order: HashMap<&str, usize> = info
         .tasks
         .iter()
@@ -512,8 +594,7 @@ fn plan_recipe(
     }
     let mut loads: BTreeSet<&'static str> = targets.iter().map(|t| t.rule).collect();
     loads.insert("bitbake_task");
-    downloads.sort();
-    Ok(Plan {
+    Plan {
         build: RecipeBuild {
             header: format!("{HEADER}\n# Recipe: {}", ""),
             loads: loads.into_iter().collect(),
@@ -525,25 +606,72 @@ fn plan_recipe(
         downloads,
         copies,
         problems,
+        warnings,
         exports_sysroot,
-    })
+    }
 }
 
-/// Generates the whole workspace: every task of every recipe variant BitBake would
-/// build (the preferred, non-skipped ones), the sources, rules_bitbake and the
-/// workspace files. `progress(done, total)` is called as recipes are planned.
-pub fn generate(
-    input: &GenInput,
-    parsed: Vec<ParsedRecipe>,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Generated, GenError> {
-    let _ = input.python;
+/// One recipe file, parsed and prepared: what gen keeps of it once its stores are gone
+/// (all of Poky's stores together take gigabytes).
+pub struct PreparedFile {
+    /// The recipe file.
+    pub file: String,
+    /// What parsing it reported, rendered with source lines.
+    pub rendered_diagnostics: String,
+    /// Errors of finalising its variants, each with the variant's file name
+    /// (`virtual:native:...`).
+    pub errors: Vec<(String, String)>,
+    variants: Vec<(RecipeInfo, Option<Result<Prepared, String>>)>,
+}
+
+/// Prepares one parsed recipe file for [`generate`]: each variant's recipe facts
+/// (`RecipeInfo::from_variant`) and, unless it is skipped, its task actions and
+/// sources. Meant for `eval::recipe::parse_all_map`, on the thread that parsed it.
+pub fn prepare_file(
+    parsed: ParsedRecipe,
+    collection: &Collection,
+    layout: &VirtualLayout,
+    python: Option<&Arc<PythonBridge>>,
+) -> PreparedFile {
+    let priority = collection.priority(&parsed.file).0;
+    let mut out = PreparedFile {
+        file: parsed.file.clone(),
+        rendered_diagnostics: parsed.rendered_diagnostics,
+        errors: Vec::new(),
+        variants: Vec::new(),
+    };
+    for variant in &parsed.variants {
+        let info = RecipeInfo::from_variant(&parsed.file, variant, priority);
+        for e in &variant.errors {
+            out.errors.push((info.file.clone(), e.clone()));
+        }
+        let prepared = info
+            .skipreason
+            .is_none()
+            .then(|| prepare_variant(&info, &variant.store, layout, python));
+        out.variants.push((info, prepared));
+    }
+    out
+}
+
+/// Generates the whole workspace from every recipe file, prepared ([`prepare_file`]):
+/// every task of every recipe variant BitBake would build (the preferred, non-skipped
+/// ones, as `graph::generate_all_tasks` chooses them), the sources, rules_bitbake and
+/// the workspace files.
+pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated, GenError> {
     // The cooker's store, with inline Python: OVERRIDES may need it to list the keys.
     let base = input.config.recipe_store(input.python);
-    let infos = recipe_infos(&parsed, input.collection);
+    let layout = input.layout;
+    let mut infos = Vec::new();
+    let mut prepared: HashMap<String, Option<Result<Prepared, String>>> = HashMap::new();
+    for file in files {
+        for (info, p) in file.variants {
+            prepared.insert(info.file.clone(), p);
+            infos.push(info);
+        }
+    }
     let graph_cfg = GraphConfig::from_store(&base);
     let graph = generate_all_tasks(&infos, &graph_cfg).map_err(GenError::Graph)?;
-    let layout = VirtualLayout::new(&base, input.collection);
     let mut out = Generated::default();
 
     for event in &graph.events {
@@ -551,29 +679,13 @@ pub fn generate(
             out.notes.push(event.to_string());
         }
     }
-    // Stores are not shared between threads: each variant moves to the thread that
-    // plans it.
-    let variants: HashMap<String, std::sync::Mutex<Option<Variant>>> = parsed
-        .into_iter()
-        .flat_map(|r| {
-            let file = r.file;
-            r.variants.into_iter().map(move |v| {
-                let f = if v.name.is_empty() {
-                    file.clone()
-                } else {
-                    format!("virtual:{}:{}", v.name, file)
-                };
-                (f, std::sync::Mutex::new(Some(v)))
-            })
-        })
-        .collect();
     let info_by_file: HashMap<&str, &RecipeInfo> =
         infos.iter().map(|i| (i.file.as_str(), i)).collect();
     for info in &infos {
         if let Some(reason) = &info.skipreason {
             out.skipped.push(Skipped {
                 pn: info.pn.clone(),
-                file: virtual_file(&layout, info),
+                file: virtual_file(layout, info),
                 reason: reason.clone(),
             });
         }
@@ -588,64 +700,44 @@ pub fn generate(
             .or_default()
             .push((task.to_string(), deps.clone()));
     }
-    let work: Vec<(&String, &RecipeTasks)> = tasks_of.iter().collect();
-    let total = work.len();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<Result<Plan, String>>>> =
-        work.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..input.jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((pn, tasks)) = work.get(i) else {
-                    break;
-                };
-                let planned = (|| {
-                    let (file, _) = graph
-                        .tree
-                        .pn
-                        .get(pn.as_str())
-                        .ok_or_else(|| "not in the graph".to_string())?;
-                    let info = info_by_file
-                        .get(file.as_str())
-                        .ok_or_else(|| format!("no recipe facts for {file}"))?;
-                    let variant = variants
-                        .get(file.as_str())
-                        .and_then(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take())
-                        .ok_or_else(|| format!("no parsed variant for {file}"))?;
-                    let mut plan = plan_recipe(info, &variant, tasks, &layout)?;
-                    plan.build.header = format!(
-                        "{HEADER}\n# Recipe: {} ({})",
-                        virtual_file(&layout, info),
-                        info.pepvpr()
-                    );
-                    Ok(plan)
-                })();
-                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(planned);
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(n, total);
-            });
-        }
-    });
     let mut plans = Vec::new();
-    for (i, slot) in results.into_iter().enumerate() {
-        let pn = work[i].0.clone();
-        match slot.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(Ok(plan)) => plans.push(plan),
-            other => {
-                let reason = match other {
-                    Some(Err(reason)) => reason,
-                    _ => "not planned".to_string(),
-                };
+    for (pn, tasks) in &tasks_of {
+        let planned = (|| {
+            let (file, _) = graph
+                .tree
+                .pn
+                .get(pn.as_str())
+                .ok_or_else(|| "not in the graph".to_string())?;
+            let info = info_by_file
+                .get(file.as_str())
+                .ok_or_else(|| format!("no recipe facts for {file}"))?;
+            let ready = prepared
+                .remove(file.as_str())
+                .flatten()
+                .ok_or_else(|| format!("{file} was not prepared"))??;
+            let mut plan = plan_recipe(info, ready, tasks);
+            plan.build.header = format!(
+                "{HEADER}\n# Recipe: {} ({})",
+                virtual_file(layout, info),
+                info.pepvpr()
+            );
+            Ok::<Plan, String>(plan)
+        })();
+        match planned {
+            Ok(plan) => plans.push(plan),
+            Err(reason) => {
                 let file = graph
                     .tree
                     .pn
                     .get(pn.as_str())
                     .and_then(|(f, _)| info_by_file.get(f.as_str()))
-                    .map(|info| virtual_file(&layout, info))
+                    .map(|info| virtual_file(layout, info))
                     .unwrap_or_default();
-                out.skipped.push(Skipped { pn, file, reason });
+                out.skipped.push(Skipped {
+                    pn: pn.clone(),
+                    file,
+                    reason,
+                });
             }
         }
     }
@@ -718,6 +810,12 @@ pub fn generate(
         }
         for message in plan.problems {
             out.problems.push(RecipeProblem {
+                pn: plan.pn.clone(),
+                message,
+            });
+        }
+        for message in plan.warnings {
+            out.warnings.push(RecipeProblem {
                 pn: plan.pn.clone(),
                 message,
             });
@@ -806,6 +904,7 @@ pub fn generate(
     }
     out.skipped.sort();
     out.problems.sort();
+    out.warnings.sort();
     Ok(out)
 }
 

@@ -5,7 +5,8 @@ CLASSOVERRIDE = "class-native"
 BPN = "${@d.getVar('PN').replace('-native', '')}"
 PACKAGE_ARCH = "${BUILD_ARCH}"
 MULTIMACH_TARGET_SYS = "${PACKAGE_ARCH}-linux"
-prefix = "${WORKDIR}/recipe-sysroot-native/usr"
+# Poky installs native tools under STAGING_DIR_NATIVE; here they keep /usr, which the
+# consumers' recipe-sysroot-native then holds.
 
 # A native tool builds against native dependencies only.
 python () {

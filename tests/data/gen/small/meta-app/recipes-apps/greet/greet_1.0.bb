@@ -7,7 +7,7 @@ SRC_URI = "http://downloads.example.org/greet/greet-${PV}.tar.gz \
 SRC_URI[sha256sum] = "2713e70c2d21c1246f0a347a314e4c0338086a41e10c349563126f44fcd67eba"
 
 do_compile () {
-	cc -I${WORKDIR}/recipe-sysroot${includedir} -o greet ${S}/greet.c
+	cc -I${STAGING_INCDIR} -o greet ${S}/greet.c
 }
 
 do_install () {

@@ -5,6 +5,7 @@ SRC_URI = "file://hello.h \
            file://0001-louder.patch \
            "
 S = "${WORKDIR}/sources"
+UNPACKDIR = "${S}"
 
 do_compile () {
 	stamper ${S}/hello.h > hello.h
