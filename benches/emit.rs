@@ -10,7 +10,8 @@
 //! pass ("cold") pays for the shell parser and later ones ("warm") do not.
 //!
 //! With BITZEL_POKY and BITZEL_POKY_BUILD set it runs on Poky's zlib, busybox and
-//! base-files; otherwise on the emit fixture (tests/data/emit). `cargo bench --bench emit`.
+//! base-files (with BITZEL_EMIT_BENCH_RECIPES=N, every N-th recipe file of Poky instead);
+//! otherwise on the emit fixture (tests/data/emit). `cargo bench --bench emit`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -62,11 +63,20 @@ fn main() {
     let layout = VirtualLayout::new(&config, &collection);
     let mut stores = Vec::new();
     let started = Instant::now();
-    for file in &collection.recipes {
+    // BITZEL_EMIT_BENCH_RECIPES=N: every N-th recipe file of the collection instead (all
+    // its variants), a sample of the whole layer stack.
+    let every: Option<usize> = std::env::var("BITZEL_EMIT_BENCH_RECIPES")
+        .ok()
+        .and_then(|n| n.parse().ok());
+    for (i, file) in collection.recipes.iter().enumerate() {
         let name = file.rsplit('/').next().unwrap_or("");
-        let Some(pn) = pns.iter().find(|pn| name.starts_with(&format!("{pn}_"))) else {
-            continue;
+        let wanted = match every {
+            Some(n) => i % n.max(1) == 0,
+            None => pns.iter().any(|pn| name.starts_with(&format!("{pn}_"))),
         };
+        if !wanted {
+            continue;
+        }
         let parsed = parse_recipe(
             &config,
             &collection,
@@ -77,7 +87,7 @@ fn main() {
         for v in parsed.variants {
             if v.skipped.is_none() {
                 let pn_v = v.store.get_var("PN", true).unwrap().unwrap().to_string();
-                if pn_v == *pn {
+                if every.is_some() || pns.contains(&pn_v.as_str()) {
                     stores.push((pn_v, v.store));
                 }
             }
@@ -111,6 +121,26 @@ fn main() {
     };
     let (cold, _, shell) = pass("bitzel task_actions, cold");
     let (warm, _, _) = pass("bitzel task_actions, warm");
+    // Where bitzel's time goes: the shared store per recipe, each task's store.
+    let (mut t_new, mut t_task, mut expanding, mut k) = (Duration::ZERO, Duration::ZERO, 0, 0);
+    for (_, store) in &stores {
+        let started = Instant::now();
+        let mut ts = bitzel::emit::script::TaskStores::new(store);
+        t_new += started.elapsed();
+        expanding += ts.expands_keys() as usize;
+        let started = Instant::now();
+        for task in tasks_of(store) {
+            let _ = ts.task(&task);
+            k += 1;
+        }
+        t_task += started.elapsed();
+    }
+    println!(
+        "bitzel TaskStores::new {:.2?} per recipe ({expanding} of {} expand keys per task), task store {:.2?} per task",
+        t_new / stores.len().max(1) as u32,
+        stores.len(),
+        t_task / k.max(1) as u32
+    );
     // Where bitzel's time goes, shell tasks only: the task's store, then its run file.
     let (mut t_store, mut t_run, mut m) = (Duration::ZERO, Duration::ZERO, 0);
     for (_, store) in &stores {
@@ -161,8 +191,8 @@ fn main() {
         python / n.max(1) as u32
     );
     println!(
-        "reference: parsing the {} recipes: {parse_time:.2?}",
-        pns.len()
+        "reference: parsing the {} recipe variants: {parse_time:.2?}",
+        stores.len()
     );
     println!(
         "ratios: emit_func / bitzel cold = {:.1}, emit_func / bitzel warm = {:.1}; bitzel cold / parse = {:.2}",

@@ -73,9 +73,8 @@ enum Command {
     /// from a JSON dump of BitBake's own recipe cache (tests/oracle/bb_recipeinfo.py)
     /// instead of bitzel's evaluator.
     Graph {
-        /// The build directory (the one `oe-init-build-env` made, holding conf/).
-        #[arg(long, default_value = ".")]
-        build_dir: PathBuf,
+        #[command(flatten)]
+        config: ConfigSource,
         /// BitBake's lib folder (holding `bb`); default as for `env`.
         #[arg(long)]
         bitbake_lib: Option<PathBuf>,
@@ -265,6 +264,14 @@ fn load_configuration(
     (python, config)
 }
 
+/// Whether `bitzel env`'s first argument names a recipe (as `bitbake -e NAME` takes
+/// one) rather than a variable to print: a variable is a name the configuration sets,
+/// or one without a lowercase letter (`MACHINE`, `DISTRO_FEATURES`).
+fn names_a_recipe(config: &bitzel::eval::DataStore, name: &str) -> bool {
+    let set = config.get_var(name, false).ok().flatten().is_some();
+    !set && name.chars().any(|c| c.is_lowercase())
+}
+
 fn env_command(
     mut source: ConfigSource,
     bitbake_lib: Option<PathBuf>,
@@ -282,13 +289,31 @@ fn env_command(
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let candidates = vars
-        .first()
-        .map(|target| bitzel::eval::recipe::rank_recipes(&base, &collection, target))
-        .unwrap_or_default();
     let mut vars = vars;
     let mut found = None;
-    for (file, variant) in &candidates {
+    if let Some(target) = vars.first().filter(|name| names_a_recipe(&base, name)) {
+        let jobs = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let graph_config =
+            bitzel::graph::GraphConfig::from_store(&config.recipe_store(python.as_ref()));
+        let chosen = bitzel::graph::target::recipe_for_environment(
+            &config,
+            &graph_config,
+            &collection,
+            python.as_ref(),
+            jobs,
+            target,
+            || evaluated_recipes(&config, python.as_ref(), Some(jobs)).0,
+        );
+        let (file, variant) = match chosen {
+            Ok((file, variant, _)) => (file, variant),
+            Err(failure) => {
+                report_provider_events(&failure.events);
+                eprintln!("ERROR: {failure}");
+                return ExitCode::from(1);
+            }
+        };
         let options = bitzel::eval::recipe::RecipeOptions {
             only_finalise: Some(if variant.is_empty() {
                 "default".to_string()
@@ -299,14 +324,13 @@ fn env_command(
         let mut parsed = bitzel::eval::recipe::parse_recipe(
             &config,
             &collection,
-            file,
+            &file,
             &options,
             python.as_ref(),
         );
-        if let Some(index) = parsed.variants.iter().position(|v| &v.name == variant) {
-            eprint!("{}", parsed.rendered_diagnostics);
-            found = Some((file.clone(), parsed.variants.swap_remove(index)));
-            break;
+        eprint!("{}", parsed.rendered_diagnostics);
+        if let Some(index) = parsed.variants.iter().position(|v| v.name == variant) {
+            found = Some((file, parsed.variants.swap_remove(index)));
         }
     }
     let store = if let Some((file, found)) = found {
@@ -418,7 +442,7 @@ fn report_provider_events(events: &[bitzel::graph::ProviderEvent]) -> bool {
 
 /// `bitzel graph`: the recipes from a dump (`recipe_info`) or from the evaluator.
 fn graph(
-    build_dir: PathBuf,
+    source: ConfigSource,
     bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
     recipe_info: Option<&Path>,
@@ -434,7 +458,7 @@ fn graph(
             (dump.recipes, dump.config, true)
         }
         None => {
-            let (python, config) = load_configuration(build_dir, bitbake_lib);
+            let (python, config) = load_configuration(source, bitbake_lib);
             evaluated_recipes(&config, python.as_ref(), jobs)
         }
     };
@@ -480,34 +504,77 @@ fn recipes_command(
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let parsed = bitzel::eval::recipe::parse_all(&config, &collection, python.as_ref(), jobs);
+    // Only PN, PV and the outcome of each variant are kept: the stores go as soon as
+    // each recipe is parsed.
+    struct ListedVariant {
+        name: String,
+        pn: String,
+        pv: String,
+        skipped: Option<String>,
+        errors: Vec<String>,
+    }
+    struct Listed {
+        file: String,
+        diagnostics: String,
+        variants: Vec<ListedVariant>,
+    }
+    let parsed = bitzel::eval::recipe::parse_all_map(
+        &config,
+        &collection,
+        python.as_ref(),
+        jobs,
+        |recipe| Listed {
+            variants: recipe
+                .variants
+                .into_iter()
+                .map(|v| {
+                    let get = |name: &str| {
+                        v.store
+                            .get_var(name, true)
+                            .ok()
+                            .flatten()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default()
+                    };
+                    ListedVariant {
+                        name: v.name.clone(),
+                        pn: get("PN"),
+                        pv: get("PV"),
+                        skipped: v.skipped.clone(),
+                        errors: v.errors.clone(),
+                    }
+                })
+                .collect(),
+            file: recipe.file,
+            diagnostics: recipe.rendered_diagnostics,
+        },
+    );
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut variants, mut skipped, mut errors) = (0, 0, 0);
     for recipe in &parsed {
-        eprint!("{}", recipe.rendered_diagnostics);
-        for v in &recipe.variants {
+        eprint!("{}", recipe.diagnostics);
+        for ListedVariant {
+            name,
+            pn,
+            pv,
+            skipped: skip,
+            errors: errs,
+        } in &recipe.variants
+        {
             variants += 1;
-            let get = |name: &str| {
-                v.store
-                    .get_var(name, true)
-                    .ok()
-                    .flatten()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            };
-            let file = if v.name.is_empty() {
+            let file = if name.is_empty() {
                 recipe.file.clone()
             } else {
-                format!("virtual:{}:{}", v.name, recipe.file)
+                format!("virtual:{name}:{}", recipe.file)
             };
-            let _ = write!(out, "{} {} {file}", get("PN"), get("PV"));
-            if let Some(reason) = &v.skipped {
+            let _ = write!(out, "{pn} {pv} {file}");
+            if let Some(reason) = skip {
                 skipped += 1;
                 let _ = write!(out, " skipped: {reason}");
             }
             let _ = writeln!(out);
-            for e in &v.errors {
+            for e in errs {
                 errors += 1;
                 eprintln!("bitzel: error: {file}: {e}");
             }
@@ -630,10 +697,16 @@ fn gen_command(
         Ok(g) => g,
         Err(err) => {
             progress.clear();
+            if let bitzel::emit::workspace::GenError::Graph(failure) = &err {
+                for event in &failure.events {
+                    eprintln!("bitzel: note: {event}");
+                }
+            }
             eprintln!("bitzel: error: {err}");
             return ExitCode::from(1);
         }
     };
+    let planned_in = started.elapsed() - parsed_in;
     progress.show(&format!("bitzel gen: writing {}", out.display()));
     let report = match write_workspace(&out, &generated.files) {
         Ok(r) => r,
@@ -643,6 +716,7 @@ fn gen_command(
             return ExitCode::from(2);
         }
     };
+    let written_in = started.elapsed() - parsed_in - planned_in;
     progress.clear();
     for note in &generated.notes {
         eprintln!("bitzel: note: {note}");
@@ -656,7 +730,8 @@ fn gen_command(
     }
     eprintln!(
         "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems; \
-         {} files written, {} unchanged, {} removed; parse {:.2?}, all {:.2?} on {jobs} threads",
+         {} files written, {} unchanged, {} removed; configuration and parse {:.2?}, \
+         graph and plan {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
         generated.recipes,
         generated.targets,
         generated.downloads,
@@ -666,6 +741,8 @@ fn gen_command(
         report.unchanged,
         report.removed.len(),
         parsed_in,
+        planned_in,
+        written_in,
         started.elapsed()
     );
     match std::env::current_exe()
@@ -725,14 +802,14 @@ fn main() -> ExitCode {
             }
         }
         Command::Graph {
-            build_dir,
+            config,
             bitbake_lib,
             jobs,
             recipe_info,
             outdir,
             targets,
         } => match graph(
-            build_dir,
+            config,
             bitbake_lib,
             jobs,
             recipe_info.as_deref(),

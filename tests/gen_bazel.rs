@@ -98,7 +98,7 @@ fn graph_edges(build_dir: &Path) -> BTreeSet<String> {
     };
     let config = parse_configuration(&options, Some(bridge()));
     assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
-    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let base = config.recipe_store(Some(bridge()));
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let parsed = bitzel::eval::recipe::parse_all(&config, &collection, Some(bridge()), 2);
     let infos = bitzel::graph::recipe_infos(&parsed, &collection);

@@ -37,6 +37,8 @@ struct Session {
     evaluated: (Vec<RecipeInfo>, GraphConfig),
     /// The `-g` command that asked for every task of every PN (its index, its targets).
     all_tasks: Option<(usize, Vec<String>)>,
+    /// The `-e NAME` commands: NAME and the command's index.
+    env_commands: Vec<(String, usize)>,
     outdir: PathBuf,
     /// stderr of the whole session, split per command (the oracle logs each command's
     /// end as `bitbake-oracle: bitbake ARGS: exit N`).
@@ -45,8 +47,9 @@ struct Session {
 
 /// Runs the oracle once per case (all its `-g` commands in one server session).
 /// With `all_tasks`, one more `-g` command asks for every task of every PN's preferred
-/// variant (the list computed from bitzel's evaluation with the process environment).
-fn session(case: &str, targets: &[&[&str]], all_tasks: bool) -> Session {
+/// variant (the list computed from bitzel's evaluation with the process environment);
+/// then one `-e NAME` command per `env_targets` entry.
+fn session(case: &str, targets: &[&[&str]], all_tasks: bool, env_targets: &[&str]) -> Session {
     let all_tasks = all_tasks.then(|| {
         let (recipes, config) = evaluate(case, std::env::vars().collect());
         (targets.len() + 3, all_task_targets(&recipes, &config))
@@ -66,6 +69,10 @@ fn session(case: &str, targets: &[&[&str]], all_tasks: bool) -> Session {
     }
     if let Some((_, all)) = &all_tasks {
         command.arg("--").arg("-g").args(all);
+    }
+    let first_env = targets.len() + 3 + usize::from(all_tasks.is_some());
+    for t in env_targets {
+        command.arg("--").arg("-e").arg(t);
     }
     let output = command.output().unwrap_or_else(|e| {
         panic!(
@@ -95,17 +102,23 @@ fn session(case: &str, targets: &[&[&str]], all_tasks: bool) -> Session {
     }
     assert_eq!(
         stderr_by_command.len(),
-        targets.len() + 2 + usize::from(all_tasks.is_some()),
+        targets.len() + 2 + usize::from(all_tasks.is_some()) + env_targets.len(),
         "one section per command:\n{stderr}"
     );
     let evaluated = evaluate(
         case,
         environment_of(&read(&outdir.join("2").join("stdout"))),
     );
+    let env_commands = env_targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.to_string(), first_env + i))
+        .collect();
     Session {
         dump,
         evaluated,
         all_tasks,
+        env_commands,
         outdir,
         stderr_by_command,
     }
@@ -328,9 +341,18 @@ const PROVIDERS: &[&[&str]] = &[
     &["virtual/shell"],
 ];
 
+/// `bitbake -e` targets of the providers fixture: provider names, a native variant.
+const PROVIDERS_ENV: &[&str] = &[
+    "virtual/libc",
+    "libfoo-native",
+    "libfoo",
+    "virtual/shell",
+    "tool",
+];
+
 fn providers() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
-    S.get_or_init(|| session("providers", PROVIDERS, true))
+    S.get_or_init(|| session("providers", PROVIDERS, true, PROVIDERS_ENV))
 }
 
 const MISSING: &[&[&str]] = &[
@@ -346,9 +368,12 @@ const MISSING: &[&[&str]] = &[
     &["libfoo-natve"],
 ];
 
+/// `bitbake -e` targets of the missing fixture: no provider, a skipped one.
+const MISSING_ENV: &[&str] = &["libnothere", "virtual/skippy"];
+
 fn missing() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
-    S.get_or_init(|| session("missing", MISSING, false))
+    S.get_or_init(|| session("missing", MISSING, false, MISSING_ENV))
 }
 
 /// A target BitBake gives up on: no task-depends.dot, the same errors, and (in
@@ -479,6 +504,51 @@ fn evaluated_recipe_facts_equal_bitbakes_cache() {
                 }
             }
             assert_eq!(a, b, "{file}");
+        }
+    }
+}
+
+/// `bitzel env NAME` shows the recipe `bitbake -e NAME` shows, for provider names,
+/// variants and PNs (through the fast path or the whole parse), and fails with BitBake's
+/// message when nothing provides NAME.
+#[test]
+fn env_resolves_names_as_bitbake_e_does() {
+    for (case, s) in [("providers", providers()), ("missing", missing())] {
+        for (name, index) in &s.env_commands {
+            let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+                .args(["env", "--build-dir"])
+                .arg(build_dir(case))
+                .arg("--bitbake-lib")
+                .arg(common::bitbake_lib())
+                .args([name.as_str(), "FILE", "PN", "PV"])
+                .output()
+                .expect("bitzel runs");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let bitbake_stdout = read(&s.outdir.join(index.to_string()).join("stdout"));
+            let bitbake_errors = &s.stderr_by_command[index - 1];
+            let theirs = common::parse_env(&bitbake_stdout);
+            if theirs.contains_key("FILE") {
+                assert!(output.status.success(), "{name}: {stderr}");
+                for var in ["FILE", "PN", "PV"] {
+                    let line = &theirs[var];
+                    assert!(
+                        stdout.lines().any(|l| l == line),
+                        "{name}: BitBake printed {line}\n--- bitzel printed\n{stdout}{stderr}"
+                    );
+                }
+            } else {
+                assert_eq!(output.status.code(), Some(1), "{name}: {stdout}{stderr}");
+                let error = stderr
+                    .lines()
+                    .position(|l| l.starts_with("ERROR: Nothing "))
+                    .map(|i| stderr.lines().skip(i).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_else(|| panic!("{name}: no error from bitzel:\n{stderr}"));
+                assert!(
+                    bitbake_errors.contains(error.trim_end()),
+                    "{name}: bitzel said\n{error}\n--- BitBake said\n{bitbake_errors}"
+                );
+            }
         }
     }
 }

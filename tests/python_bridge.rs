@@ -1267,3 +1267,129 @@ fn python_writes_outside_allowed_roots_are_withheld() {
     assert!(allowed.join("sub").is_dir() && allowed.join("sh").is_symlink());
     assert!(bridge().take_withheld_writes().is_empty());
 }
+
+/// The native fast path against BitBake's own functions (bb.utils, oe.utils) on random
+/// inputs: variable values of random words and whitespace (tabs, newlines, leading and
+/// trailing blanks, empty, unset), random checks as strings (with escapes) or lists,
+/// random true/false values and nesting. The seed is BITZEL_SEED, else a fixed one;
+/// failures print it.
+#[test]
+fn native_fast_path_equals_python_on_random_inputs() {
+    let seed: u64 = std::env::var("BITZEL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0003);
+    let mut state = seed.max(1);
+    let mut next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    const WORDS: [&str; 14] = [
+        "a",
+        "b",
+        "x11",
+        "wayland",
+        "opengl",
+        "A",
+        "yes",
+        "no",
+        "1",
+        "0",
+        "true",
+        "on",
+        "zlib",
+        "x11-extra",
+    ];
+    const SEPARATORS: [&str; 5] = [" ", "  ", "\t", "\n", " \t "];
+    let random_words = |next: &mut dyn FnMut(usize) -> usize, seps: &[&str]| {
+        let n = next(4);
+        let mut s = String::new();
+        if next(5) == 0 {
+            s.push_str(seps[next(seps.len())]);
+        }
+        for i in 0..n {
+            if i > 0 {
+                s.push_str(seps[next(seps.len())]);
+            }
+            s.push_str(WORDS[next(WORDS.len())]);
+        }
+        if next(5) == 0 {
+            s.push_str(seps[next(seps.len())]);
+        }
+        s
+    };
+    let (mut native, mut total) = (0, 0);
+    let mut diffs = Vec::new();
+    for _ in 0..1500 {
+        let mut store = MapStore::default();
+        for var in ["V1", "V2"] {
+            if next(6) != 0 {
+                let value = random_words(&mut next, &SEPARATORS);
+                store.set_var(var, Some(&value)).unwrap();
+            }
+        }
+        let var = if next(2) == 0 { "V1" } else { "V2" };
+        let check = match next(3) {
+            0 => format!("'{}'", random_words(&mut next, &[" ", "  "])),
+            1 => format!(
+                "\"{}\"",
+                random_words(&mut next, &[" ", "\\t"]).replace('\t', "\\t")
+            ),
+            _ => {
+                let n = next(4);
+                let items: Vec<String> = (0..n)
+                    .map(|_| format!("'{}'", random_words(&mut next, &[" "])))
+                    .collect();
+                format!("[{}]", items.join(", "))
+            }
+        };
+        const RESULTS: [&str; 6] = ["'y'", "'n'", "True", "False", "None", "''"];
+        let t = RESULTS[next(RESULTS.len())];
+        let f = if next(4) == 0 {
+            "bb.utils.contains('V2', 'a', 'in', 'out', d)".to_string()
+        } else {
+            RESULTS[next(RESULTS.len())].to_string()
+        };
+        let code = match next(8) {
+            0 | 1 => format!("bb.utils.contains('{var}', {check}, {t}, {f}, d)"),
+            2 => format!("bb.utils.contains_any('{var}', {check}, {t}, {f}, d)"),
+            3 => format!("bb.utils.filter('{var}', {check}, d)"),
+            4 => format!("oe.utils.conditional('{var}', {check}, {t}, {f}, d)"),
+            5 => format!("oe.utils.vartrue('{var}', {t}, {f}, d)"),
+            6 => format!("d.getVar('{var}')"),
+            _ => format!("d.getVar('{var}', {})", ["True", "False"][next(2)]),
+        };
+        total += 1;
+        if bridge().takes_native_path(&code) {
+            native += 1;
+        }
+        let fast = without_traceback(bridge().eval_inline(&code, Some("X"), &store));
+        let slow = without_traceback(bridge().eval_inline_in_python(&code, Some("X"), &store));
+        if fast != slow {
+            diffs.push(format!(
+                "{code} with V1={:?} V2={:?}\n  python: {slow:?}\n  native: {fast:?}",
+                store.get_var("V1", false).unwrap(),
+                store.get_var("V2", false).unwrap()
+            ));
+        }
+    }
+    bridge().take_messages();
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        native * 10 >= total * 6,
+        "seed {seed}: only {native} of {total} taken natively"
+    );
+    eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
+}

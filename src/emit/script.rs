@@ -147,8 +147,8 @@ fn loc() -> Location {
 /// frozen once, so that each task's store is a cheap copy-on-write layer over it.
 pub struct TaskStores {
     base: DataStore,
-    /// Whether some variable name still holds `${` (only then does expandKeys rename).
-    var_keys: bool,
+    /// The variable names that still hold `${` (only those can expandKeys rename).
+    var_keys: Vec<Arc<str>>,
 }
 
 impl TaskStores {
@@ -195,11 +195,17 @@ impl TaskStores {
         }
         let var_keys = base
             .keys()
-            .map(|keys| keys.iter().any(|k| k.contains("${")))
-            .unwrap_or(true);
+            .map(|keys| keys.into_iter().filter(|k| k.contains("${")).collect())
+            .unwrap_or_default();
         // Freeze: every task's store is a layer over this.
         let _ = base.snapshot();
         TaskStores { base, var_keys }
+    }
+
+    /// Whether a variable name still holds `${`, so that each task's store is run
+    /// through expandKeys again.
+    pub fn expands_keys(&self) -> bool {
+        !self.var_keys.is_empty()
     }
 
     /// The store `task` runs with (see the module docs).
@@ -225,7 +231,14 @@ impl TaskStores {
             &format!("task-{}:{overrides}", short.replace('_', "-")),
             &l,
         );
-        if self.var_keys {
+        // expandKeys renames only the names that expand to something else; when none
+        // does under this task's OVERRIDES (the usual case: they did not at finalise
+        // either), it does nothing and its walk over every name is skipped.
+        let renames = self
+            .var_keys
+            .iter()
+            .any(|k| ts.expand(k, None).map_or(true, |e| e != **k));
+        if renames {
             let _ = ts.expand_keys(&l);
         }
         // _exec_task
@@ -698,7 +711,7 @@ pub fn task_actions(
         .flatten()
         .map(|f| f.to_string())
         .unwrap_or_default();
-    let vfile = layout.virtualize(&file);
+    let vfile = file.clone();
     let mut diags = Vec::new();
     let mut actions = Vec::new();
     let mut sources: Option<Vec<Source>> = None;
@@ -930,7 +943,8 @@ fn shell_task(e: &mut Emitter, task: &str) -> Result<String, String> {
 /// `SYSROOT_DESTDIR` with `cp -a` and removes `SYSROOT_DIRS_IGNORE`), then each
 /// `SYSROOT_PREPROCESS_FUNCS` function in order (a Python one makes the script fail with
 /// `not supported yet: <pn> <function>`), then the `sysroot-providers/<provide>` files
-/// (content PN) that the Python task writes. `sysroot_strip` (Python) is not run.
+/// (content PN) that the Python task writes, and sstate's fixmepath (see
+/// `hardcode_path`). `sysroot_strip` (Python) is not run.
 fn populate_sysroot(e: &mut Emitter, pn: &str) -> Result<String, String> {
     let ts = e.ts;
     let get = |v: &str| -> Result<String, String> {
@@ -1003,6 +1017,13 @@ fn populate_sysroot(e: &mut Emitter, pn: &str) -> Result<String, String> {
         func: "bitzel_sysroot_providers".into(),
         own_dirs: None,
     });
+    if let Some(f) = hardcode_path(ts)? {
+        gen.push_str(&f);
+        calls.push(Call {
+            func: "bitzel_sstate_hardcode_path".into(),
+            own_dirs: None,
+        });
+    }
 
     // The script: header, BitBake's functions, the generated ones, the calls.
     let mut o = String::from(SHELL_TRAP_CODE);
@@ -1040,6 +1061,92 @@ fn populate_sysroot(e: &mut Emitter, pn: &str) -> Result<String, String> {
     }
     o.push_str(TRAILER);
     Ok(o)
+}
+
+/// `bb.data.inherits_class(name, d)`: whether `classes*/<name>.bbclass` is in
+/// `__inherit_cache`.
+fn inherits_class(ts: &DataStore, name: &str) -> bool {
+    let cache = ts
+        .get_var("__inherit_cache", false)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let suffix = format!("/{name}.bbclass");
+    cache.split_whitespace().any(|c| c.ends_with(&suffix))
+}
+
+/// sstate.bbclass's `sstate_hardcode_path` as a shell function, when the recipe has
+/// sstate (`SSTATE_SCAN_CMD` and `do_populate_sysroot[sstate-inputdirs]` set): the
+/// input directory is moved into `${WORKDIR}/sstate-build-populate_sysroot/` under its
+/// base name as `sstate_package` does, the files `SSTATE_SCAN_CMD` finds that name
+/// RECIPE_SYSROOT or RECIPE_SYSROOT_NATIVE (and the `EXTRA_STAGING_FIXMES`) get
+/// `FIXMESTAGINGDIRTARGET` / `FIXMESTAGINGDIRHOST` / `FIXME_<var>` by the same `sed`,
+/// and their list, relative to that directory (so the first component stands for the
+/// sysroot), becomes `fixmepath` at the root of the input directory (SYSROOT_DESTDIR
+/// for a target recipe), which the helper's staging reads.
+fn hardcode_path(ts: &DataStore) -> Result<Option<String>, String> {
+    let get = |v: &str| -> Result<Option<String>, String> {
+        ts.get_var(v, true)
+            .map(|x| x.map(|x| x.to_string()))
+            .map_err(|e| e.to_string())
+    };
+    let inputs = flag_words(ts, "do_populate_sysroot", "sstate-inputdirs")?;
+    let (Some(input), Some(_)) = (inputs.first(), get("SSTATE_SCAN_CMD")?) else {
+        return Ok(None);
+    };
+    // sstate_add: the directory's normalised path and base name.
+    let input = super::layout::normpath(input);
+    let base = input.rsplit('/').next().unwrap_or("").to_string();
+    let workdir = get("WORKDIR")?.unwrap_or_default();
+    let builddir = format!("{workdir}/sstate-build-populate_sysroot/");
+    let mut sts = ts.copy();
+    sts.set_var("SSTATE_BUILDDIR", &builddir, &loc());
+    let scan = sts
+        .get_var("SSTATE_SCAN_CMD", true)
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default()
+        .to_string();
+    let target = get("RECIPE_SYSROOT")?.unwrap_or_default();
+    let host = get("RECIPE_SYSROOT_NATIVE")?.unwrap_or_default();
+    let mut sed = format!("sed -i -e 's:{host}:FIXMESTAGINGDIRHOST:g'");
+    let mut grep = if inherits_class(ts, "native") || inherits_class(ts, "cross-canadian") {
+        format!("grep -l -e '{host}'")
+    } else {
+        sed.push_str(&format!(" -e 's:{target}:FIXMESTAGINGDIRTARGET:g'"));
+        format!("grep -l -e '{target}' -e '{host}'")
+    };
+    for var in get("EXTRA_STAGING_FIXMES")?
+        .unwrap_or_default()
+        .split_whitespace()
+    {
+        let path = get(var)?.unwrap_or_default();
+        sed.push_str(&format!(" -e 's:{path}:FIXME_{var}:g'"));
+        grep.push_str(&format!(" -e '{path}'"));
+    }
+    let fixmefn = format!("{builddir}fixmepath");
+    Ok(Some(format!(
+        concat!(
+            "bitzel_sstate_hardcode_path() {{\n",
+            "\trm -rf {b}\n",
+            "\tmkdir -p {b}\n",
+            "\tif [ -d {i} ]; then mv {i} {bb}; else mkdir -p {bb}; fi\n",
+            "\t(cd {b} && {scan} | xargs {grep} | tee {f} | xargs --no-run-if-empty {sed})\n",
+            "\tsed -i -e 's:^{builddir}::g' {f}\n",
+            "\trm -rf {i}\n",
+            "\tmv {bb} {i}\n",
+            "\tif [ -s {f} ]; then mv {f} {i}/fixmepath; fi\n",
+            "\trm -rf {b}\n",
+            "}}\n\n"
+        ),
+        b = shell_quote(&builddir),
+        i = shell_quote(&input),
+        bb = shell_quote(&format!("{builddir}{base}")),
+        f = shell_quote(&fixmefn),
+        scan = scan,
+        grep = grep,
+        sed = sed,
+        builddir = builddir,
+    )))
 }
 
 /// The `unpack` builtin's data (rules_bitbake/HELPER.md): `unpackdir` (WORKDIR, where

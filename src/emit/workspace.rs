@@ -538,7 +538,8 @@ pub fn generate(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Generated, GenError> {
     let _ = input.python;
-    let base = DataStore::from_snapshot(input.config.snapshot.clone());
+    // The cooker's store, with inline Python: OVERRIDES may need it to list the keys.
+    let base = input.config.recipe_store(input.python);
     let infos = recipe_infos(&parsed, input.collection);
     let graph_cfg = GraphConfig::from_store(&base);
     let graph = generate_all_tasks(&infos, &graph_cfg).map_err(GenError::Graph)?;
@@ -686,12 +687,28 @@ pub fn generate(
                 .insert(format!("{dir}/{name}"), render(&env, "run_task", script)?);
         }
         for d in plan.downloads {
-            match downloads.get(&d.name) {
-                Some(known) if known != &d => plan.problems.push(format!(
-                    "download {} differs from another recipe's of the same name ({} / {})",
-                    d.name, d.sha256, known.sha256
+            match downloads.get_mut(&d.name) {
+                // The same file for several recipes (a recipe and its native variant):
+                // one repository, with every URL any of them gives, first seen first.
+                Some(known)
+                    if known.sha256 == d.sha256
+                        && known.downloaded_file_path == d.downloaded_file_path =>
+                {
+                    for url in d.urls {
+                        if !known.urls.contains(&url) {
+                            known.urls.push(url);
+                        }
+                    }
+                }
+                Some(known) => plan.problems.push(format!(
+                    "download {} ({}, sha256 {}) clashes with another recipe's ({}, sha256 {})",
+                    d.name,
+                    d.downloaded_file_path,
+                    d.sha256,
+                    known.downloaded_file_path,
+                    known.sha256
                 )),
-                _ => {
+                None => {
                     downloads.insert(d.name.clone(), d);
                 }
             }

@@ -129,7 +129,8 @@ fn write_atomically(path: &Path, content: &[u8], executable: bool) -> Result<(),
         file.write_all(content)?;
         let mode = if executable { 0o755 } else { 0o644 };
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.sync_data()?;
+        // No fsync: the rename already gives readers the old or the new file, and
+        // syncing each of Poky's 56,000 files costs minutes.
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -10,6 +10,7 @@
 
 import copy
 import builtins
+import marshal
 import logging
 import sys
 import threading
@@ -199,7 +200,21 @@ def _to_store(var, value, none_ok=False, is_list=False):
     # Another object (bb.build.add_tasks' _task_deps dict, a tuple...): the store keeps
     # its str(), which is what `bitbake -e` prints, and the bridge remembers the object
     # so that a read of that same text gives the object back (see _from_store).
-    text = str(value)
+    # Every recipe stores an equal object in some variables (create-spdx's
+    # SPDX_LICENSE_DATA, 180 kB of text): its marshal form (order-preserving, typed, 7
+    # times cheaper than str()) finds the text made last time, the same str object.
+    try:
+        key = marshal.dumps(value)
+    except ValueError:
+        key = None
+    texts = _texts.get(var)
+    text = texts.get(key) if texts is not None and key is not None else None
+    if text is None:
+        text = str(value)
+        if key is not None:
+            if texts is None or len(texts) >= 8:
+                texts = _texts[var] = {}
+            texts[key] = text
     remembered = _objects.setdefault(var, {})
     if len(remembered) >= 64:
         remembered.clear()
@@ -212,6 +227,8 @@ _DROPPED_WHILE_EXPANDING = frozenset(["__BBAUTOREV_SEEN", "BB_DONT_CACHE"])
 
 # Python objects stored in variables, by variable and by the text the store holds.
 _objects = {}
+# The text of objects stored in variables, by variable and by their marshal form.
+_texts = {}
 
 
 def _from_store(var, value):
@@ -489,6 +506,15 @@ def set_origenv(pairs):
     for name, value in pairs:
         env.setVar(name, value)
     _origenv[0] = env
+
+
+def freeze_objects():
+    """gc.freeze(): what is alive now (bb, oe, the classes' functions, the
+    configuration's objects) moves to the collector's permanent generation, so that the
+    collections made while recipes are parsed do not traverse it again and again."""
+    import gc
+    gc.collect()
+    gc.freeze()
 
 
 def add_tasks(store):

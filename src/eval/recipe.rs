@@ -89,12 +89,28 @@ pub fn parse_recipe(
     options: &RecipeOptions,
     python: Option<&Arc<PythonBridge>>,
 ) -> ParsedRecipe {
+    parse_recipe_tracked(config, collection, file, options, python, true)
+}
+
+/// [`parse_recipe`], recording variable history or not (BitBake's parse does not; only
+/// `bitbake -e` enables tracking).
+fn parse_recipe_tracked(
+    config: &Configuration,
+    collection: &Collection,
+    file: &str,
+    options: &RecipeOptions,
+    python: Option<&Arc<PythonBridge>>,
+    tracking: bool,
+) -> ParsedRecipe {
     let cwd = text_of_topdir(config);
     let mut interp = Interpreter::new(&cwd, python.map(|b| &**b));
     for (path, text) in &config.in_memory_files {
         interp.add_in_memory_file(path, text);
     }
     let mut store = config.recipe_store(python);
+    if !tracking {
+        store.disable_tracking();
+    }
     if let Some(only) = &options.only_finalise {
         store.set_var(
             "__ONLYFINALISE",
@@ -266,16 +282,33 @@ fn fire(
     bridge.fire_recipe_event(d, event, file, variant)
 }
 
-/// Parses every recipe file of `collection` with all its variants (the cooker's parse
-/// of all recipes), on `jobs` threads; the result is in `collection.recipes`' order.
+/// Parses every recipe file of `collection` ([`parse_recipe`] without variable history,
+/// as BitBake's parse), on `jobs` threads, in the collection's order.
 pub fn parse_all(
     config: &Configuration,
     collection: &Collection,
     python: Option<&Arc<PythonBridge>>,
     jobs: usize,
 ) -> Vec<ParsedRecipe> {
+    parse_all_map(config, collection, python, jobs, |parsed| parsed)
+}
+
+/// [`parse_all`], handing each parsed file to `keep` on the thread that parsed it and
+/// returning what it keeps, in the collection's order: a caller that needs a few facts
+/// per recipe keeps them and lets the stores go, so memory stays that of `jobs` recipes
+/// (all of Poky's stores together take gigabytes).
+pub fn parse_all_map<T: Send>(
+    config: &Configuration,
+    collection: &Collection,
+    python: Option<&Arc<PythonBridge>>,
+    jobs: usize,
+    keep: impl Fn(ParsedRecipe) -> T + Sync,
+) -> Vec<T> {
+    if let Some(bridge) = python {
+        bridge.freeze_objects();
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<ParsedRecipe>>> = collection
+    let results: Vec<std::sync::Mutex<Option<T>>> = collection
         .recipes
         .iter()
         .map(|_| std::sync::Mutex::new(None))
@@ -287,9 +320,16 @@ pub fn parse_all(
                 let Some(file) = collection.recipes.get(i) else {
                     break;
                 };
-                let parsed =
-                    parse_recipe(config, collection, file, &RecipeOptions::default(), python);
-                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(parsed);
+                let parsed = parse_recipe_tracked(
+                    config,
+                    collection,
+                    file,
+                    &RecipeOptions::default(),
+                    python,
+                    false,
+                );
+                let kept = keep(parsed);
+                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(kept);
             });
         }
     });

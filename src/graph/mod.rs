@@ -33,6 +33,7 @@ pub mod dot;
 pub mod providers;
 pub mod recipe;
 pub mod runqueue;
+pub mod target;
 pub mod taskdata;
 
 pub use cache::recipe_infos;

@@ -89,3 +89,8 @@ python () {
     d.setVar("MULTILINE", "one\ntwo \"three\" $four")
     d.setVarFlag("MULTILINE", "export", "1")
 }
+
+# A name that still holds ${...} after finalising, which each task's expandKeys looks
+# at again (with the task override active).
+TASKVAR:task-compile = "compile"
+export KEYED_${TASKVAR} = "a name with a reference"
