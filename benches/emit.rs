@@ -163,6 +163,14 @@ fn main() {
         t_store / m.max(1) as u32,
         t_run / m.max(1) as u32
     );
+    // BITZEL_EMIT_BENCH_NO_REFERENCE: skip the (slow) reference, for a run over all of Poky.
+    if std::env::var_os("BITZEL_EMIT_BENCH_NO_REFERENCE").is_some() {
+        println!(
+            "reference: parsing the {} recipe variants: {parse_time:.2?}",
+            stores.len()
+        );
+        return;
+    }
     // Reference: BitBake's emit_func through the bridge, shell tasks only.
     let started = Instant::now();
     let mut n = 0;

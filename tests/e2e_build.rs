@@ -56,8 +56,15 @@ impl Demo {
             fs::remove_dir_all(&demo.root).expect("remove the previous run's directory");
         }
         copy_tree(&repo().join("examples"), &demo.root.join("examples"));
-        copy_tree(&repo().join("tests/data/e2e/demo"), &demo.ws);
+        demo.generate();
         demo
+    }
+
+    /// Writes (or refreshes, after the layers changed) the workspace of the examples'
+    /// build directory. Until `bitzel gen` emits the task scripts and builtin data, it is
+    /// the hand-written tests/data/e2e/demo, which reaches the layer's files in place.
+    fn generate(&self) {
+        copy_tree(&repo().join("tests/data/e2e/demo"), &self.ws);
     }
 
     /// Runs `bazel <args>` in the workspace with the checkout's rules_bitbake and helper.
@@ -484,6 +491,7 @@ fn the_demo_builds_rebuilds_what_changed_shares_a_cache_and_refuses_escapes() {
         "Howdy\n",
     )
     .unwrap();
+    demo.generate();
     let (changed, ran, _) = build(&demo, "changed", &[]);
     assert_eq!(ran, expected, "{}", changed.stderr);
     assert_eq!(run_program(&greet_bin), format!("Howdy, {who}!\n"));

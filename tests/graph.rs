@@ -815,6 +815,151 @@ fn poky_graphs_match_bitbake() {
     assert!(failures.is_empty(), "differ from BitBake: {failures:?}");
 }
 
+/// scarthgap Poky through bitzel's own evaluator (`cargo test --test graph --
+/// --ignored`, with BITZEL_POKY, BITZEL_POKY_BUILD, a build directory of that Poky made
+/// by oe-init-build-env, and BITZEL_POKY_GRAPHS, the `graph-<target>/` folders of
+/// `bitbake -g` for that build): parses every recipe as `bitzel graph` does and compares
+/// each target's graph with BitBake's (precision and recall of the edges, pn-buildlist
+/// as a set); with BITZEL_POKY_RECIPEINFO (bb_recipeinfo.py's dump of that build's
+/// cache) it also counts the recipe variants whose facts equal BitBake's.
+#[test]
+#[ignore = "needs Poky: BITZEL_POKY, BITZEL_POKY_BUILD and BITZEL_POKY_GRAPHS"]
+fn poky_graphs_from_the_evaluator_match_bitbake() {
+    let build = PathBuf::from(std::env::var("BITZEL_POKY_BUILD").expect("BITZEL_POKY_BUILD"));
+    let graphs = PathBuf::from(std::env::var("BITZEL_POKY_GRAPHS").expect("BITZEL_POKY_GRAPHS"));
+    assert!(common::poky().is_some(), "BITZEL_POKY");
+    let options = ConfigOptions {
+        build_dir: build,
+        env: std::env::vars().collect(),
+        multiconfig: None,
+        ..Default::default()
+    };
+    let config = parse_configuration(&options, Some(common::bridge()));
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = Collection::collect(&base);
+    let parsed = parse_all(&config, &collection, Some(common::bridge()), 2);
+    let recipes = recipe_infos(&parsed, &collection);
+    let graph_config = GraphConfig::from_store(&config.recipe_store(Some(common::bridge())));
+    let errors: usize = parsed
+        .iter()
+        .flat_map(|p| &p.variants)
+        .map(|v| v.errors.len())
+        .sum();
+    eprintln!(
+        "{} recipe variants, {errors} evaluation errors",
+        recipes.len()
+    );
+    if let Ok(info) = std::env::var("BITZEL_POKY_RECIPEINFO") {
+        let dump = RecipeInfoDump::from_json(&read(Path::new(&info))).expect("dump parses");
+        let theirs: std::collections::HashMap<&str, &RecipeInfo> =
+            dump.recipes.iter().map(|r| (r.file.as_str(), r)).collect();
+        let mut equal = 0;
+        let mut differing: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in &recipes {
+            let Some(b) = theirs.get(r.file.as_str()) else {
+                *differing.entry("missing from BitBake".into()).or_default() += 1;
+                continue;
+            };
+            let mut a = r.clone();
+            if a.skipreason.is_none() {
+                for p in &a.packages {
+                    a.rprovides.extend(a.rprovides_pkg[p].iter().cloned());
+                }
+            }
+            if &a == *b {
+                equal += 1;
+                continue;
+            }
+            let fields = [
+                (
+                    "pn/pe/pv/pr",
+                    (&a.pn, &a.pe, &a.pv, &a.pr) != (&b.pn, &b.pe, &b.pv, &b.pr),
+                ),
+                (
+                    "provides",
+                    a.provides != b.provides || a.rprovides != b.rprovides,
+                ),
+                ("depends", a.depends != b.depends),
+                ("packages", a.packages != b.packages),
+                (
+                    "rdepends",
+                    a.rdepends_pkg != b.rdepends_pkg || a.rrecommends_pkg != b.rrecommends_pkg,
+                ),
+                (
+                    "tasks",
+                    a.tasks != b.tasks || a.parents != b.parents || a.task_flags != b.task_flags,
+                ),
+                ("skipped", a.skipreason != b.skipreason),
+                ("priority", a.priority != b.priority),
+                (
+                    "default_preference",
+                    a.default_preference != b.default_preference,
+                ),
+                ("packages_dynamic", a.packages_dynamic != b.packages_dynamic),
+                ("rprovides_pkg", a.rprovides_pkg != b.rprovides_pkg),
+            ];
+            let kind = r
+                .file
+                .strip_prefix("virtual:")
+                .and_then(|v| v.split(':').next())
+                .unwrap_or("recipe");
+            for (name, differs) in fields {
+                if differs {
+                    *differing.entry(format!("{name} ({kind})")).or_default() += 1;
+                    if differing.len() < 40
+                        && kind != "nativesdk"
+                        && !r.pn.starts_with("nativesdk-")
+                    {
+                        eprintln!("{name} differs: {}", r.file);
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "facts equal to BitBake's cache: {equal} of {} variants; differing fields: {differing:?}",
+            recipes.len()
+        );
+    }
+    let mut failures = Vec::new();
+    for dir in walk_graph_dirs(&graphs) {
+        let target = dir
+            .strip_prefix(&graphs)
+            .expect("under graphs")
+            .to_string_lossy()
+            .strip_prefix("graph-")
+            .expect("graph- prefix")
+            .to_string();
+        let theirs = read(&dir.join("task-depends.dot"));
+        let (_, be) = edges(&theirs);
+        let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        match generate(&recipes, &graph_config, std::slice::from_ref(&target)) {
+            Ok(graph) => {
+                let ours = graph.tree.task_depends_dot();
+                let (_, oe) = edges(&ours);
+                let common = be.intersection(&oe).count();
+                let pn_equal =
+                    set(&graph.tree.pn_buildlist()) == set(&read(&dir.join("pn-buildlist")));
+                eprintln!(
+                    "{target}: {} edges in BitBake, {} in bitzel, precision {:.4}, recall {:.4}, pn-buildlist equal: {pn_equal}, bytes equal: {}",
+                    be.len(),
+                    oe.len(),
+                    common as f64 / oe.len().max(1) as f64,
+                    common as f64 / be.len().max(1) as f64,
+                    ours == theirs
+                );
+                if ours != theirs || !pn_equal {
+                    failures.push(target);
+                }
+            }
+            Err(failure) => {
+                eprintln!("{target}: bitzel gave up: {failure}");
+                failures.push(target);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "differ from BitBake: {failures:?}");
+}
+
 /// Folders under `root` named `graph-*` (at any depth below one, for targets with a `/`)
 /// that hold a task-depends.dot.
 fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {

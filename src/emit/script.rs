@@ -33,7 +33,8 @@
 //! called in order around it, each after its own directories (`mkdir -p`, `rm -rf` for
 //! `[cleandirs]`, `cd`); Python ones are not run (a comment in the script, and one
 //! warning per recipe listing them), apart from those in [`DONE_BY_BAZEL`], whose work
-//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script is BitBake's run file byte for byte.
+//! the workspace does (sysroot staging, sstate). Without shell pre/postfuncs the script
+//! is BitBake's run file byte for byte.
 //!
 //! Finally the worker's FIFO name (`${T}/fifo.<pid>`) is pinned to [`FIFO_NAME`] and the
 //! script is virtualized ([`VirtualLayout::virtualize`]); exported values
@@ -48,9 +49,18 @@
 //! `do_fetch` is [`TaskKind::Fetch`] (Bazel's repository phase fetches), `do_unpack`
 //! and `do_patch` are the helper's `unpack` and `patch` builtins with the data formats of
 //! rules_bitbake/HELPER.md, `do_prepare_recipe_sysroot` is [`TaskKind::Sysroot`],
-//! `do_populate_sysroot` a generated shell script (staging.bbclass's `sysroot_stage_all`, `SYSROOT_PREPROCESS_FUNCS`, the `sysroot-providers` files); any other
-//! Python task is [`TaskKind::Unsupported`]: still a target, refused by the helper when it
-//! runs. A `[noexec]` task is [`TaskKind::NoExec`] whatever its function.
+//! `do_populate_sysroot` a generated shell script (staging.bbclass's `sysroot_stage_all`,
+//! `SYSROOT_PREPROCESS_FUNCS`, the `sysroot-providers` files, sstate's fixmepath); any
+//! other Python task is [`TaskKind::Unsupported`]: still a target, refused by the helper
+//! when it runs. A `[noexec]` task is [`TaskKind::NoExec`] whatever its function.
+//!
+//! # Cost
+//!
+//! The tasks of one recipe share one frozen copy of its store ([`TaskStores`]); each
+//! task's store is a copy-on-write layer over it. Variables are written natively; Python
+//! runs only BitBake's shell parser, once per distinct function body in the process
+//! (`cargo bench --bench emit` measures both against `bb.data.emit_func` run through
+//! the bridge on the same stores; figures in ARCHITECTURE.md).
 
 use super::layout::{VirtualLayout, TMPDIR};
 use super::sources::{recipe_sources, Source, SourceKind};
@@ -58,7 +68,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::eval::datastore::DataStore;
 use crate::eval::python::PythonBridge;
 use crate::eval::statement::Location;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -306,9 +316,29 @@ struct Emitter<'a> {
     scanned: bool,
 }
 
+/// Whether `body` may run a shell function of `ts`: a command name is a whole shell
+/// word, and the words of the text (split at every character that ends or quotes a word,
+/// after joining `\\`-continued lines) include every command name the shell parser can
+/// find; when none of them is a shell function, `emit_func` would add no function, and
+/// the parser need not run.
+fn may_call(body: &str, ts: &DataStore) -> bool {
+    let joined = body.replace("\\\n", "");
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    joined
+        .split(|c: char| c.is_whitespace() || ";|&()<>`\"'${}=\\".contains(c))
+        .filter(|w| !w.is_empty() && seen.insert(w))
+        .any(|w| is_shell_func(ts, w))
+}
+
 impl Emitter<'_> {
-    /// `ShellParser(name).parse_shell(body)`: the commands `body` runs.
+    /// `ShellParser(name).parse_shell(body)`: the commands `body` runs (only those that
+    /// matter to `emit_func`: nothing when `body` names no shell function).
     fn parse_shell(&mut self, name: &str, body: &str) -> Result<Arc<Vec<String>>, String> {
+        if !may_call(body, self.ts) {
+            return Ok(Arc::new(Vec::new()));
+        }
+        let normal = self.normalize(body);
+        let body = normal.as_str();
         if let Some(hit) = shell_cache().lock().unwrap().get(body) {
             return Ok(hit.clone());
         }
@@ -346,6 +376,29 @@ impl Emitter<'_> {
             .unwrap()
             .insert(body.to_string(), execs.clone());
         Ok(execs)
+    }
+
+    /// `body` with the recipe's WORKDIR and TMPDIR written `/W` and `/T`, so that the
+    /// functions every recipe has (bbnote, with `${T}/fifo.<pid>` inside) are parsed
+    /// once. Exact for `emit_func`: a path made only of word characters (letters,
+    /// digits, `/._+-`, which is checked) replaced by another leaves every shell word
+    /// boundary where it was, and a word holding `/` is never a function name.
+    fn normalize(&self, body: &str) -> String {
+        let plain = |p: &str| {
+            p.starts_with('/')
+                && p.len() > 1
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/._+-".contains(c))
+        };
+        let mut out = body.to_string();
+        for (var, short) in [("WORKDIR", "/W"), ("TMPDIR", "/T")] {
+            if let Ok(Some(v)) = self.ts.get_var(var, true) {
+                if plain(&v) {
+                    out = out.replace(&*v, short);
+                }
+            }
+        }
+        out
     }
 
     /// The value written for exported `var` in virtual mode (`None`: not written).

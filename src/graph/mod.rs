@@ -14,10 +14,14 @@
 //!   targets reach.
 //! - [`dot`]: `task-depends.dot` and `pn-buildlist` in the exact formats of
 //!   `BBCooker.generateDotGraphFiles`.
+//! - [`cache`]: the facts from bitzel's evaluator (`CoreRecipeInfo` of a finalised
+//!   variant, [`recipe_infos`], `GraphConfig::from_store`).
+//! - [`target`]: the recipe `bitbake -e NAME` shows (`bitzel env NAME`).
 //!
-//! The input does not come from bitzel's evaluator yet: tests feed the facts real
-//! BitBake computed (tests/oracle/bb_recipeinfo.py dumps its recipe cache). Nothing but
-//! the command line and the emitter imports this module.
+//! [`generate`] is `bitbake -g TARGET...`, [`generate_all_tasks`] the graph of every
+//! task `bitzel gen` renders, [`provider_of`] `bitbake -e`'s choice of provider. Tests
+//! also feed the facts real BitBake computed (tests/oracle/bb_recipeinfo.py dumps its
+//! recipe cache), to tell the graph's faults from the evaluator's.
 //!
 //! Replicated on purpose: the order in which BitBake picks among equal providers
 //! (providers sorted by file name), a missing build-time provider reported once per

@@ -246,6 +246,12 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                     how,
                 });
             }
+            Some(kind @ ("git" | "crate")) => {
+                return Err(UsageError(format!(
+                    "not supported yet: unpacking a {kind} source ({})",
+                    line.split_whitespace().nth(1).unwrap_or_default()
+                )))
+            }
             Some(other) => return Err(err(n, format!("unknown directive {other:?}"))),
             None => {}
         }
@@ -385,6 +391,17 @@ mod tests {
             "(cd '/bitzel/tmp/w' && ARCHIVE='/bitzel/downloads/h.zst' && zstd --decompress --stdout \"$ARCHIVE\" > 'h')",
         ] {
             assert!(script.contains(expected), "{expected}\nnot in:\n{script}");
+        }
+    }
+
+    #[test]
+    fn git_and_crate_sources_are_not_supported_yet() {
+        for line in [
+            "git downloads/git2/example.com.repo.git repo",
+            "crate downloads/x-1.0.crate x-1.0.crate",
+        ] {
+            let e = parse(&format!("unpackdir /bitzel/tmp/w\n{line}\n"), &[]).unwrap_err();
+            assert!(e.0.starts_with("not supported yet: unpacking a "), "{e}");
         }
     }
 
