@@ -775,6 +775,14 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
             render(&env, "recipe_BUILD.bazel", &plan.build)?,
         );
         for (name, script) in &plan.scripts {
+            // The output contract: nothing of this machine. Said loudly where the
+            // script still holds one of the layout's real directories.
+            if let Some(real) = layout.holds_real_path(&script.body) {
+                plan.problems.push(format!(
+                    "{dir}/{name} holds {real}, a directory of this machine: the \
+                     workspace will differ on another one"
+                ));
+            }
             out.files
                 .insert(format!("{dir}/{name}"), render(&env, "run_task", script)?);
         }
