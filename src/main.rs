@@ -61,17 +61,29 @@ enum Command {
         /// print (default: all).
         vars: Vec<String>,
     },
-    /// Write the task graph of TARGETs as `bitbake -g` does (debug entry for now).
+    /// Write the task graph of TARGETs as `bitbake -g` does.
     ///
-    /// Until the evaluator computes recipes, the per-recipe facts come from a JSON dump
-    /// of BitBake's recipe cache (tests/oracle/bb_recipeinfo.py). Writes task-depends.dot
-    /// and pn-buildlist into OUTDIR in BitBake's formats; missing providers are printed
-    /// as BitBake prints them (`ERROR: Nothing PROVIDES ...`) and make the exit status 1.
-    /// A target is a recipe or provider name, or `name:do_task`.
+    /// Parses every recipe of the build directory (as `recipes` does), then computes
+    /// the tasks and edges BitBake's taskdata and run queue would for TARGETs, and writes
+    /// task-depends.dot and pn-buildlist into OUTDIR (default: the current directory) in
+    /// BitBake's formats. Missing providers are printed as BitBake prints them (`ERROR:
+    /// Nothing PROVIDES ...`, with the recipes that asked) and make the exit status 1; a
+    /// fatal error writes nothing. A target is a recipe or provider name, or
+    /// `name:do_task`. With --recipe-info (a debug entry), the per-recipe facts come
+    /// from a JSON dump of BitBake's own recipe cache (tests/oracle/bb_recipeinfo.py)
+    /// instead of bitzel's evaluator.
     Graph {
-        /// The recipe-info JSON (bb_recipeinfo.py's recipeinfo.json).
+        #[command(flatten)]
+        config: ConfigSource,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads for parsing (default: the number of cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Read the recipes from bb_recipeinfo.py's recipeinfo.json instead.
         #[arg(long, value_name = "JSON")]
-        recipe_info: PathBuf,
+        recipe_info: Option<PathBuf>,
         /// Where task-depends.dot and pn-buildlist go.
         #[arg(long, value_name = "DIR", default_value = ".")]
         outdir: PathBuf,
@@ -97,6 +109,34 @@ enum Command {
         /// Threads (default: the number of cores). Python runs one thread at a time.
         #[arg(long, short)]
         jobs: Option<usize>,
+    },
+    /// Generate the Bazel workspace that builds what BitBake would build.
+    ///
+    /// Reads the build directory's configuration, parses every recipe with its variants
+    /// and computes the task graph of every task of every recipe BitBake would build,
+    /// then writes into OUT: `recipes/<PN>/BUILD.bazel` with one target per task and the
+    /// task scripts beside it, the layers' file:// sources under `layers/`, the downloads
+    /// as repositories of Bazel's downloader (sources.bzl), WORKSPACE (Bazel 4/5) and
+    /// MODULE.bazel (Bazel 6+), .bazelrc and a copy of rules_bitbake. The output is the
+    /// same bytes on every machine and for every -j. Only files whose content changed
+    /// are rewritten, files an earlier gen wrote and this one does not are removed, and a
+    /// non-empty OUT that bitzel did not make is refused. A recipe that fails is reported
+    /// and left out; the exit status is then 1.
+    Gen {
+        #[command(flatten)]
+        config: ConfigSource,
+        /// A Poky-like checkout whose oe-init-build-env templates give the
+        /// configuration (in memory, for --build-dir or the checkout's `build`).
+        checkout: Option<PathBuf>,
+        /// BitBake's lib folder (holding `bb`); default as for `env`.
+        #[arg(long)]
+        bitbake_lib: Option<PathBuf>,
+        /// Threads (default: the number of cores). Python runs one thread at a time.
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// The workspace to write (created if missing).
+        #[arg(long, value_name = "WS")]
+        out: PathBuf,
     },
 }
 
@@ -224,6 +264,14 @@ fn load_configuration(
     (python, config)
 }
 
+/// Whether `bitzel env`'s first argument names a recipe (as `bitbake -e NAME` takes
+/// one) rather than a variable to print: a variable is a name the configuration sets,
+/// or one without a lowercase letter (`MACHINE`, `DISTRO_FEATURES`).
+fn names_a_recipe(config: &bitzel::eval::DataStore, name: &str) -> bool {
+    let set = config.get_var(name, false).ok().flatten().is_some();
+    !set && name.chars().any(|c| c.is_lowercase())
+}
+
 fn env_command(
     mut source: ConfigSource,
     bitbake_lib: Option<PathBuf>,
@@ -241,13 +289,31 @@ fn env_command(
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let candidates = vars
-        .first()
-        .map(|target| bitzel::eval::recipe::rank_recipes(&base, &collection, target))
-        .unwrap_or_default();
     let mut vars = vars;
     let mut found = None;
-    for (file, variant) in &candidates {
+    if let Some(target) = vars.first().filter(|name| names_a_recipe(&base, name)) {
+        let jobs = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let graph_config =
+            bitzel::graph::GraphConfig::from_store(&config.recipe_store(python.as_ref()));
+        let chosen = bitzel::graph::target::recipe_for_environment(
+            &config,
+            &graph_config,
+            &collection,
+            python.as_ref(),
+            jobs,
+            target,
+            || evaluated_recipes(&config, python.as_ref(), Some(jobs)).0,
+        );
+        let (file, variant) = match chosen {
+            Ok((file, variant, _)) => (file, variant),
+            Err(failure) => {
+                report_provider_events(&failure.events);
+                eprintln!("ERROR: {failure}");
+                return ExitCode::from(1);
+            }
+        };
         let options = bitzel::eval::recipe::RecipeOptions {
             only_finalise: Some(if variant.is_empty() {
                 "default".to_string()
@@ -258,14 +324,13 @@ fn env_command(
         let mut parsed = bitzel::eval::recipe::parse_recipe(
             &config,
             &collection,
-            file,
+            &file,
             &options,
             python.as_ref(),
         );
-        if let Some(index) = parsed.variants.iter().position(|v| &v.name == variant) {
-            eprint!("{}", parsed.rendered_diagnostics);
-            found = Some((file.clone(), parsed.variants.swap_remove(index)));
-            break;
+        eprint!("{}", parsed.rendered_diagnostics);
+        if let Some(index) = parsed.variants.iter().position(|v| v.name == variant) {
+            found = Some((file, parsed.variants.swap_remove(index)));
         }
     }
     let store = if let Some((file, found)) = found {
@@ -319,19 +384,49 @@ fn env_command(
     }
 }
 
-fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(recipe_info)
-        .with_context(|| format!("reading {}", recipe_info.display()))?;
-    let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
-        .with_context(|| format!("parsing {}", recipe_info.display()))?;
-    let result = bitzel::graph::generate(&dump.recipes, &dump.config, targets);
-    let events = match &result {
-        Ok(graph) => &graph.events,
-        Err(failure) => &failure.events,
-    };
+/// Every recipe variant of the build directory as the graph reads it, by bitzel's
+/// evaluator (`parse_all` on `jobs` threads, then `CoreRecipeInfo` of each variant), and
+/// the configuration variables the graph reads; the parse's problems go to stderr.
+/// The second value is false when the configuration or a recipe had an error.
+fn evaluated_recipes(
+    config: &bitzel::eval::config::Configuration,
+    python: Option<&std::sync::Arc<bitzel::eval::python::PythonBridge>>,
+    jobs: Option<usize>,
+) -> (
+    Vec<bitzel::graph::RecipeInfo>,
+    bitzel::graph::GraphConfig,
+    bool,
+) {
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let parsed = bitzel::eval::recipe::parse_all(config, &collection, python, jobs);
+    let mut ok = !config.has_errors();
+    for recipe in &parsed {
+        eprint!("{}", recipe.rendered_diagnostics);
+        for v in &recipe.variants {
+            for e in &v.errors {
+                ok = false;
+                let file = bitzel::graph::cache::variant2virtual(&recipe.file, &v.name);
+                eprintln!("bitzel: error: {file}: {e}");
+            }
+        }
+    }
+    let infos = bitzel::graph::recipe_infos(&parsed, &collection);
+    let store = config.recipe_store(python);
+    (infos, bitzel::graph::GraphConfig::from_store(&store), ok)
+}
+
+/// Prints what BitBake reports while resolving providers, as knotty prints it; false
+/// if one is an error (a missing provider).
+fn report_provider_events(events: &[bitzel::graph::ProviderEvent]) -> bool {
+    use bitzel::graph::ProviderEvent;
     let mut ok = true;
     for event in events {
-        use bitzel::graph::ProviderEvent;
         match event {
             ProviderEvent::NoProvider { .. } => {
                 eprintln!("ERROR: {event}");
@@ -342,6 +437,37 @@ fn graph(recipe_info: &Path, outdir: &Path, targets: &[String]) -> anyhow::Resul
             _ => eprintln!("NOTE: {event}"),
         }
     }
+    ok
+}
+
+/// `bitzel graph`: the recipes from a dump (`recipe_info`) or from the evaluator.
+fn graph(
+    source: ConfigSource,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+    recipe_info: Option<&Path>,
+    outdir: &Path,
+    targets: &[String],
+) -> anyhow::Result<bool> {
+    let (recipes, config, parsed_ok) = match recipe_info {
+        Some(recipe_info) => {
+            let text = std::fs::read_to_string(recipe_info)
+                .with_context(|| format!("reading {}", recipe_info.display()))?;
+            let dump = bitzel::graph::RecipeInfoDump::from_json(&text)
+                .with_context(|| format!("parsing {}", recipe_info.display()))?;
+            (dump.recipes, dump.config, true)
+        }
+        None => {
+            let (python, config) = load_configuration(source, bitbake_lib);
+            evaluated_recipes(&config, python.as_ref(), jobs)
+        }
+    };
+    let result = bitzel::graph::generate(&recipes, &config, targets);
+    let events = match &result {
+        Ok(graph) => &graph.events,
+        Err(failure) => &failure.events,
+    };
+    let ok = report_provider_events(events) && parsed_ok;
     match result {
         Ok(graph) => {
             std::fs::create_dir_all(outdir)?;
@@ -469,6 +595,171 @@ fn recipes_command(
     }
 }
 
+/// Progress on stderr when it is a terminal: one line, rewritten.
+struct Progress {
+    on: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        use std::io::IsTerminal as _;
+        Progress {
+            on: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&self, text: &str) {
+        if self.on {
+            eprint!("\r\x1b[2K{text}");
+        }
+    }
+
+    fn clear(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+fn gen_command(
+    mut source: ConfigSource,
+    checkout: Option<PathBuf>,
+    bitbake_lib: Option<PathBuf>,
+    jobs: Option<usize>,
+    out: PathBuf,
+) -> ExitCode {
+    use bitzel::emit::workspace::{generate, prepare_file, GenInput};
+    use bitzel::emit::writer::write_workspace;
+
+    let started = std::time::Instant::now();
+    let progress = Progress::new();
+    progress.show("bitzel gen: reading the configuration");
+    source.checkout = checkout;
+    let (python, config) = load_configuration(source, bitbake_lib);
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = bitzel::eval::collection::Collection::collect(&base);
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    // Each file is prepared (task scripts, sources) on the thread that parsed it, and
+    // its stores dropped there: memory stays that of `jobs` recipes.
+    let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = collection.recipes.len();
+    let prepared = bitzel::eval::recipe::parse_all_map(
+        &config,
+        &collection,
+        python.as_ref(),
+        jobs,
+        |parsed| {
+            let file = prepare_file(parsed, &collection, &layout, python.as_ref());
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            if n.is_multiple_of(8) || n == total {
+                progress.show(&format!("bitzel gen: parsing recipe files {n}/{total}"));
+            }
+            file
+        },
+    );
+    progress.clear();
+    let mut failed = config.has_errors();
+    for file in &prepared {
+        eprint!("{}", file.rendered_diagnostics);
+        for (variant, e) in &file.errors {
+            failed = true;
+            eprintln!("bitzel: error: {variant}: {e}");
+        }
+    }
+    let parsed_in = started.elapsed();
+    progress.show("bitzel gen: the task graph and the packages");
+    let input = GenInput {
+        config: &config,
+        collection: &collection,
+        python: python.as_ref(),
+        layout: &layout,
+    };
+    let generated = match generate(&input, prepared) {
+        Ok(g) => g,
+        Err(err) => {
+            progress.clear();
+            if let bitzel::emit::workspace::GenError::Graph(failure) = &err {
+                for event in &failure.events {
+                    eprintln!("bitzel: note: {event}");
+                }
+            }
+            eprintln!("bitzel: error: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let planned_in = started.elapsed() - parsed_in;
+    progress.show(&format!("bitzel gen: writing {}", out.display()));
+    let report = match write_workspace(&out, &generated.files) {
+        Ok(r) => r,
+        Err(err) => {
+            progress.clear();
+            eprintln!("bitzel: error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let written_in = started.elapsed() - parsed_in - planned_in;
+    progress.clear();
+    for note in &generated.notes {
+        eprintln!("bitzel: note: {note}");
+    }
+    for s in &generated.skipped {
+        eprintln!("bitzel: skipped: {} ({}): {}", s.pn, s.file, s.reason);
+    }
+    for w in &generated.warnings {
+        eprintln!("bitzel: warning: {}: {}", w.pn, w.message);
+    }
+    for p in &generated.problems {
+        failed = true;
+        eprintln!("bitzel: error: {}: {}", p.pn, p.message);
+    }
+    eprintln!(
+        "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems, \
+         {} warnings; \
+         {} files written, {} unchanged, {} removed; configuration, parse and scripts \
+         {:.2?}, graph and packages {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
+        generated.recipes,
+        generated.targets,
+        generated.downloads,
+        generated.skipped.len(),
+        generated.problems.len(),
+        generated.warnings.len(),
+        report.written.len(),
+        report.unchanged,
+        report.removed.len(),
+        parsed_in,
+        planned_in,
+        written_in,
+        started.elapsed()
+    );
+    match std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("bitzel-sandbox")))
+        .filter(|helper| helper.is_file())
+    {
+        Some(helper) => eprintln!(
+            "bitzel gen: tasks run {}: Bazel finds it on PATH, or add \
+             `build --repo_env=BITZEL_SANDBOX={}` to {}/user.bazelrc",
+            helper.display(),
+            helper.display(),
+            out.display()
+        ),
+        None => eprintln!(
+            "bitzel gen: tasks run bitzel-sandbox: put it on PATH or set \
+             --repo_env=BITZEL_SANDBOX=/path/to/bitzel-sandbox (user.bazelrc)"
+        ),
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -483,6 +774,13 @@ fn main() -> ExitCode {
             bitbake_lib,
             jobs,
         } => recipes_command(config, checkout, bitbake_lib, jobs),
+        Command::Gen {
+            config,
+            checkout,
+            bitbake_lib,
+            jobs,
+            out,
+        } => gen_command(config, checkout, bitbake_lib, jobs, out),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {
@@ -495,10 +793,20 @@ fn main() -> ExitCode {
             }
         }
         Command::Graph {
+            config,
+            bitbake_lib,
+            jobs,
             recipe_info,
             outdir,
             targets,
-        } => match graph(&recipe_info, &outdir, &targets) {
+        } => match graph(
+            config,
+            bitbake_lib,
+            jobs,
+            recipe_info.as_deref(),
+            &outdir,
+            &targets,
+        ) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(err) => {

@@ -3,7 +3,9 @@
 //! For each fixture build directory under tests/data/graph/<case>/build, one BitBake
 //! session (tests/oracle/bb_recipeinfo.py) parses the layers, dumps BitBake's recipe
 //! cache as JSON (the per-recipe facts src/graph takes) and runs `bitbake -g` on the
-//! targets. bitzel then computes the graph from the dump alone, and the tests compare
+//! targets. bitzel then computes each graph twice, from the dump and from its own
+//! evaluator's parse of the same build directory (`bitzel graph`'s path: parse_all,
+//! `recipe_infos`, `GraphConfig::from_store`), and the tests compare both with BitBake's:
 //! task-depends.dot edge by edge (and byte for byte), pn-buildlist as a set (BitBake's
 //! order is Python set order), and the "Nothing PROVIDES" errors.
 //!
@@ -15,20 +17,28 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use bitzel::graph::{generate, ProviderEvent, RecipeInfoDump};
+use bitzel::eval::collection::Collection;
+use bitzel::eval::config::{parse_configuration, ConfigOptions};
+use bitzel::eval::recipe::parse_all;
+use bitzel::graph::{
+    generate, generate_all_tasks, provider_of, recipe_infos, Graph, GraphConfig, GraphFailure,
+    ProviderEvent, RecipeInfo, RecipeInfoDump,
+};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
 
-fn python() -> String {
-    std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".to_string())
-}
+use common::{environment_of, python, repo};
 
 /// What one BitBake session left for a fixture: the dump, and per `-g` command its
 /// outputs and the errors BitBake printed.
 struct Session {
     dump: RecipeInfoDump,
+    /// The same recipes and configuration by bitzel's evaluator.
+    evaluated: (Vec<RecipeInfo>, GraphConfig),
+    /// The `-g` command that asked for every task of every PN (its index, its targets).
+    all_tasks: Option<(usize, Vec<String>)>,
+    /// The `-e NAME` commands: NAME and the command's index.
+    env_commands: Vec<(String, usize)>,
     outdir: PathBuf,
     /// stderr of the whole session, split per command (the oracle logs each command's
     /// end as `bitbake-oracle: bitbake ARGS: exit N`).
@@ -36,7 +46,14 @@ struct Session {
 }
 
 /// Runs the oracle once per case (all its `-g` commands in one server session).
-fn session(case: &str, targets: &[&[&str]]) -> Session {
+/// With `all_tasks`, one more `-g` command asks for every task of every PN's preferred
+/// variant (the list computed from bitzel's evaluation with the process environment);
+/// then one `-e NAME` command per `env_targets` entry.
+fn session(case: &str, targets: &[&[&str]], all_tasks: bool, env_targets: &[&str]) -> Session {
+    let all_tasks = all_tasks.then(|| {
+        let (recipes, config) = evaluate(case, std::env::vars().collect());
+        (targets.len() + 3, all_task_targets(&recipes, &config))
+    });
     let outdir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-{case}"));
     if outdir.exists() {
         std::fs::remove_dir_all(&outdir).expect("old scratch directory removed");
@@ -49,6 +66,13 @@ fn session(case: &str, targets: &[&[&str]]) -> Session {
         .arg(repo().join("tests/data/graph").join(case).join("build"));
     for t in targets {
         command.arg("--").arg("-g").args(*t);
+    }
+    if let Some((_, all)) = &all_tasks {
+        command.arg("--").arg("-g").args(all);
+    }
+    let first_env = targets.len() + 3 + usize::from(all_tasks.is_some());
+    for t in env_targets {
+        command.arg("--").arg("-e").arg(t);
     }
     let output = command.output().unwrap_or_else(|e| {
         panic!(
@@ -78,13 +102,117 @@ fn session(case: &str, targets: &[&[&str]]) -> Session {
     }
     assert_eq!(
         stderr_by_command.len(),
-        targets.len() + 2,
+        targets.len() + 2 + usize::from(all_tasks.is_some()) + env_targets.len(),
         "one section per command:\n{stderr}"
     );
+    let evaluated = evaluate(
+        case,
+        environment_of(&read(&outdir.join("2").join("stdout"))),
+    );
+    let env_commands = env_targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.to_string(), first_env + i))
+        .collect();
     Session {
         dump,
+        evaluated,
+        all_tasks,
+        env_commands,
         outdir,
         stderr_by_command,
+    }
+}
+
+/// bitzel's evaluator on a copy of the case's build directory (`@LAYERS@` replaced as
+/// the oracle replaces it, so that recipe paths are the ones BitBake saw), with
+/// environment `env` (the one BitBake's `-e` output says it let in): every recipe
+/// variant's facts and the configuration the graph reads, as `bitzel graph` computes them.
+fn evaluate(case: &str, env: Vec<(String, String)>) -> (Vec<RecipeInfo>, GraphConfig) {
+    let layers = repo().join("tests/data/graph").join(case);
+    let build = build_dir(case);
+    copy_template(&layers.join("build"), &build, &layers);
+    let options = ConfigOptions {
+        build_dir: build,
+        env,
+        multiconfig: None,
+        ..Default::default()
+    };
+    let config = parse_configuration(&options, Some(common::bridge()));
+    assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = Collection::collect(&base);
+    let parsed = parse_all(&config, &collection, Some(common::bridge()), 2);
+    for p in &parsed {
+        assert!(p.diagnostics.is_empty(), "{}", p.rendered_diagnostics);
+        for v in &p.variants {
+            assert!(v.errors.is_empty(), "{} {}: {:?}", p.file, v.name, v.errors);
+        }
+    }
+    let store = config.recipe_store(Some(common::bridge()));
+    (
+        recipe_infos(&parsed, &collection),
+        GraphConfig::from_store(&store),
+    )
+}
+
+/// Where [`evaluate`] copies the case's build directory.
+fn build_dir(case: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-{case}-build"))
+}
+
+/// `PN:task` for every task of every PN's preferred variant (the variant `bitbake PN`
+/// builds), PNs sorted: what `generate_all_tasks` covers, as targets for `bitbake -g`.
+fn all_task_targets(recipes: &[RecipeInfo], config: &GraphConfig) -> Vec<String> {
+    let pns: BTreeSet<&str> = recipes
+        .iter()
+        .filter(|r| r.skipreason.is_none())
+        .map(|r| r.pn.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for pn in pns {
+        let recipe = provider_of(recipes, config, pn).expect("a PN has a provider");
+        out.extend(recipe.tasks.iter().map(|t| format!("{pn}:{t}")));
+    }
+    out
+}
+
+/// Copies a build directory template, `@LAYERS@` in its files replaced by `layers`.
+fn copy_template(src: &Path, dst: &Path, layers: &Path) {
+    std::fs::create_dir_all(dst).expect("build directory created");
+    for entry in std::fs::read_dir(src).expect("template readable").flatten() {
+        let to = dst.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_template(&entry.path(), &to, layers);
+        } else {
+            let text = read(&entry.path()).replace("@LAYERS@", &layers.to_string_lossy());
+            std::fs::write(&to, text).expect("template file written");
+        }
+    }
+}
+
+/// Where the per-recipe facts come from: BitBake's recipe cache, or bitzel's evaluator.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    BitBakeCache,
+    Evaluator,
+}
+
+const SOURCES: [Source; 2] = [Source::BitBakeCache, Source::Evaluator];
+
+impl Session {
+    /// The recipes and configuration of one source.
+    fn facts(&self, source: Source) -> (&[RecipeInfo], &GraphConfig) {
+        match source {
+            Source::BitBakeCache => (&self.dump.recipes, &self.dump.config),
+            Source::Evaluator => (&self.evaluated.0, &self.evaluated.1),
+        }
+    }
+
+    /// `generate` fed by one source.
+    fn generate(&self, source: Source, targets: &[String]) -> Result<Graph, GraphFailure> {
+        let (recipes, config) = self.facts(source);
+        generate(recipes, config, targets)
     }
 }
 
@@ -128,10 +256,25 @@ fn edges(dot: &str) -> (BTreeSet<String>, BTreeSet<(String, String)>) {
 /// Compares bitzel's graph for command `index` (3, 4, ...: after `-p` and `-e`) with
 /// BitBake's; returns the errors bitzel reported.
 fn check_graph(session: &Session, index: usize, targets: &[&str]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for source in SOURCES {
+        errors = check_graph_from(session, source, index, targets);
+    }
+    errors
+}
+
+/// [`check_graph`] with the recipes of one source.
+fn check_graph_from(
+    session: &Session,
+    source: Source,
+    index: usize,
+    targets: &[&str],
+) -> Vec<String> {
     let dir = session.outdir.join(index.to_string());
     let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
-    let graph = generate(&session.dump.recipes, &session.dump.config, &targets)
-        .unwrap_or_else(|e| panic!("bitzel failed on {targets:?}: {e}"));
+    let graph = session
+        .generate(source, &targets)
+        .unwrap_or_else(|e| panic!("{source:?}: bitzel failed on {targets:?}: {e}"));
     let bitbake_dot = bitbake_output(session, &dir, "task-depends.dot");
     let ours = graph.tree.task_depends_dot();
     let (bn, be) = edges(&bitbake_dot);
@@ -140,19 +283,19 @@ fn check_graph(session: &Session, index: usize, targets: &[&str]) -> Vec<String>
     let extra: Vec<_> = oe.difference(&be).collect();
     assert!(
         missing.is_empty() && extra.is_empty() && bn == on,
-        "{targets:?}: edges BitBake has and bitzel lacks: {missing:#?}\nedges bitzel has and BitBake lacks: {extra:#?}\nnodes only in BitBake: {:?}\nnodes only in bitzel: {:?}",
+        "{source:?} {targets:?}: edges BitBake has and bitzel lacks: {missing:#?}\nedges bitzel has and BitBake lacks: {extra:#?}\nnodes only in BitBake: {:?}\nnodes only in bitzel: {:?}",
         bn.difference(&on).collect::<Vec<_>>(),
         on.difference(&bn).collect::<Vec<_>>()
     );
     assert_eq!(
         ours, bitbake_dot,
-        "{targets:?}: task-depends.dot differs in bytes"
+        "{source:?} {targets:?}: task-depends.dot differs in bytes"
     );
     let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
     assert_eq!(
         set(&graph.tree.pn_buildlist()),
         set(&bitbake_output(session, &dir, "pn-buildlist")),
-        "{targets:?}: pn-buildlist"
+        "{source:?} {targets:?}: pn-buildlist"
     );
     let errors: Vec<String> = graph
         .events
@@ -198,9 +341,18 @@ const PROVIDERS: &[&[&str]] = &[
     &["virtual/shell"],
 ];
 
+/// `bitbake -e` targets of the providers fixture: provider names, a native variant.
+const PROVIDERS_ENV: &[&str] = &[
+    "virtual/libc",
+    "libfoo-native",
+    "libfoo",
+    "virtual/shell",
+    "tool",
+];
+
 fn providers() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
-    S.get_or_init(|| session("providers", PROVIDERS))
+    S.get_or_init(|| session("providers", PROVIDERS, true, PROVIDERS_ENV))
 }
 
 const MISSING: &[&[&str]] = &[
@@ -216,19 +368,36 @@ const MISSING: &[&[&str]] = &[
     &["libfoo-natve"],
 ];
 
+/// `bitbake -e` targets of the missing fixture: no provider, a skipped one.
+const MISSING_ENV: &[&str] = &["libnothere", "virtual/skippy"];
+
 fn missing() -> &'static Session {
     static S: OnceLock<Session> = OnceLock::new();
-    S.get_or_init(|| session("missing", MISSING))
+    S.get_or_init(|| session("missing", MISSING, false, MISSING_ENV))
 }
 
 /// A target BitBake gives up on: no task-depends.dot, the same errors, and (in
 /// scarthgap's BitBake, which bitzel follows) the same fatal message. BitBake 2.19 stops
 /// earlier, at "Required build target ... has no buildable providers".
 fn check_failure(session: &Session, index: usize, targets: &[&str]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for source in SOURCES {
+        errors = check_failure_from(session, source, index, targets);
+    }
+    errors
+}
+
+/// [`check_failure`] with the recipes of one source.
+fn check_failure_from(
+    session: &Session,
+    source: Source,
+    index: usize,
+    targets: &[&str],
+) -> Vec<String> {
     let dir = session.outdir.join(index.to_string());
     let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
-    let failure = match generate(&session.dump.recipes, &session.dump.config, &targets) {
-        Ok(_) => panic!("{targets:?}: bitzel wrote a graph; BitBake gave up"),
+    let failure = match session.generate(source, &targets) {
+        Ok(_) => panic!("{source:?} {targets:?}: bitzel wrote a graph; BitBake gave up"),
         Err(f) => f,
     };
     assert!(
@@ -256,6 +425,132 @@ fn check_failure(session: &Session, index: usize, targets: &[&str]) -> Vec<Strin
         );
     }
     errors
+}
+
+/// `generate_all_tasks` (what `bitzel gen` renders) is BitBake's graph for every task of
+/// every PN's preferred variant asked at once; the list of targets is the same whether
+/// computed from BitBake's recipe cache or from bitzel's evaluator.
+#[test]
+fn all_tasks_graph_is_bitbakes_for_every_task_of_every_pn() {
+    let s = providers();
+    let (index, targets) = s.all_tasks.as_ref().expect("the all-tasks command ran");
+    assert_eq!(&all_task_targets(&s.dump.recipes, &s.dump.config), targets);
+    let dir = s.outdir.join(index.to_string());
+    for source in SOURCES {
+        let (recipes, config) = s.facts(source);
+        let graph =
+            generate_all_tasks(recipes, config).unwrap_or_else(|e| panic!("{source:?}: {e}"));
+        assert_eq!(
+            graph.tree.task_depends_dot(),
+            bitbake_output(s, &dir, "task-depends.dot"),
+            "{source:?}"
+        );
+        let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        assert_eq!(
+            set(&graph.tree.pn_buildlist()),
+            set(&bitbake_output(s, &dir, "pn-buildlist")),
+            "{source:?}"
+        );
+    }
+    check_graph(
+        s,
+        *index,
+        &targets.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+}
+
+/// The facts bitzel's evaluator gives the graph for each recipe variant are the ones
+/// BitBake's recipe cache holds (`CoreRecipeInfo`), `_task_deps` included.
+#[test]
+fn evaluated_recipe_facts_equal_bitbakes_cache() {
+    for s in [providers(), missing()] {
+        let ours: Vec<(&str, &RecipeInfo)> =
+            s.evaluated.0.iter().map(|r| (r.file.as_str(), r)).collect();
+        let mut theirs: Vec<(&str, &RecipeInfo)> = s
+            .dump
+            .recipes
+            .iter()
+            .map(|r| (r.file.as_str(), r))
+            .collect();
+        let mut ours = ours;
+        ours.sort_by_key(|r| r.0);
+        theirs.sort_by_key(|r| r.0);
+        assert_eq!(
+            ours.iter().map(|r| r.0).collect::<Vec<_>>(),
+            theirs.iter().map(|r| r.0).collect::<Vec<_>>()
+        );
+        for ((file, a), (_, b)) in ours.iter().zip(&theirs) {
+            // `CoreRecipeInfo.add_cacheData` extends `self.rprovides` in place
+            // (`rprovides = self.rprovides; rprovides += ...`) before the cache is saved:
+            // the dump's RPROVIDES holds every package's RPROVIDES:<pkg> too.
+            let mut a = (*a).clone();
+            if a.skipreason.is_none() {
+                for p in &a.packages {
+                    a.rprovides.extend(a.rprovides_pkg[p].iter().cloned());
+                }
+            }
+            // BitBake 2.19 (not scarthgap's 2.8, which bitzel follows) rewrites every
+            // task's [depends] while finalising (`handleVirtRecipeProviders`: the words
+            // joined by one space, "" when there are none).
+            let mut b = (*b).clone();
+            if !s.dump.bitbake.starts_with("2.8") {
+                let words = |v: &str| v.split_whitespace().collect::<Vec<_>>().join(" ");
+                if let Some(depends) = a.task_flags.get_mut("depends") {
+                    depends.values_mut().for_each(|v| *v = words(v));
+                }
+                if let Some(depends) = b.task_flags.get_mut("depends") {
+                    depends
+                        .retain(|task, v| !v.is_empty() || a.task_flag("depends", task).is_some());
+                }
+            }
+            assert_eq!(a, b, "{file}");
+        }
+    }
+}
+
+/// `bitzel env NAME` shows the recipe `bitbake -e NAME` shows, for provider names,
+/// variants and PNs (through the fast path or the whole parse), and fails with BitBake's
+/// message when nothing provides NAME.
+#[test]
+fn env_resolves_names_as_bitbake_e_does() {
+    for (case, s) in [("providers", providers()), ("missing", missing())] {
+        for (name, index) in &s.env_commands {
+            let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+                .args(["env", "--build-dir"])
+                .arg(build_dir(case))
+                .arg("--bitbake-lib")
+                .arg(common::bitbake_lib())
+                .args([name.as_str(), "FILE", "PN", "PV"])
+                .output()
+                .expect("bitzel runs");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let bitbake_stdout = read(&s.outdir.join(index.to_string()).join("stdout"));
+            let bitbake_errors = &s.stderr_by_command[index - 1];
+            let theirs = common::parse_env(&bitbake_stdout);
+            if theirs.contains_key("FILE") {
+                assert!(output.status.success(), "{name}: {stderr}");
+                for var in ["FILE", "PN", "PV"] {
+                    let line = &theirs[var];
+                    assert!(
+                        stdout.lines().any(|l| l == line),
+                        "{name}: BitBake printed {line}\n--- bitzel printed\n{stdout}{stderr}"
+                    );
+                }
+            } else {
+                assert_eq!(output.status.code(), Some(1), "{name}: {stdout}{stderr}");
+                let error = stderr
+                    .lines()
+                    .position(|l| l.starts_with("ERROR: Nothing "))
+                    .map(|i| stderr.lines().skip(i).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_else(|| panic!("{name}: no error from bitzel:\n{stderr}"));
+                assert!(
+                    bitbake_errors.contains(error.trim_end()),
+                    "{name}: bitzel said\n{error}\n--- BitBake said\n{bitbake_errors}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -320,14 +615,17 @@ fn missing_provider_of_a_direct_target() {
 #[test]
 fn missing_target_itself() {
     let s = missing();
-    let graph =
-        generate(&s.dump.recipes, &s.dump.config, &["libnothere".to_string()]).expect("graph");
-    let bitbake_errors = &s.stderr_by_command[4];
-    let e = format!("ERROR: {}", graph.events[0]);
-    assert!(
-        bitbake_errors.contains(&e),
-        "{e}\n--- BitBake said\n{bitbake_errors}"
-    );
+    for source in SOURCES {
+        let graph = s
+            .generate(source, &["libnothere".to_string()])
+            .expect("graph");
+        let bitbake_errors = &s.stderr_by_command[4];
+        let e = format!("ERROR: {}", graph.events[0]);
+        assert!(
+            bitbake_errors.contains(&e),
+            "{source:?}: {e}\n--- BitBake said\n{bitbake_errors}"
+        );
+    }
 }
 
 #[test]
@@ -353,23 +651,22 @@ fn multiple_providers_without_preference_default_preference_and_version_prefix()
 #[test]
 fn virtual_target_with_two_unpreferred_providers() {
     let s = providers();
-    let graph = generate(
-        &s.dump.recipes,
-        &s.dump.config,
-        &["virtual/shell".to_string()],
-    )
-    .expect("graph");
-    let note = graph
-        .events
-        .iter()
-        .find(|e| matches!(e, ProviderEvent::MultipleProviders { item, .. } if item == "virtual/shell"))
-        .map(|e| format!("NOTE: {e}"))
-        .expect("a multiple-providers note");
-    let stdout = read(&s.outdir.join("12").join("stdout"));
-    assert!(
-        stdout.contains(&note),
-        "BitBake did not say\n{note}\n---\n{stdout}"
-    );
+    for source in SOURCES {
+        let graph = s
+            .generate(source, &["virtual/shell".to_string()])
+            .expect("graph");
+        let note = graph
+            .events
+            .iter()
+            .find(|e| matches!(e, ProviderEvent::MultipleProviders { item, .. } if item == "virtual/shell"))
+            .map(|e| format!("NOTE: {e}"))
+            .expect("a multiple-providers note");
+        let stdout = read(&s.outdir.join("12").join("stdout"));
+        assert!(
+            stdout.contains(&note),
+            "{source:?}: BitBake did not say\n{note}\n---\n{stdout}"
+        );
+    }
     check_graph(s, 12, PROVIDERS[9]);
 }
 
@@ -395,7 +692,14 @@ fn missing_runtime_provider_fails_its_dependees() {
         "{errors:?}"
     );
     // The chains that asked, as BitBake's notes give them.
-    let failure = generate(&s.dump.recipes, &s.dump.config, &["wants-rt".to_string()])
+    for source in SOURCES {
+        missing_runtime_notes(s, source);
+    }
+}
+
+fn missing_runtime_notes(s: &Session, source: Source) {
+    let failure = s
+        .generate(source, &["wants-rt".to_string()])
         .expect_err("BitBake gives up");
     let notes: BTreeSet<String> = failure
         .events
@@ -511,6 +815,151 @@ fn poky_graphs_match_bitbake() {
     assert!(failures.is_empty(), "differ from BitBake: {failures:?}");
 }
 
+/// scarthgap Poky through bitzel's own evaluator (`cargo test --test graph --
+/// --ignored`, with BITZEL_POKY, BITZEL_POKY_BUILD, a build directory of that Poky made
+/// by oe-init-build-env, and BITZEL_POKY_GRAPHS, the `graph-<target>/` folders of
+/// `bitbake -g` for that build): parses every recipe as `bitzel graph` does and compares
+/// each target's graph with BitBake's (precision and recall of the edges, pn-buildlist
+/// as a set); with BITZEL_POKY_RECIPEINFO (bb_recipeinfo.py's dump of that build's
+/// cache) it also counts the recipe variants whose facts equal BitBake's.
+#[test]
+#[ignore = "needs Poky: BITZEL_POKY, BITZEL_POKY_BUILD and BITZEL_POKY_GRAPHS"]
+fn poky_graphs_from_the_evaluator_match_bitbake() {
+    let build = PathBuf::from(std::env::var("BITZEL_POKY_BUILD").expect("BITZEL_POKY_BUILD"));
+    let graphs = PathBuf::from(std::env::var("BITZEL_POKY_GRAPHS").expect("BITZEL_POKY_GRAPHS"));
+    assert!(common::poky().is_some(), "BITZEL_POKY");
+    let options = ConfigOptions {
+        build_dir: build,
+        env: std::env::vars().collect(),
+        multiconfig: None,
+        ..Default::default()
+    };
+    let config = parse_configuration(&options, Some(common::bridge()));
+    let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
+    let collection = Collection::collect(&base);
+    let parsed = parse_all(&config, &collection, Some(common::bridge()), 2);
+    let recipes = recipe_infos(&parsed, &collection);
+    let graph_config = GraphConfig::from_store(&config.recipe_store(Some(common::bridge())));
+    let errors: usize = parsed
+        .iter()
+        .flat_map(|p| &p.variants)
+        .map(|v| v.errors.len())
+        .sum();
+    eprintln!(
+        "{} recipe variants, {errors} evaluation errors",
+        recipes.len()
+    );
+    if let Ok(info) = std::env::var("BITZEL_POKY_RECIPEINFO") {
+        let dump = RecipeInfoDump::from_json(&read(Path::new(&info))).expect("dump parses");
+        let theirs: std::collections::HashMap<&str, &RecipeInfo> =
+            dump.recipes.iter().map(|r| (r.file.as_str(), r)).collect();
+        let mut equal = 0;
+        let mut differing: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in &recipes {
+            let Some(b) = theirs.get(r.file.as_str()) else {
+                *differing.entry("missing from BitBake".into()).or_default() += 1;
+                continue;
+            };
+            let mut a = r.clone();
+            if a.skipreason.is_none() {
+                for p in &a.packages {
+                    a.rprovides.extend(a.rprovides_pkg[p].iter().cloned());
+                }
+            }
+            if &a == *b {
+                equal += 1;
+                continue;
+            }
+            let fields = [
+                (
+                    "pn/pe/pv/pr",
+                    (&a.pn, &a.pe, &a.pv, &a.pr) != (&b.pn, &b.pe, &b.pv, &b.pr),
+                ),
+                (
+                    "provides",
+                    a.provides != b.provides || a.rprovides != b.rprovides,
+                ),
+                ("depends", a.depends != b.depends),
+                ("packages", a.packages != b.packages),
+                (
+                    "rdepends",
+                    a.rdepends_pkg != b.rdepends_pkg || a.rrecommends_pkg != b.rrecommends_pkg,
+                ),
+                (
+                    "tasks",
+                    a.tasks != b.tasks || a.parents != b.parents || a.task_flags != b.task_flags,
+                ),
+                ("skipped", a.skipreason != b.skipreason),
+                ("priority", a.priority != b.priority),
+                (
+                    "default_preference",
+                    a.default_preference != b.default_preference,
+                ),
+                ("packages_dynamic", a.packages_dynamic != b.packages_dynamic),
+                ("rprovides_pkg", a.rprovides_pkg != b.rprovides_pkg),
+            ];
+            let kind = r
+                .file
+                .strip_prefix("virtual:")
+                .and_then(|v| v.split(':').next())
+                .unwrap_or("recipe");
+            for (name, differs) in fields {
+                if differs {
+                    *differing.entry(format!("{name} ({kind})")).or_default() += 1;
+                    if differing.len() < 40
+                        && kind != "nativesdk"
+                        && !r.pn.starts_with("nativesdk-")
+                    {
+                        eprintln!("{name} differs: {}", r.file);
+                    }
+                }
+            }
+        }
+        eprintln!(
+            "facts equal to BitBake's cache: {equal} of {} variants; differing fields: {differing:?}",
+            recipes.len()
+        );
+    }
+    let mut failures = Vec::new();
+    for dir in walk_graph_dirs(&graphs) {
+        let target = dir
+            .strip_prefix(&graphs)
+            .expect("under graphs")
+            .to_string_lossy()
+            .strip_prefix("graph-")
+            .expect("graph- prefix")
+            .to_string();
+        let theirs = read(&dir.join("task-depends.dot"));
+        let (_, be) = edges(&theirs);
+        let set = |s: &str| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        match generate(&recipes, &graph_config, std::slice::from_ref(&target)) {
+            Ok(graph) => {
+                let ours = graph.tree.task_depends_dot();
+                let (_, oe) = edges(&ours);
+                let common = be.intersection(&oe).count();
+                let pn_equal =
+                    set(&graph.tree.pn_buildlist()) == set(&read(&dir.join("pn-buildlist")));
+                eprintln!(
+                    "{target}: {} edges in BitBake, {} in bitzel, precision {:.4}, recall {:.4}, pn-buildlist equal: {pn_equal}, bytes equal: {}",
+                    be.len(),
+                    oe.len(),
+                    common as f64 / oe.len().max(1) as f64,
+                    common as f64 / be.len().max(1) as f64,
+                    ours == theirs
+                );
+                if ours != theirs || !pn_equal {
+                    failures.push(target);
+                }
+            }
+            Err(failure) => {
+                eprintln!("{target}: bitzel gave up: {failure}");
+                failures.push(target);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "differ from BitBake: {failures:?}");
+}
+
 /// Folders under `root` named `graph-*` (at any depth below one, for targets with a `/`)
 /// that hold a task-depends.dot.
 fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {
@@ -538,6 +987,52 @@ fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// `bitzel graph --build-dir`: the evaluator's path end to end, files and errors as
+/// BitBake's `-g` wrote and printed them.
+#[test]
+fn graph_command_from_the_evaluator() {
+    for (case, s, targets, index) in [
+        ("providers", providers(), PROVIDERS[5], 8),
+        ("missing", missing(), MISSING[0], 3),
+    ] {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-cli-{case}"));
+        let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+            .args(["graph", "--build-dir"])
+            .arg(build_dir(case))
+            .arg("--bitbake-lib")
+            .arg(common::bitbake_lib())
+            .arg("--outdir")
+            .arg(&out)
+            .args(targets)
+            .output()
+            .expect("bitzel runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let dir = s.outdir.join(index.to_string());
+        assert_eq!(
+            read(&out.join("task-depends.dot")),
+            bitbake_output(s, &dir, "task-depends.dot"),
+            "{case} {targets:?}"
+        );
+        let set = |s: String| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        assert_eq!(
+            set(read(&out.join("pn-buildlist"))),
+            set(bitbake_output(s, &dir, "pn-buildlist"))
+        );
+        let bitbake_errors = &s.stderr_by_command[index - 1];
+        let ours: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("ERROR: Nothing "))
+            .collect();
+        let theirs: Vec<&str> = bitbake_errors
+            .lines()
+            .filter(|l| l.starts_with("ERROR: Nothing "))
+            .collect();
+        assert_eq!(ours, theirs, "{case} {targets:?}: {stderr}");
+        let code = if theirs.is_empty() { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(code), "{case}: {stderr}");
+    }
 }
 
 #[test]

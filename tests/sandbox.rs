@@ -161,6 +161,36 @@ fn rewriting_an_input_changes_it_only_in_the_delta() {
     );
 }
 
+/// Bazel hands outputs on read-only and executable (r-xr-xr-x), and a remote cache keeps
+/// no modes: a file's mode travels in `meta`, and the next task sees the mode the
+/// earlier one set, whatever the delta's files look like on disk.
+#[test]
+fn modes_survive_bazels_read_only_outputs() {
+    let a = Action::new("modes");
+    ok(&a.task(
+        "do_install",
+        "echo data > f\necho '#!/bin/sh' > x\nchmod 0755 x\necho secret > s\nchmod 0600 s\n",
+        &[],
+    ));
+    for entry in walkdir::WalkDir::new(a.path("do_install.delta/files"))
+        .into_iter()
+        .flatten()
+    {
+        if entry.file_type().is_file() {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o555)).unwrap();
+        }
+    }
+    ok(&a.task(
+        "do_package",
+        "stat -c '%n %a' f x s > modes\necho more >> f\n",
+        &["--state-in", "do_install.delta"],
+    ));
+    assert_eq!(
+        a.read(&format!("do_package.delta/files/{}", w("modes"))),
+        "f 644\nx 755\ns 600\n"
+    );
+}
+
 #[test]
 fn deletion_is_recorded_and_hides_the_earlier_layer() {
     let a = Action::new("delete");
@@ -404,7 +434,7 @@ fn sysroot_components_are_staged_but_not_handed_on() {
         fs::Permissions::from_mode(0o755),
     )
     .unwrap();
-    a.write("tool.sysroot/meta", "");
+    a.write("tool.sysroot/meta", "M usr/bin/tool 0755\n");
     ok(&a.task(
         "do_compile",
         "tool > out\ncat $RECIPE_SYSROOT/usr/include/lib.h >> out\n",
@@ -450,6 +480,54 @@ fn populate_sysroot_hands_its_destdir_to_sysroot_out_not_the_delta() {
         &["--sysroot-out", "p.sysroot"],
     ));
     assert_eq!(a.read("p.sysroot/files/usr/lib/libx.a"), "lib\n");
+    assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
+    assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
+}
+
+/// The populate_sysroot builtin copies only SYSROOT_DIRS of ${D} (links as links, modes
+/// kept), runs the preprocess shell in SYSROOT_DESTDIR, and that is the component.
+#[test]
+fn populate_sysroot_builtin_copies_sysroot_dirs_then_preprocesses() {
+    let a = Action::new("populate-builtin");
+    ok(&a.task(
+        "do_install",
+        "mkdir -p $D/usr/lib $D/usr/include $D/usr/bin\n\
+         echo lib > $D/usr/lib/libx.a\necho la > $D/usr/lib/libx.la\n\
+         ln -s libx.a $D/usr/lib/liby.a\necho h > $D/usr/include/x.h\n\
+         echo tool > $D/usr/bin/tool\nchmod 0700 $D/usr/bin/tool\n",
+        &[],
+    ));
+    let vw = format!("/bitzel/tmp/{WORKDIR}");
+    let data = format!(
+        "d {vw}/image\ndestdir {vw}/sysroot-destdir\ndir /usr/lib\ndir /usr/include\n\
+         preprocess:\nremove_la() {{\n\trm -f usr/lib/*.la\n}}\nremove_la\n"
+    );
+    ok(&a.task(
+        "do_populate_sysroot",
+        &data,
+        &[
+            "--builtin",
+            "populate_sysroot",
+            "--state-in",
+            "do_install.delta",
+            "--sysroot-out",
+            "p.sysroot",
+        ],
+    ));
+    let mut files: Vec<String> = walkdir::WalkDir::new(a.path("p.sysroot/files"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(a.path("p.sysroot/files"))
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    files.sort();
+    assert_eq!(files, ["usr/include/x.h", "usr/lib/libx.a"]);
     assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
     assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
 }
@@ -518,6 +596,10 @@ fn unpack_builtin_copies_file_sources_into_the_unpack_directory() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o755);
+    assert_eq!(
+        a.read("do_unpack.delta/meta"),
+        format!("M {} 0755\n", w("tools/run.sh"))
+    );
     assert!(a
         .read("do_unpack.log")
         .contains("unpack: /bitzel/layers/meta-test/hello/files/hello.h"));
@@ -643,6 +725,54 @@ fn links_left_by_a_task_are_never_followed_by_the_helper() {
         &["--state-in", "evil.delta", "--cleandirs", &build],
     ));
     assert_eq!(a.read("outside/secret"), "host file\n");
+}
+
+/// zip (unzip), .tar.zst (zstd) and .deb (ar, then its data.tar.*) are unpacked with
+/// BitBake's commands, inside the sandbox, each into its subdir=.
+#[test]
+fn unpack_builtin_extracts_zip_zstd_and_deb() {
+    let a = Action::new("unzip");
+    a.write("src/hello-1.0/hello.c", "int hello;\n");
+    a.write("src/debian-binary", "2.0\n");
+    let sh = |script: &str| {
+        let st = Command::new("sh")
+            .args(["-ec", script])
+            .current_dir(a.path("src"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "{script}");
+    };
+    sh("python3 -c 'import zipfile; z = zipfile.ZipFile(\"../h.zip\", \"w\"); z.write(\"hello-1.0/hello.c\"); z.close()'");
+    sh("tar -cf - hello-1.0 | zstd -q -o ../h.tar.zst");
+    sh("tar -cJf data.tar.xz hello-1.0 && ar rc ../h.deb debian-binary data.tar.xz");
+    let data = format!(
+        "unpackdir /bitzel/tmp/{WORKDIR}\n\
+         file downloads/h.zip h.zip subdir=z\n\
+         file downloads/h.tar.zst h.tar.zst subdir=t\n\
+         file downloads/h.deb h.deb subdir=d\n"
+    );
+    ok(&a.task(
+        "do_unpack",
+        &data,
+        &[
+            "--builtin",
+            "unpack",
+            "--source",
+            "h.zip=downloads/h.zip",
+            "--source",
+            "h.tar.zst=downloads/h.tar.zst",
+            "--source",
+            "h.deb=downloads/h.deb",
+        ],
+    ));
+    assert_eq!(
+        a.delta_files("do_unpack"),
+        [
+            w("d/hello-1.0/hello.c"),
+            w("t/hello-1.0/hello.c"),
+            w("z/hello-1.0/hello.c")
+        ]
+    );
 }
 
 #[test]
@@ -828,6 +958,55 @@ fn scratch_left_by_a_killed_helper_is_removed_by_the_next_one() {
         .collect();
     assert_eq!(left, [std::ffi::OsString::from("bitzel-sandbox.77778.0")]);
     drop(held);
+}
+
+/// A component's text files that name the producer's sysroots reach each consumer with
+/// the consumer's own (sstate_hardcode_path, then staging_processfixme).
+#[test]
+fn producer_sysroot_paths_become_the_consumers_own() {
+    let a = Action::new("hardcode");
+    ok(&a.task(
+        "do_populate_sysroot",
+        "mkdir -p $SYSROOT_DESTDIR/usr/lib\n\
+         echo \"dependency_libs=' -L$RECIPE_SYSROOT/usr/lib -L$RECIPE_SYSROOT_NATIVE/usr/lib'\" > $SYSROOT_DESTDIR/usr/lib/libx.la\n\
+         printf 'bin\\000%s' $RECIPE_SYSROOT > $SYSROOT_DESTDIR/usr/lib/libx.so\n",
+        &["--sysroot-out", "x.sysroot"],
+    ));
+    assert_eq!(
+        a.read("x.sysroot/files/usr/lib/libx.la"),
+        "dependency_libs=' -LFIXMESTAGINGDIRTARGET/usr/lib -LFIXMESTAGINGDIRHOST/usr/lib'\n"
+    );
+    assert_eq!(
+        a.read("x.sysroot/files/fixmepath"),
+        "sysroot-destdir/usr/lib/libx.la\n"
+    );
+    // A consumer with another work directory gets its own paths back.
+    a.write("c.sh", "cp $RECIPE_SYSROOT/usr/lib/libx.la .\n");
+    let out = a.helper(&[
+        "run",
+        "--task",
+        "do_configure",
+        "--pn",
+        "c",
+        "--workdir",
+        "work/c/1.0",
+        "--script",
+        "c.sh",
+        "--sysroot-target",
+        "x.sysroot",
+        "--delta-out",
+        "c.delta",
+        "--stamp-out",
+        "c.stamp",
+        "--log-out",
+        "c.log",
+    ]);
+    ok(&out);
+    assert_eq!(
+        a.read("c.delta/files/work/c/1.0/libx.la"),
+        "dependency_libs=' -L/bitzel/tmp/work/c/1.0/recipe-sysroot/usr/lib \
+         -L/bitzel/tmp/work/c/1.0/recipe-sysroot-native/usr/lib'\n"
+    );
 }
 
 #[test]

@@ -11,6 +11,10 @@ def _bitbake_sysroot_impl(ctx):
     target = depset(transitive = [i.target for i in infos])
     native = depset(transitive = [i.native for i in infos])
 
+    # Tasks this one follows or waits for (addtask ... after, [depends]): only ordering;
+    # their stamps roll up into this target's, as a noexec task's do.
+    prior_stamps = [d[BitbakeTaskInfo].stamps for d in ctx.attr.after + ctx.attr.depends]
+
     # Nothing is copied: the components stay where their do_populate_sysroot left them,
     # and the helper stages them for each task that runs. The manifest is this task's
     # stamp: a reviewable list of what recipe-sysroot and recipe-sysroot-native hold.
@@ -19,9 +23,9 @@ def _bitbake_sysroot_impl(ctx):
         manifest,
         "\n".join(_manifest_lines("target", target) + _manifest_lines("native", native) + [""]),
     )
-    stamps = depset([manifest])
+    stamps = depset([manifest], transitive = prior_stamps)
     return [
-        DefaultInfo(files = depset([manifest], transitive = [target, native])),
+        DefaultInfo(files = depset([manifest], transitive = [target, native] + prior_stamps)),
         BitbakeTaskInfo(
             pn = pn,
             task = ctx.label.name,
@@ -50,6 +54,16 @@ both. No files are copied; the target's output is a manifest of the components."
         "deps": attr.label_list(
             providers = [BitbakeSysrootInfo],
             doc = "The do_populate_sysroot targets of the recipe's direct DEPENDS.",
+        ),
+        "after": attr.label_list(
+            providers = [BitbakeTaskInfo],
+            doc = "Same-recipe tasks this one follows (addtask ... after do_fetch): " +
+                  "ordering only, their stamps roll up into this target's.",
+        ),
+        "depends": attr.label_list(
+            providers = [BitbakeTaskInfo],
+            doc = "Other recipes' tasks this one waits for besides `deps` ([depends] " +
+                  "edges that are not a do_populate_sysroot): ordering only.",
         ),
     },
 )

@@ -1,1 +1,359 @@
 //! The virtual layout of rules_bitbake/HELPER.md and the mapping of real paths onto it.
+//!
+//! Generated scripts and data never hold a path of the machine they were generated on.
+//! Every directory of the build that a task can see (or that a value merely names) is
+//! given a fixed virtual path, and [`VirtualLayout::virtualize`] rewrites text that holds
+//! the real ones:
+//!
+//! | real (BitBake variable)          | virtual                      |
+//! |----------------------------------|------------------------------|
+//! | `TMPDIR`                         | `/bitzel/tmp`                |
+//! | `DL_DIR`                         | `/bitzel/downloads`          |
+//! | each `BBLAYERS` entry            | `/bitzel/layers/<layer>`     |
+//! | `TOPDIR` (the build directory)   | `/bitzel` (what else lies under it: `/bitzel/<rel>`) |
+//! | `COREBASE`                       | `/bitzel/corebase`           |
+//! | `HOME` of the configuration      | `/bitzel/home`               |
+//!
+//! The longest real path wins, so a layer inside `COREBASE` (Poky's `meta`) is
+//! `/bitzel/layers/meta`, and `TMPDIR` inside `TOPDIR` is `/bitzel/tmp`. A real path is
+//! replaced only where it ends at a path boundary (`/`, the end, or a character that
+//! cannot continue a file name in a value: not a letter, digit, `-`, `_`, `.`, `+`), so
+//! `/build/tmp` never rewrites `/build/tmpfoo`. Only `/bitzel/tmp`,
+//! `/bitzel/downloads` (the task's `--source` files) and `/bitzel/layers` (file://
+//! sources) exist in the sandbox; the others are names only.
+//!
+//! `<layer>` is the layer directory's base name (`meta`, `meta-poky`); when two layers
+//! share one, each of them is `<base name>-<collection>`, the collection being the
+//! `BBFILE_COLLECTIONS` entry whose `BBFILE_PATTERN` matches the directory (collections are
+//! unique, as BitBake's cooker requires), and `-<n>` (in `BBLAYERS` order) when that is
+//! not enough. Neither depends on where the layers are on disk.
+
+use crate::eval::collection::Collection;
+use crate::eval::config::Configuration;
+use crate::eval::datastore::DataStore;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The virtual root: every virtual path starts with it.
+pub const ROOT: &str = "/bitzel";
+/// `TMPDIR`'s virtual path.
+pub const TMPDIR: &str = "/bitzel/tmp";
+/// `DL_DIR`'s virtual path.
+pub const DL_DIR: &str = "/bitzel/downloads";
+/// The parent of the layers' virtual paths.
+pub const LAYERS: &str = "/bitzel/layers";
+/// `COREBASE`'s virtual path (a name only: nothing of it is in the sandbox).
+pub const COREBASE: &str = "/bitzel/corebase";
+/// The configuration's `HOME`, as the helper sets it.
+pub const HOME: &str = "/bitzel/home";
+
+/// One layer of the layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerMapping {
+    /// The layer's directory on this machine (a `BBLAYERS` entry).
+    pub real: PathBuf,
+    /// Its `<layer>` name: the virtual path is `/bitzel/layers/<name>`.
+    pub name: String,
+    /// The `BBFILE_COLLECTIONS` entry of the layer, if one matches.
+    pub collection: Option<String>,
+}
+
+/// The mapping of one build's real directories onto HELPER.md's virtual layout.
+#[derive(Debug, Clone)]
+pub struct VirtualLayout {
+    /// `(real, virtual)` pairs, longest real path first.
+    mappings: Vec<(String, String)>,
+    /// The layers, in `BBLAYERS` order.
+    layers: Vec<LayerMapping>,
+    /// The real `TMPDIR`.
+    tmpdir: Option<String>,
+}
+
+fn get(store: &DataStore, name: &str) -> Option<String> {
+    store
+        .get_var(name, true)
+        .ok()
+        .flatten()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// `os.path.normpath` for an absolute path: no `//`, `.` or trailing `/`; `..` removes
+/// the component before it.
+pub fn normpath(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if path.starts_with('/') {
+        format!("/{}", parts.join("/"))
+    } else {
+        parts.join("/")
+    }
+}
+
+impl VirtualLayout {
+    /// The layout of the build `config` describes: TMPDIR, DL_DIR, TOPDIR, COREBASE, HOME
+    /// and the layers of `BBLAYERS` (named as the module docs say, with `collection`'s
+    /// patterns).
+    pub fn new(config: &Configuration, collection: &Collection) -> VirtualLayout {
+        let store = DataStore::from_snapshot(config.snapshot.clone());
+        let layer_dirs: Vec<String> = get(&store, "BBLAYERS")
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(normpath)
+            .collect();
+        let collections: Vec<(String, regex::Regex)> = collection
+            .layers
+            .iter()
+            .filter_map(|l| {
+                regex::Regex::new(&l.pattern.replace("\\Z", "\\z"))
+                    .ok()
+                    .map(|r| (l.name.clone(), r))
+            })
+            .collect();
+        let dirs: Vec<(String, Option<String>)> = layer_dirs
+            .iter()
+            .map(|dir| {
+                let probe = format!("{dir}/");
+                let coll = collections
+                    .iter()
+                    .find(|(_, r)| r.find(&probe).is_some_and(|m| m.start() == 0))
+                    .map(|(n, _)| n.clone());
+                (dir.clone(), coll)
+            })
+            .collect();
+        Self::from_parts(
+            get(&store, "TMPDIR").as_deref(),
+            get(&store, "DL_DIR").as_deref(),
+            get(&store, "TOPDIR").as_deref(),
+            get(&store, "COREBASE").as_deref(),
+            get(&store, "HOME").as_deref(),
+            &dirs,
+        )
+    }
+
+    /// The layout from its parts: the real TMPDIR, DL_DIR, TOPDIR, COREBASE, HOME (each
+    /// optional) and the layers as (directory, collection) in `BBLAYERS` order.
+    pub fn from_parts(
+        tmpdir: Option<&str>,
+        dl_dir: Option<&str>,
+        topdir: Option<&str>,
+        corebase: Option<&str>,
+        home: Option<&str>,
+        layers: &[(String, Option<String>)],
+    ) -> VirtualLayout {
+        let base = |d: &str| {
+            d.rsplit('/')
+                .find(|c| !c.is_empty())
+                .unwrap_or("layer")
+                .to_string()
+        };
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for (d, _) in layers {
+            *count.entry(base(d)).or_default() += 1;
+        }
+        let mut names: Vec<String> = layers
+            .iter()
+            .map(|(d, c)| {
+                let b = base(d);
+                match c {
+                    Some(c) if count[&b] > 1 => format!("{b}-{c}"),
+                    _ => b,
+                }
+            })
+            .collect();
+        // Still equal (no collection, or the same one twice): number them in order.
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let totals: BTreeMap<String, usize> = names.iter().fold(BTreeMap::new(), |mut m, n| {
+            *m.entry(n.clone()).or_default() += 1;
+            m
+        });
+        for n in names.iter_mut() {
+            if totals[n] > 1 {
+                let k = seen.entry(n.clone()).or_default();
+                *k += 1;
+                *n = format!("{n}-{k}");
+            }
+        }
+        let mut mappings: Vec<(String, String)> = Vec::new();
+        let mut add = |real: Option<&str>, virt: String| {
+            if let Some(r) = real {
+                let r = normpath(r);
+                if r.starts_with('/') && r != "/" && !mappings.iter().any(|(x, _)| *x == r) {
+                    mappings.push((r, virt));
+                }
+            }
+        };
+        let layer_maps: Vec<LayerMapping> = layers
+            .iter()
+            .zip(&names)
+            .map(|((d, c), n)| LayerMapping {
+                real: PathBuf::from(normpath(d)),
+                name: n.clone(),
+                collection: c.clone(),
+            })
+            .collect();
+        add(tmpdir, TMPDIR.to_string());
+        add(dl_dir, DL_DIR.to_string());
+        for l in &layer_maps {
+            add(l.real.to_str(), format!("{LAYERS}/{}", l.name));
+        }
+        add(corebase, COREBASE.to_string());
+        add(topdir, ROOT.to_string());
+        add(home, HOME.to_string());
+        mappings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        VirtualLayout {
+            mappings,
+            layers: layer_maps,
+            tmpdir: tmpdir.map(normpath),
+        }
+    }
+
+    /// The layers, in `BBLAYERS` order.
+    pub fn layers(&self) -> &[LayerMapping] {
+        &self.layers
+    }
+
+    /// The `(real, virtual)` pairs, longest real path first.
+    pub fn mappings(&self) -> &[(String, String)] {
+        &self.mappings
+    }
+
+    /// `text` with every real path of the layout replaced by its virtual path (longest
+    /// first, at path boundaries; see the module docs).
+    pub fn virtualize(&self, text: &str) -> String {
+        let bytes = text.as_bytes();
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        let mut i = 0;
+        while let Some(off) = text[i..].find('/') {
+            let pos = i + off;
+            let mut matched = None;
+            for (real, virt) in &self.mappings {
+                if text[pos..].starts_with(real.as_str()) {
+                    let end = pos + real.len();
+                    if end == bytes.len() || !continues_name(bytes[end]) {
+                        matched = Some((end, virt));
+                        break;
+                    }
+                }
+            }
+            match matched {
+                Some((end, virt)) => {
+                    out.push_str(&text[last..pos]);
+                    out.push_str(virt);
+                    last = end;
+                    i = end;
+                }
+                None => i = pos + 1,
+            }
+            if i >= text.len() {
+                break;
+            }
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
+    /// Whether `text` still holds a real path of the layout (after
+    /// [`VirtualLayout::virtualize`] it should not).
+    pub fn holds_real_path(&self, text: &str) -> Option<&str> {
+        self.mappings
+            .iter()
+            .find(|(real, _)| text.contains(real.as_str()))
+            .map(|(real, _)| real.as_str())
+    }
+
+    /// WORKDIR of the recipe `store`, relative to the virtual TMPDIR
+    /// (`work/core2-64-poky-linux/zlib/1.3.1`). A WORKDIR outside TMPDIR comes back
+    /// virtualized and absolute, which the helper refuses.
+    pub fn workdir(&self, store: &DataStore) -> String {
+        let workdir = get(store, "WORKDIR").unwrap_or_default();
+        let v = self.virtualize(&normpath(&workdir));
+        match v.strip_prefix(TMPDIR).and_then(|r| r.strip_prefix('/')) {
+            Some(rel) => rel.to_string(),
+            None => v,
+        }
+    }
+
+    /// The virtual path, relative to `/bitzel`, of a file of a layer:
+    /// `layers/<layer>/<path in the layer>`; `None` outside every layer.
+    pub fn layer_path(&self, real: &Path) -> Option<String> {
+        let real = normpath(real.to_str()?);
+        self.layers
+            .iter()
+            .filter_map(|l| {
+                let dir = l.real.to_str()?;
+                let rest = real.strip_prefix(dir)?;
+                if rest.is_empty() {
+                    Some((dir.len(), format!("layers/{}", l.name)))
+                } else {
+                    let rest = rest.strip_prefix('/')?;
+                    Some((dir.len(), format!("layers/{}/{rest}", l.name)))
+                }
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, p)| p)
+    }
+
+    /// The real TMPDIR, if the configuration sets one.
+    pub fn real_tmpdir(&self) -> Option<&str> {
+        self.tmpdir.as_deref()
+    }
+}
+
+/// Whether byte `b` may continue a file name inside a value (so that a real path
+/// followed by it is a longer name, not that path).
+fn continues_name(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+' | b'~' | b'@' | b'%')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> VirtualLayout {
+        VirtualLayout::from_parts(
+            Some("/home/u/build/tmp"),
+            Some("/home/u/downloads"),
+            Some("/home/u/build"),
+            Some("/home/u/poky"),
+            Some("/home/u"),
+            &[
+                ("/home/u/poky/meta".into(), Some("core".into())),
+                ("/home/u/poky/meta-poky".into(), Some("yocto".into())),
+                ("/home/u/other/meta".into(), Some("other".into())),
+            ],
+        )
+    }
+
+    #[test]
+    fn longest_path_wins_at_boundaries() {
+        let l = layout();
+        assert_eq!(
+            l.virtualize("-isystem/home/u/build/tmp/work/x:/home/u/build/tmpfoo /home/u/poky/meta-poky/conf /home/u/poky/scripts /home/u/.ssh"),
+            "-isystem/bitzel/tmp/work/x:/bitzel/tmpfoo /bitzel/layers/meta-poky/conf /bitzel/corebase/scripts /bitzel/home/.ssh"
+        );
+        assert_eq!(l.virtualize("/home/u/build"), "/bitzel");
+        assert_eq!(l.virtualize("no paths"), "no paths");
+    }
+
+    #[test]
+    fn layer_names_are_unique_and_independent_of_the_machine() {
+        let names: Vec<_> = layout().layers().iter().map(|l| l.name.clone()).collect();
+        assert_eq!(names, ["meta-core", "meta-poky", "meta-other"]);
+        let l = layout();
+        assert_eq!(
+            l.layer_path(Path::new("/home/u/poky/meta-poky/recipes/a/files/x.patch")),
+            Some("layers/meta-poky/recipes/a/files/x.patch".into())
+        );
+        assert_eq!(l.layer_path(Path::new("/home/u/poky/scripts/x")), None);
+    }
+}

@@ -14,10 +14,14 @@
 //!   targets reach.
 //! - [`dot`]: `task-depends.dot` and `pn-buildlist` in the exact formats of
 //!   `BBCooker.generateDotGraphFiles`.
+//! - [`cache`]: the facts from bitzel's evaluator (`CoreRecipeInfo` of a finalised
+//!   variant, [`recipe_infos`], `GraphConfig::from_store`).
+//! - [`target`]: the recipe `bitbake -e NAME` shows (`bitzel env NAME`).
 //!
-//! The input does not come from bitzel's evaluator yet: tests feed the facts real
-//! BitBake computed (tests/oracle/bb_recipeinfo.py dumps its recipe cache). Nothing but
-//! the command line and the emitter imports this module.
+//! [`generate`] is `bitbake -g TARGET...`, [`generate_all_tasks`] the graph of every
+//! task `bitzel gen` renders, [`provider_of`] `bitbake -e`'s choice of provider. Tests
+//! also feed the facts real BitBake computed (tests/oracle/bb_recipeinfo.py dumps its
+//! recipe cache), to tell the graph's faults from the evaluator's.
 //!
 //! Replicated on purpose: the order in which BitBake picks among equal providers
 //! (providers sorted by file name), a missing build-time provider reported once per
@@ -28,12 +32,15 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod dot;
 pub mod providers;
 pub mod recipe;
 pub mod runqueue;
+pub mod target;
 pub mod taskdata;
 
+pub use cache::recipe_infos;
 pub use dot::DependTree;
 pub use recipe::{GraphConfig, RecipeCache, RecipeInfo, RecipeInfoDump};
 pub use runqueue::{RunQueue, RunTarget};
@@ -95,39 +102,118 @@ pub fn generate(
 ) -> Result<Graph, GraphFailure> {
     let cache = RecipeCache::new(recipes, config);
     let default_task = config.default_task();
-    let mut taskdata = TaskData::new(&cache);
-    let mut runlist = Vec::new();
-    for target in targets {
-        let (name, task) = match target.split_once(":do_") {
-            Some((name, task)) => (name.to_string(), format!("do_{task}")),
-            None => (target.clone(), default_task.clone()),
-        };
-        if let Err(error) = taskdata.add_provider(&name) {
-            return Err(GraphFailure {
-                error,
-                events: taskdata.events,
-            });
+    run(&cache, |taskdata| {
+        let mut runlist = Vec::new();
+        for target in targets {
+            let (name, task) = match target.split_once(":do_") {
+                Some((name, task)) => (name.to_string(), format!("do_{task}")),
+                None => (target.clone(), default_task.clone()),
+            };
+            taskdata.add_provider(&name)?;
+            if let Some(recipe) = taskdata.provider(&name) {
+                runlist.push(RunTarget { name, task, recipe });
+            }
         }
-        if let Some(recipe) = taskdata.provider(&name) {
-            runlist.push(RunTarget { name, task, recipe });
+        Ok(runlist)
+    })
+}
+
+/// The graph of every task BitBake could run: for each PN (in the order of the recipe
+/// variants sorted by file name), its preferred variant chosen as `bitbake PN` chooses
+/// it, and every task of that variant a target, as if BitBake were asked for
+/// `PN:do_a PN:do_b ...` of all of them at once (with `-g`'s `allowincomplete`: a
+/// variant whose dependencies cannot be provided is left out, and reported). Skipped
+/// variants are never chosen. This is the graph `bitzel gen` renders, one Bazel target
+/// per task.
+pub fn generate_all_tasks(
+    recipes: &[RecipeInfo],
+    config: &GraphConfig,
+) -> Result<Graph, GraphFailure> {
+    let cache = RecipeCache::new(recipes, config);
+    run(&cache, |taskdata| {
+        let mut runlist = Vec::new();
+        let cache = taskdata.cache();
+        for pn in cache.pkg_pn.keys() {
+            taskdata.add_provider(pn)?;
+            if let Some(recipe) = taskdata.provider(pn) {
+                for task in &cache.recipes[recipe].tasks {
+                    runlist.push(RunTarget {
+                        name: pn.clone(),
+                        task: task.clone(),
+                        recipe,
+                    });
+                }
+            }
         }
+        Ok(runlist)
+    })
+}
+
+/// The recipe variant `bitbake -e NAME` shows: `showEnvironment`'s
+/// `buildTaskData([NAME])` (halt, allowincomplete) and the fn it puts in the run list,
+/// the provider `TaskData.add_provider` chooses for NAME. An error is what BitBake stops
+/// with: NAME in ASSUME_PROVIDED, or the "Nothing PROVIDES" report.
+pub fn provider_of<'a>(
+    recipes: &'a [RecipeInfo],
+    config: &GraphConfig,
+    name: &str,
+) -> Result<&'a RecipeInfo, GraphFailure> {
+    let assumed = config.var("ASSUME_PROVIDED").unwrap_or("");
+    if assumed.split_whitespace().any(|a| a == name) {
+        return Err(GraphFailure {
+            error: GraphError::Fatal(format!("{name} is in ASSUME_PROVIDED")),
+            events: Vec::new(),
+        });
     }
-    let runqueue = taskdata
-        .add_unresolved()
-        .and_then(|()| runqueue::prepare(&taskdata, &runlist));
-    let runqueue = match runqueue {
-        Ok(r) => r,
-        Err(error) => {
-            return Err(GraphFailure {
-                error,
-                events: taskdata.events,
+    let cache = RecipeCache::new(recipes, config);
+    let mut taskdata = TaskData::new(&cache);
+    let added = taskdata.add_provider(name);
+    let chosen = taskdata.provider(name).and_then(|f| {
+        let file = cache.file(f);
+        recipes.iter().find(|r| r.file == file)
+    });
+    match (added, chosen) {
+        (Ok(()), Some(recipe)) => Ok(recipe),
+        (Err(error), _) => Err(GraphFailure {
+            error,
+            events: taskdata.events,
+        }),
+        (Ok(()), None) => {
+            let mut events = taskdata.events;
+            let error = events
+                .iter()
+                .position(|e| matches!(e, ProviderEvent::NoProvider { .. }))
+                .map(|i| events.remove(i).to_string())
+                .unwrap_or_else(|| format!("Nothing PROVIDES '{name}'"));
+            Err(GraphFailure {
+                error: GraphError::Fatal(error),
+                events,
             })
         }
-    };
-    Ok(Graph {
-        tree: DependTree::new(&cache, &runqueue),
-        events: taskdata.events,
-    })
+    }
+}
+
+/// `buildTaskData` with the targets `add_targets` adds (returning the run list), then
+/// `add_unresolved`, `RunQueueData.prepare` and `buildDependTree`.
+fn run<'c, 'a>(
+    cache: &'c RecipeCache<'a>,
+    add_targets: impl FnOnce(&mut TaskData<'c, 'a>) -> Result<Vec<RunTarget>, GraphError>,
+) -> Result<Graph, GraphFailure> {
+    let mut taskdata = TaskData::new(cache);
+    let result = add_targets(&mut taskdata).and_then(|runlist| {
+        taskdata.add_unresolved()?;
+        runqueue::prepare(&taskdata, &runlist)
+    });
+    match result {
+        Ok(runqueue) => Ok(Graph {
+            tree: DependTree::new(cache, &runqueue),
+            events: taskdata.events,
+        }),
+        Err(error) => Err(GraphFailure {
+            error,
+            events: taskdata.events,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@
 
 pub mod args;
 pub mod fakeroot;
+pub mod hardcode;
 pub mod layout;
 pub mod namespace;
 pub mod patch;
+pub mod populate;
 pub mod run;
 pub mod staging;
 pub mod state;
@@ -39,6 +41,11 @@ pub fn run(raw: &[String]) -> i32 {
             return 2;
         }
     };
+    // BitBake runs tasks with umask 022 (BB_DEFAULT_UMASK); the helper's own files too.
+    // SAFETY: umask only sets the process's file mode mask.
+    unsafe {
+        libc::umask(0o022);
+    }
     // First, while the process is single-threaded: the namespaces.
     if let Err(e) = namespace::enter() {
         eprintln!("bitzel-sandbox: {}:{}: {e:#}", args.pn, args.task);
@@ -55,7 +62,7 @@ pub fn run(raw: &[String]) -> i32 {
 }
 
 /// The task's action from `--builtin` and `--script`: a shell script, or a builtin the
-/// helper implements (`unpack` and `patch` so far).
+/// helper implements (`unpack`, `patch` and `populate_sysroot` so far).
 fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
     let data = std::fs::read(&args.script).map_err(|e| {
         args::UsageError(format!(
@@ -74,6 +81,11 @@ fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
             let text = String::from_utf8(data)
                 .map_err(|_| args::UsageError("patch data is not UTF-8".into()))?;
             patch::script(&text, &args.sources).map(|s| run::Action::Shell(s.into_bytes()))
+        }
+        Some("populate_sysroot") => {
+            let text = String::from_utf8(data)
+                .map_err(|_| args::UsageError("populate_sysroot data is not UTF-8".into()))?;
+            populate::script(&text).map(|s| run::Action::Shell(s.into_bytes()))
         }
         Some(_) => Err(args::UsageError(format!(
             "not supported yet: {} {}",

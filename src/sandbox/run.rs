@@ -15,6 +15,7 @@ use anyhow::{bail, Context, Result};
 
 use super::args::RunArgs;
 use super::fakeroot;
+use super::hardcode;
 use super::layout::VirtualPath;
 use super::namespace::{self, TaskRoot};
 use super::staging;
@@ -273,6 +274,13 @@ fn finish(
         // The task may have left a link there: never follow it out of the state.
         let is_dir = fs::symlink_metadata(&destdir).is_ok_and(|m| m.is_dir());
         if is_dir {
+            // sstate_hardcode_path: this recipe's sysroots become placeholders.
+            let vwd = format!("/bitzel/tmp/{}", args.workdir.as_str());
+            hardcode::hardcode_paths(
+                &destdir,
+                &format!("{vwd}/recipe-sysroot"),
+                &format!("{vwd}/recipe-sysroot-native"),
+            )?;
             let tree = state::snapshot(&destdir, &BTreeSet::new())?;
             state::write_delta(&destdir, &Snapshot::new(), &tree, &|_| None, sysroot_out)?;
         } else {

@@ -293,6 +293,9 @@ fn forget_subtree<V>(map: &mut BTreeMap<String, V>, path: &str) {
 pub fn apply_tree(tree: &Path, dest: &Path) -> Result<BTreeMap<String, PathBuf>> {
     let files = tree.join("files");
     let mut origins = BTreeMap::new();
+    // Directories this walk already made sure of: a file's parents are checked once per
+    // directory, not once per file (the walk is the only writer meanwhile).
+    let mut ensured: BTreeSet<String> = BTreeSet::new();
     if files.exists() {
         for item in walkdir::WalkDir::new(&files)
             .follow_links(true)
@@ -309,12 +312,21 @@ pub fn apply_tree(tree: &Path, dest: &Path) -> Result<BTreeMap<String, PathBuf>>
             check_tree_path(&rel).map_err(|e| anyhow!(e))?;
             if item.file_type().is_dir() {
                 ensure_dir(dest, &rel)?;
+                ensured.insert(rel);
             } else if item.file_type().is_file() {
-                let target = prepare_leaf(dest, &rel)?;
-                fs::copy(item.path(), &target)
+                let (parent_rel, name) = rel.rsplit_once('/').unwrap_or(("", &rel));
+                let parent = if parent_rel.is_empty() || ensured.contains(parent_rel) {
+                    dest.join(parent_rel)
+                } else {
+                    let p = ensure_dir(dest, parent_rel)?;
+                    ensured.insert(parent_rel.to_owned());
+                    p
+                };
+                // The input's own mode says nothing (Bazel makes every output r-x):
+                // 0644 unless an `M` line, applied below, says otherwise. Created with
+                // it (the helper's umask is 022), so one inode update, not three.
+                copy_new_file(item.path(), &parent.join(name))
                     .with_context(|| format!("copying {}", item.path().display()))?;
-                let mode = default_file_mode(item.metadata()?.mode());
-                fs::set_permissions(&target, fs::Permissions::from_mode(mode))?;
                 origins.insert(rel, item.path().to_path_buf());
             } else {
                 bail!(
@@ -359,6 +371,30 @@ pub fn apply_tree(tree: &Path, dest: &Path) -> Result<BTreeMap<String, PathBuf>>
         }
     }
     Ok(origins)
+}
+
+/// Copies `src` to a new file `dest` with mode 0644, replacing what an earlier layer
+/// left at `dest` (a file, a link: never written through).
+fn copy_new_file(src: &Path, dest: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let create = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(dest)
+    };
+    let mut out = match create() {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            remove_any(dest)?;
+            create()?
+        }
+        Err(e) => return Err(e).with_context(|| format!("creating {}", dest.display())),
+    };
+    let mut input = fs::File::open(src)?;
+    io::copy(&mut input, &mut out)?;
+    Ok(())
 }
 
 /// Makes `root/rel` a directory, replacing whatever non-directory (file or link) is in
@@ -508,7 +544,9 @@ pub fn write_delta(
                         &target,
                         fs::Permissions::from_mode(default_file_mode(*mode)),
                     )?;
-                    if *mode != default_file_mode(*mode) {
+                    // Every mode but 0644 is in `meta`: the file's own bits do not
+                    // survive Bazel's outputs (all r-x) nor its remote cache.
+                    if *mode != 0o644 {
                         meta.push(MetaEntry::Mode(path.clone(), *mode));
                     }
                 }

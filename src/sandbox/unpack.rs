@@ -58,26 +58,56 @@ pub enum How {
 }
 
 /// The commands of `bb.fetch2.FetchMethod.unpack` by file name ending; `{out}` is the
-/// decompressed file's name for single-file compressors.
+/// decompressed file's name for single-file compressors, `{dos}` the `-a` of `dos=1`.
+/// The longest matching ending wins (`.tar.gz` before `.gz`), as BitBake's order of
+/// tests does. The tools come from the host's /usr, as BitBake's HOSTTOOLS.
 const EXTRACTORS: &[(&str, &str)] = &[
     (".tar", "tar x --no-same-owner -f \"$ARCHIVE\""),
     (".tar.gz", "tar xz --no-same-owner -f \"$ARCHIVE\""),
     (".tgz", "tar xz --no-same-owner -f \"$ARCHIVE\""),
+    (".tar.Z", "tar xz --no-same-owner -f \"$ARCHIVE\""),
     (".taz", "tar xz --no-same-owner -f \"$ARCHIVE\""),
-    (".tar.bz2", "tar xj --no-same-owner -f \"$ARCHIVE\""),
-    (".tbz", "tar xj --no-same-owner -f \"$ARCHIVE\""),
-    (".tbz2", "tar xj --no-same-owner -f \"$ARCHIVE\""),
-    (".tb2", "tar xj --no-same-owner -f \"$ARCHIVE\""),
-    (".tar.xz", "tar xJ --no-same-owner -f \"$ARCHIVE\""),
-    (".txz", "tar xJ --no-same-owner -f \"$ARCHIVE\""),
+    (".tar.bz2", "bzip2 -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".tbz", "bzip2 -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".tbz2", "bzip2 -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".tb2", "bzip2 -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".tar.xz", "xz -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".txz", "xz -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
+    (".tar.lz", "lzip -dc \"$ARCHIVE\" | tar x --no-same-owner -f -"),
     (
         ".tar.zst",
         "zstd --decompress --stdout \"$ARCHIVE\" | tar x --no-same-owner -f -",
     ),
+    (
+        ".tzst",
+        "zstd --decompress --stdout \"$ARCHIVE\" | tar x --no-same-owner -f -",
+    ),
     (".gz", "gzip -dc \"$ARCHIVE\" > {out}"),
+    (".Z", "gzip -dc \"$ARCHIVE\" > {out}"),
+    (".z", "gzip -dc \"$ARCHIVE\" > {out}"),
     (".bz2", "bzip2 -dc \"$ARCHIVE\" > {out}"),
     (".xz", "xz -dc \"$ARCHIVE\" > {out}"),
+    (".lz", "lzip -dc \"$ARCHIVE\" > {out}"),
+    (".zst", "zstd --decompress --stdout \"$ARCHIVE\" > {out}"),
+    (".zip", "unzip -q -o{dos} \"$ARCHIVE\""),
+    (".jar", "unzip -q -o{dos} \"$ARCHIVE\""),
+    (
+        ".deb",
+        "datafile=$(ar -t \"$ARCHIVE\" | grep '^data\\.tar\\.' | head -n 1) && \\
+         { [ -n \"$datafile\" ] || { echo \"unable to unpack deb/ipk package - does not contain data.tar.* file\"; exit 1; }; } && \\
+         ar x \"$ARCHIVE\" \"$datafile\" && tar x --no-same-owner -p -f \"$datafile\" && rm \"$datafile\"",
+    ),
+    (
+        ".ipk",
+        "datafile=$(ar -t \"$ARCHIVE\" | grep '^data\\.tar\\.' | head -n 1) && \\
+         { [ -n \"$datafile\" ] || { echo \"unable to unpack deb/ipk package - does not contain data.tar.* file\"; exit 1; }; } && \\
+         ar x \"$ARCHIVE\" \"$datafile\" && tar x --no-same-owner -p -f \"$datafile\" && rm \"$datafile\"",
+    ),
 ];
+
+/// Where single-file compressors write: UNPACKDIR itself, whatever `subdir=` says
+/// (BitBake's `efile` is `rootdir/basename`).
+const SINGLE_FILE: &[&str] = &[".gz", ".Z", ".z", ".bz2", ".xz", ".lz", ".zst"];
 
 /// What a do_unpack does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +118,9 @@ pub struct UnpackPlan {
     pub files: Vec<UnpackFile>,
 }
 
-/// Archive formats BitBake unpacks that the helper cannot yet.
-const UNSUPPORTED: &[&str] = &[
-    ".zip", ".jar", ".zst", ".deb", ".ipk", ".rpm", ".srpm", ".7z", ".lz", ".Z", ".lzma",
-];
+/// Archive formats BitBake unpacks that the helper cannot yet (their tools, 7-Zip and
+/// rpm2cpio.sh, are not host tools here).
+const UNSUPPORTED: &[&str] = &[".rpm", ".srpm", ".7z"];
 
 /// Quotes a string for the shell.
 fn quote(s: &str) -> String {
@@ -133,6 +162,7 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                 let mut extract = true;
                 let mut subdir = String::new();
                 let mut strip = None;
+                let mut dos = false;
                 for param in words {
                     match param.split_once('=') {
                         Some(("striplevel", v)) => {
@@ -142,39 +172,70 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                                 })?)
                         }
                         Some(("subdir", dir)) => {
-                            let dir =
-                                check_tree_path(dir.trim_matches('/')).map_err(|e| err(n, e))?;
-                            dest = format!("{dir}/{dest}");
-                            subdir = dir.to_owned();
+                            // BitBake: an absolute subdir must lie in the unpack root
+                            // ("subdir argument isn't a subdirectory of unpack root").
+                            let rel = if dir.starts_with('/') {
+                                let root = unpackdir
+                                    .as_ref()
+                                    .ok_or_else(|| err(n, "`unpackdir` must come first".into()))?
+                                    .absolute();
+                                let root = root.to_string_lossy();
+                                dir.strip_prefix(root.as_ref())
+                                    .filter(|r| r.is_empty() || r.starts_with('/'))
+                                    .ok_or_else(|| {
+                                        err(
+                                            n,
+                                            format!(
+                                                "subdir={dir}: the subdir argument isn't a \
+                                                 subdirectory of the unpack root {root}"
+                                            ),
+                                        )
+                                    })?
+                            } else {
+                                dir
+                            };
+                            let rel = rel.trim_matches('/');
+                            if !rel.is_empty() {
+                                let rel = check_tree_path(rel).map_err(|e| err(n, e))?;
+                                dest = format!("{rel}/{dest}");
+                                subdir = rel.to_owned();
+                            }
                         }
                         Some(("unpack", v)) => extract = !matches!(v, "0" | "false" | "no"),
+                        Some(("dos", v)) => dos = matches!(v, "1" | "true" | "yes" | "y"),
                         _ => return Err(err(n, format!("unknown parameter {param:?}"))),
                     }
                 }
                 let mut how = How::Copy;
                 if extract {
-                    if UNSUPPORTED.iter().any(|ext| path.ends_with(ext)) {
-                        return Err(UsageError(format!(
-                            "not supported yet: extracting the archive {path} (unpack=0 copies it)"
-                        )));
-                    }
                     // The longest matching ending: `.tar.gz` before `.gz`.
                     let found = EXTRACTORS
                         .iter()
                         .filter(|(ext, _)| path.ends_with(ext))
                         .max_by_key(|(ext, _)| ext.len());
+                    if found.is_none() && UNSUPPORTED.iter().any(|ext| path.ends_with(ext)) {
+                        return Err(UsageError(format!(
+                            "not supported yet: extracting the archive {path} (unpack=0 copies it)"
+                        )));
+                    }
                     if let Some((ext, command)) = found {
                         let name = path.rsplit('/').next().unwrap_or(path);
                         let out = quote(name.strip_suffix(ext).unwrap_or(name));
-                        let mut command = command.replace("{out}", &out);
+                        let mut command = command
+                            .replace("{out}", &out)
+                            .replace("{dos}", if dos { " -a" } else { "" });
                         if let Some(n) = strip.filter(|_| command.contains("tar x")) {
-                            command.push_str(&format!(" --strip-components={n}"));
+                            command = command.replacen(
+                                "--no-same-owner",
+                                &format!("--no-same-owner --strip-components={n}"),
+                                1,
+                            );
                         }
                         // Single-file compressors write into UNPACKDIR, as BitBake's do.
-                        let dir = if command.contains("tar x") {
-                            subdir.clone()
-                        } else {
+                        let dir = if SINGLE_FILE.contains(ext) {
                             String::new()
+                        } else {
+                            subdir.clone()
                         };
                         how = How::Extract { dir, command };
                     }
@@ -184,6 +245,12 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                     dest,
                     how,
                 });
+            }
+            Some(kind @ ("git" | "crate")) => {
+                return Err(UsageError(format!(
+                    "not supported yet: unpacking a {kind} source ({})",
+                    line.split_whitespace().nth(1).unwrap_or_default()
+                )))
             }
             Some(other) => return Err(err(n, format!("unknown directive {other:?}"))),
             None => {}
@@ -288,14 +355,60 @@ mod tests {
         )
         .unwrap();
         let script = extract_script(&plan).unwrap();
-        assert!(script.contains("(cd '/bitzel/tmp/w/x' && ARCHIVE='/bitzel/downloads/x-1.0.tar.gz' && tar xz --no-same-owner -f \"$ARCHIVE\" --strip-components=1)"), "{script}");
+        assert!(script.contains("(cd '/bitzel/tmp/w/x' && ARCHIVE='/bitzel/downloads/x-1.0.tar.gz' && tar xz --no-same-owner --strip-components=1 -f \"$ARCHIVE\")"), "{script}");
         assert!(script.contains("(cd '/bitzel/tmp/w' && ARCHIVE='/bitzel/downloads/d.txt.xz' && xz -dc \"$ARCHIVE\" > 'd.txt')"), "{script}");
     }
 
     #[test]
+    fn every_format_bitbake_unpacks_with_host_tools_has_its_command() {
+        let names = [
+            "a.tar.zst",
+            "b.zip",
+            "c.deb",
+            "d.tar.lz",
+            "e.lz",
+            "f.Z",
+            "g.tar.bz2",
+            "h.zst",
+        ];
+        let s: Vec<Source> = names
+            .iter()
+            .map(|n| source(&format!("downloads/{n}")))
+            .collect();
+        let mut data = "unpackdir /bitzel/tmp/w\n".to_string();
+        for n in names {
+            data.push_str(&format!("file downloads/{n} {n} subdir=s dos=1\n"));
+        }
+        let script = extract_script(&parse(&data, &s).unwrap()).unwrap();
+        for expected in [
+            "(cd '/bitzel/tmp/w/s' && ARCHIVE='/bitzel/downloads/a.tar.zst' && zstd --decompress --stdout \"$ARCHIVE\" | tar x --no-same-owner -f -)",
+            "(cd '/bitzel/tmp/w/s' && ARCHIVE='/bitzel/downloads/b.zip' && unzip -q -o -a \"$ARCHIVE\")",
+            "ar x \"$ARCHIVE\" \"$datafile\" && tar x --no-same-owner -p -f \"$datafile\"",
+            "ARCHIVE='/bitzel/downloads/d.tar.lz' && lzip -dc \"$ARCHIVE\" | tar x --no-same-owner -f -)",
+            "(cd '/bitzel/tmp/w' && ARCHIVE='/bitzel/downloads/e.lz' && lzip -dc \"$ARCHIVE\" > 'e')",
+            "(cd '/bitzel/tmp/w' && ARCHIVE='/bitzel/downloads/f.Z' && gzip -dc \"$ARCHIVE\" > 'f')",
+            "ARCHIVE='/bitzel/downloads/g.tar.bz2' && bzip2 -dc \"$ARCHIVE\" | tar x --no-same-owner -f -)",
+            "(cd '/bitzel/tmp/w' && ARCHIVE='/bitzel/downloads/h.zst' && zstd --decompress --stdout \"$ARCHIVE\" > 'h')",
+        ] {
+            assert!(script.contains(expected), "{expected}\nnot in:\n{script}");
+        }
+    }
+
+    #[test]
+    fn git_and_crate_sources_are_not_supported_yet() {
+        for line in [
+            "git downloads/git2/example.com.repo.git repo",
+            "crate downloads/x-1.0.crate x-1.0.crate",
+        ] {
+            let e = parse(&format!("unpackdir /bitzel/tmp/w\n{line}\n"), &[]).unwrap_err();
+            assert!(e.0.starts_with("not supported yet: unpacking a "), "{e}");
+        }
+    }
+
+    #[test]
     fn archives_without_a_command_are_not_supported_yet() {
-        let s = [source("downloads/x.zip")];
-        let e = parse("unpackdir /bitzel/tmp/w\nfile downloads/x.zip x.zip\n", &s).unwrap_err();
+        let s = [source("downloads/x.rpm")];
+        let e = parse("unpackdir /bitzel/tmp/w\nfile downloads/x.rpm x.rpm\n", &s).unwrap_err();
         assert!(e.0.starts_with("not supported yet"), "{e}");
     }
 
@@ -310,6 +423,24 @@ mod tests {
         )
         .is_err());
         assert!(parse("unpackdir /etc\n", &s).is_err());
+        let e = parse(
+            "unpackdir /bitzel/tmp/w\nfile layers/l/a.c a.c subdir=/etc\n",
+            &s,
+        )
+        .unwrap_err();
+        assert!(
+            e.0.contains("isn't a subdirectory of the unpack root"),
+            "{e}"
+        );
+        let plan = parse(
+            "unpackdir /bitzel/tmp/w\nfile layers/l/a.c a.c subdir=/bitzel/tmp/w/src/\n",
+            &s,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.files[0].dest, "src/a.c",
+            "an absolute subdir inside the root"
+        );
         assert!(
             parse("file layers/l/a.c a.c\n", &s).is_err(),
             "no unpackdir"

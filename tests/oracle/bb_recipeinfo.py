@@ -84,12 +84,13 @@ def layer_priorities(env):
 
 
 def realfn(virtualfn):
-    """bb.cache.virtualfn2realfn: strip `mc:X:` and `virtual:CLS:` prefixes."""
+    """bb.cache.virtualfn2realfn: strip `mc:X:` and `virtual:CLS:` prefixes (CLS may hold
+    colons itself: `virtual:multilib:lib32:`, `virtual:mcextend:zlib:`)."""
     fn = virtualfn
     if fn.startswith("mc:") and fn.count(":") >= 2:
         fn = fn.split(":", 2)[2]
     if fn.startswith("virtual:"):
-        fn = fn.split(":", 2)[2]
+        fn = fn.split(":")[-1]
     return fn
 
 

@@ -1,2 +1,2 @@
-# A bbappend that changes the greeting for every version of greet.
-GREETING_TARGET = "Bazel"
+# A bbappend for every version of greet: whom the program greets.
+GREET_WHO = "Bazel"

@@ -1,19 +1,18 @@
 SUMMARY = "A tiny C library that builds a greeting"
 LICENSE = "MIT"
-LIC_FILES_CHKSUM = "file://greet.h;beginline=1;endline=2;md5=0123456789abcdef0123456789abcdef"
 
-SRC_URI = "file://greet.c \
-           file://greet.h \
-           file://Makefile \
+# The greeting's header is made at build time by a native tool.
+DEPENDS = "mkgreeting-native"
+
+SRC_URI = "file://greet.c;subdir=${BP} \
+           file://greet.h;subdir=${BP} \
+           file://greeting.txt;subdir=${BP} \
+           file://Makefile;subdir=${BP} \
+           file://0001-greet-end-with-an-exclamation-mark.patch \
            "
-S = "${WORKDIR}"
-
-inherit greeting
 
 do_install() {
 	install -d ${D}${libdir} ${D}${includedir}
-	install -m 0644 libgreet.a ${D}${libdir}/
-	install -m 0644 greet.h ${D}${includedir}/
+	install -m 0644 libgreet.a ${D}${libdir}/libgreet.a
+	install -m 0644 greet.h ${D}${includedir}/greet.h
 }
-
-BBCLASSEXTEND = "native"

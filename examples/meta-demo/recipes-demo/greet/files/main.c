@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <greet.h>
 
 int main(void)
 {
-	puts(greet("world"));
+	puts(greet(WHO));
 	return 0;
 }

@@ -1,13 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include "greet.h"
-
-#ifndef GREETING
-#define GREETING "Hello"
-#endif
+#include "greeting.h"
 
 const char *greet(const char *who)
 {
 	static char buf[256];
-	snprintf(buf, sizeof buf, "%s, %s!", GREETING, who);
+
+	snprintf(buf, sizeof buf, "%s, %s.", GREETING, who);
 	return buf;
 }

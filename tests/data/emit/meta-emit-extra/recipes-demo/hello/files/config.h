@@ -1,0 +1,1 @@
+#define FROM_THE_APPEND 1

@@ -1,0 +1,3 @@
+# native.bbclass of bitzel's emit fixture.
+CLASSOVERRIDE = "class-native"
+BPN = "${@d.getVar('PN').replace('-native', '')}"

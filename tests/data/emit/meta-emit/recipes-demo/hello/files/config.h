@@ -1,0 +1,1 @@
+#define SHADOWED 1

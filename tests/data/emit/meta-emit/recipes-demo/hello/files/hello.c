@@ -1,0 +1,1 @@
+/* shadowed by hello-1.0/hello.c */

@@ -1,0 +1,1 @@
+#define HELLO "hello, world"
