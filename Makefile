@@ -21,19 +21,17 @@ export BITZEL_PYTHON := $(abspath $(VENV))/bin/python
 
 .PHONY: demo test python-deps libpython bazel sandbox-tools cache-server
 
-# The demo: bitzel and its sandbox helper, the example's workspace in target/demo/ws,
-# and `bazel build //recipes/...` there. The tasks compile with the host's cc. Until
-# `bitzel gen` writes it, the workspace is tests/data/e2e/demo (shaped like gen's
-# output); it reaches the layer as ../examples, a link to this checkout's examples/.
+# The demo: bitzel and its sandbox helper, `bitzel gen` of the example's build directory
+# into target/demo/ws (rewritten in place on later runs; a directory gen did not make is
+# replaced), and `bazel build //recipes/...` there. The tasks compile with the host's cc.
 DEMO := target/demo
+BITBAKE_LIB = $$($(BITZEL_PYTHON) -c 'import os, bb; print(os.path.dirname(os.path.dirname(bb.__file__)))')
 demo: libpython python-deps bazel sandbox-tools
 	$(CARGO) build --bin bitzel --bin bitzel-sandbox
-	$(CARGO) run --bin bitzel -- recipes --build-dir examples/build --bitbake-lib \
-	  "$$($(BITZEL_PYTHON) -c 'import os, bb; print(os.path.dirname(os.path.dirname(bb.__file__)))')"
-	rm -rf $(DEMO)/ws && mkdir -p $(DEMO) && cp -R tests/data/e2e/demo $(DEMO)/ws
-	ln -sfn ../../examples $(DEMO)/examples
-	cd $(DEMO)/ws && bazel build --nosandbox_debug --override_repository=rules_bitbake=$(CURDIR) \
-	  --repo_env=BITZEL_SANDBOX=$(CURDIR)/target/debug/bitzel-sandbox //recipes/...
+	@[ ! -e $(DEMO)/ws ] || [ -e $(DEMO)/ws/.bitzel-manifest ] || rm -rf $(DEMO)/ws
+	target/debug/bitzel gen --build-dir examples/build --bitbake-lib "$(BITBAKE_LIB)" --out $(DEMO)/ws
+	echo "build --repo_env=BITZEL_SANDBOX=$(CURDIR)/target/debug/bitzel-sandbox" > $(DEMO)/ws/user.bazelrc
+	cd $(DEMO)/ws && bazel build --nosandbox_debug //recipes/...
 	@echo
 	@echo "Built. Each task's outputs are in $(DEMO)/ws/bazel-bin/recipes/<recipe>/:"
 	@echo "  <task>.delta/ (what the task changed under TMPDIR), <task>.log, <task>.stamp,"

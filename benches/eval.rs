@@ -14,6 +14,13 @@
 //! would set up in BITZEL_POKY (in memory). The oracle (about a minute on 2 cores) runs
 //! first, alone, so that the two never share the cores; it copies the checkout and
 //! builds nothing. Without BITZEL_POKY the benchmark says so and does nothing.
+//!
+//! With BITZEL_BENCH_PROCESSES=N (N > 1) it also measures what N worker processes
+//! would give against the GIL: N copies of this benchmark, started together, each
+//! reading the configuration and parsing every N-th recipe file; the wall time of the
+//! slowest is printed next to the one process's. That bounds what forking workers
+//! would reach (a fork would share the configuration, but would have to send the
+//! stores back).
 
 use bitzel::eval::collection::Collection;
 use bitzel::eval::config::{parse_configuration, ConfigOptions};
@@ -90,6 +97,11 @@ struct Counts {
 }
 
 fn main() {
+    // A worker of the BITZEL_BENCH_PROCESSES measurement: "k/n".
+    let part: Option<(usize, usize)> = std::env::var("BITZEL_BENCH_PART").ok().and_then(|p| {
+        let (k, n) = p.split_once('/')?;
+        Some((k.parse().ok()?, n.parse().ok()?))
+    });
     let Some(poky) = std::env::var_os("BITZEL_POKY").map(PathBuf::from) else {
         eprintln!("bench eval: BITZEL_POKY is not set: nothing measured");
         return;
@@ -108,13 +120,15 @@ fn main() {
         .unwrap_or(1)
         .max(1);
 
-    let reference = std::env::var_os("BITZEL_BENCH_ORACLE").and_then(|oracle| {
-        eprintln!(
-            "bench eval: real BitBake's cold parse of {} ...",
-            poky.display()
-        );
-        bitbake_cold_parse(Path::new(&oracle), &poky)
-    });
+    let reference = std::env::var_os("BITZEL_BENCH_ORACLE")
+        .filter(|_| part.is_none())
+        .and_then(|oracle| {
+            eprintln!(
+                "bench eval: real BitBake's cold parse of {} ...",
+                poky.display()
+            );
+            bitbake_cold_parse(Path::new(&oracle), &poky)
+        });
 
     let env: Vec<(String, String)> = std::env::vars().collect();
     let options = match std::env::var_os("BITZEL_POKY_BUILD") {
@@ -138,7 +152,16 @@ fn main() {
         assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
         let configured = started.elapsed();
         let base = DataStore::from_snapshot(config.snapshot.clone());
-        let collection = Collection::collect(&base);
+        let mut collection = Collection::collect(&base);
+        if let Some((k, n)) = part {
+            collection.recipes = collection
+                .recipes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % n == k)
+                .map(|(_, f)| f.clone())
+                .collect();
+        }
         let per_file = parse_all_map(&config, &collection, Some(&python), jobs, |recipe| {
             let skipped = recipe
                 .variants
@@ -173,6 +196,40 @@ fn main() {
     }
     let (wall, cpu) = best.expect("one run");
     let rss = peak_rss() as f64 / (1024.0 * 1024.0);
+    if part.is_some() {
+        println!("part {:.3} {:.3}", wall.as_secs_f64(), cpu.as_secs_f64());
+        return;
+    }
+    let processes: usize = std::env::var("BITZEL_BENCH_PROCESSES")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .unwrap_or(1);
+    let split = (processes > 1).then(|| {
+        let started = Instant::now();
+        let children: Vec<_> = (0..processes)
+            .map(|k| {
+                std::process::Command::new(std::env::current_exe().expect("this benchmark"))
+                    .env("BITZEL_BENCH_PART", format!("{k}/{processes}"))
+                    .env("BITZEL_BENCH_JOBS", "1")
+                    .env("BITZEL_BENCH_RUNS", "1")
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("a worker")
+            })
+            .collect();
+        let mut cpu_total = 0.0;
+        for child in children {
+            let out = child.wait_with_output().expect("a worker's output");
+            let text = String::from_utf8_lossy(&out.stdout);
+            cpu_total += text
+                .split_whitespace()
+                .nth(2)
+                .and_then(|c| c.parse::<f64>().ok())
+                .unwrap_or(f64::NAN);
+        }
+        (started.elapsed(), cpu_total)
+    });
     println!(
         "bitzel: all of Poky ({} files, {} targets, {} skipped, {} errors) in {:.2} s wall, {:.2} s CPU, on {jobs} threads (best of {runs}); peak RSS {rss:.0} MiB",
         counts.files,
@@ -182,6 +239,13 @@ fn main() {
         wall.as_secs_f64(),
         cpu.as_secs_f64()
     );
+    if let Some((split_wall, split_cpu)) = split {
+        println!(
+            "{processes} worker processes (each its own configuration, every {processes}th file): {:.2} s wall, {split_cpu:.2} s CPU in all; {:.2}x the one process's wall time",
+            split_wall.as_secs_f64(),
+            wall.as_secs_f64() / split_wall.as_secs_f64()
+        );
+    }
     match reference {
         Some((seconds, summary)) => println!(
             "BitBake: cold parse {seconds:.2} s wall ({summary}); bitzel is {:.1}x faster (wall)",

@@ -8,7 +8,7 @@
 //! helper inside it) against N trivial genrules (linux-sandbox and bash only), built in
 //! the same run and server, so that the helper's share of a sandboxed action's cost is
 //! measured against Bazel's own; and the no-op rebuild of the demo (examples/, the
-//! workspace of tests/data/e2e/demo).
+//! workspace `bitzel gen` writes for it).
 //!
 //! `cargo bench --bench sandbox` prints all of it; it builds the helper in release mode.
 //! `cargo test --all-targets` runs the helper part once, small, as a smoke test, and
@@ -182,6 +182,23 @@ fn copy_tree(src: &Path, dst: &Path) {
     assert!(status.success());
 }
 
+/// Where BitBake's `bb` is, for `bitzel gen`: the oracle Python's (BITZEL_PYTHON, which
+/// `make test` sets), else python3's.
+fn bitbake_lib() -> PathBuf {
+    let python = std::env::var("BITZEL_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import os, sys, types\n\
+             sys.modules.setdefault('hashserv', types.ModuleType('hashserv'))\n\
+             import bb\nprint(os.path.dirname(os.path.dirname(bb.__file__)))",
+        ])
+        .output()
+        .expect("the oracle Python runs (set BITZEL_PYTHON)");
+    assert!(out.status.success(), "{python} cannot import bb");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// Per-action cost of a trivial task through the helper against a trivial genrule, both
 /// in Bazel's linux-sandbox, and the demo's no-op rebuild.
 fn bazel_figures() {
@@ -243,7 +260,21 @@ fn bazel_figures() {
     fs::create_dir_all(&demo_root).unwrap();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
     copy_tree(&manifest.join("examples"), &demo_root.join("examples"));
-    copy_tree(&manifest.join("tests/data/e2e/demo"), &demo_root.join("ws"));
+    let out = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .arg("gen")
+        .arg("--build-dir")
+        .arg(demo_root.join("examples/build"))
+        .arg("--bitbake-lib")
+        .arg(bitbake_lib())
+        .arg("--out")
+        .arg(demo_root.join("ws"))
+        .output()
+        .expect("bitzel gen runs");
+    assert!(
+        out.status.success(),
+        "bitzel gen:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let demo = Bazel {
         ws: demo_root.join("ws"),
         root: demo_root,

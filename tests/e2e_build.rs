@@ -11,8 +11,8 @@
 //! with WebDAV, Debian's) started on loopback by the test, with no task executed.
 //!
 //! Bazel and nginx are required: without them this test fails (`make test` installs
-//! Debian's bazel-bootstrap 4.2.3 and nginx). The workspace is shaped like `bitzel gen`'s
-//! output: tests/data/e2e/demo, hand-written for examples/ until gen emits it.
+//! Debian's bazel-bootstrap 4.2.3 and nginx). The workspace is `bitzel gen`'s, from a copy
+//! of examples/ beside it.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -61,10 +61,31 @@ impl Demo {
     }
 
     /// Writes (or refreshes, after the layers changed) the workspace of the examples'
-    /// build directory. Until `bitzel gen` emits the task scripts and builtin data, it is
-    /// the hand-written tests/data/e2e/demo, which reaches the layer's files in place.
+    /// build directory with `bitzel gen`, and points it at this build's helper.
     fn generate(&self) {
-        copy_tree(&repo().join("tests/data/e2e/demo"), &self.ws);
+        let out = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+            .arg("gen")
+            .arg("--build-dir")
+            .arg(self.root.join("examples/build"))
+            .arg("--bitbake-lib")
+            .arg(bitbake_lib())
+            .arg("--out")
+            .arg(&self.ws)
+            .output()
+            .expect("bitzel gen runs");
+        assert!(
+            out.status.success(),
+            "bitzel gen:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fs::write(
+            self.ws.join("user.bazelrc"),
+            format!(
+                "build --repo_env=BITZEL_SANDBOX={}\n",
+                env!("CARGO_BIN_EXE_bitzel-sandbox")
+            ),
+        )
+        .unwrap();
     }
 
     /// Runs `bazel <args>` in the workspace with the checkout's rules_bitbake and helper.

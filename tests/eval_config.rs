@@ -684,3 +684,44 @@ fn poky_global_environment_equals_bitbake_apart_from_known_gaps() {
         "known gaps now equal (remove them from the list): {fixed:?}"
     );
 }
+
+/// `bitzel env PATH_TO_POKY VAR...` on the command line: the configuration that
+/// oe-init-build-env would set up there, read in memory; the values of a few global
+/// variables equal the ones real BitBake printed in the oracle's build directory
+/// (BITZEL_POKY_ENVS), and no build directory is made.
+#[test]
+fn env_command_reads_a_poky_checkout_without_a_build_directory() {
+    let (Some(poky), Some(envs)) = (
+        poky(),
+        std::env::var_os("BITZEL_POKY_ENVS").map(PathBuf::from),
+    ) else {
+        eprintln!("BITZEL_POKY, BITZEL_POKY_ENVS not both set: not compared");
+        return;
+    };
+    let saved = std::fs::read_to_string(envs.join("zlib.env")).expect("a saved bitbake -e");
+    let expected = parse_env(&saved);
+    let vars = [
+        "MACHINE",
+        "DISTRO",
+        "DISTRO_VERSION",
+        "TUNE_PKGARCH",
+        "BB_VERSION",
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .arg("env")
+        .arg(&poky)
+        .args(vars)
+        .output()
+        .expect("bitzel runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let actual = parse_env(&stdout);
+    for var in vars {
+        assert_eq!(actual.get(var), expected.get(var), "{var}");
+    }
+    assert!(!poky.join("build").exists(), "a build directory was made");
+}

@@ -989,6 +989,52 @@ fn walk_graph_dirs(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// `bitzel graph --build-dir`: the evaluator's path end to end, files and errors as
+/// BitBake's `-g` wrote and printed them.
+#[test]
+fn graph_command_from_the_evaluator() {
+    for (case, s, targets, index) in [
+        ("providers", providers(), PROVIDERS[5], 8),
+        ("missing", missing(), MISSING[0], 3),
+    ] {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("graph-cli-{case}"));
+        let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+            .args(["graph", "--build-dir"])
+            .arg(build_dir(case))
+            .arg("--bitbake-lib")
+            .arg(common::bitbake_lib())
+            .arg("--outdir")
+            .arg(&out)
+            .args(targets)
+            .output()
+            .expect("bitzel runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let dir = s.outdir.join(index.to_string());
+        assert_eq!(
+            read(&out.join("task-depends.dot")),
+            bitbake_output(s, &dir, "task-depends.dot"),
+            "{case} {targets:?}"
+        );
+        let set = |s: String| s.lines().map(str::to_string).collect::<BTreeSet<_>>();
+        assert_eq!(
+            set(read(&out.join("pn-buildlist"))),
+            set(bitbake_output(s, &dir, "pn-buildlist"))
+        );
+        let bitbake_errors = &s.stderr_by_command[index - 1];
+        let ours: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("ERROR: Nothing "))
+            .collect();
+        let theirs: Vec<&str> = bitbake_errors
+            .lines()
+            .filter(|l| l.starts_with("ERROR: Nothing "))
+            .collect();
+        assert_eq!(ours, theirs, "{case} {targets:?}: {stderr}");
+        let code = if theirs.is_empty() { 0 } else { 1 };
+        assert_eq!(output.status.code(), Some(code), "{case}: {stderr}");
+    }
+}
+
 #[test]
 fn graph_command_writes_bitbakes_files() {
     let s = providers();

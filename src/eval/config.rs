@@ -23,7 +23,7 @@
 //! data store object) is not set.
 
 use super::datastore::{DataStore, Snapshot};
-use super::interpret::{bitbake_site, re_escape, Interpreter};
+use super::interpret::{bitbake_site, re_escape, FileCache, Interpreter};
 use super::python::PythonBridge;
 use super::python_store::BridgeInlinePython;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -306,6 +306,9 @@ pub struct Configuration {
     /// The configuration files held in memory ([`ConfigOptions::conf_files`]), by
     /// absolute path: recipes that include them read them too.
     pub in_memory_files: Vec<(PathBuf, String)>,
+    /// Classes, .inc and .conf files parsed once for all the recipes of this
+    /// configuration.
+    pub file_cache: Arc<FileCache>,
 }
 
 impl Configuration {
@@ -322,6 +325,7 @@ impl Configuration {
             include_history: Vec::new(),
             withheld_writes: Vec::new(),
             in_memory_files: Vec::new(),
+            file_cache: Arc::default(),
         }
     }
 
@@ -788,6 +792,7 @@ pub fn parse_configuration(
         include_history,
         withheld_writes,
         in_memory_files,
+        file_cache: Arc::default(),
     }
 }
 

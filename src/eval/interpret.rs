@@ -42,6 +42,30 @@ pub struct SourceFile {
     pub parse: Parse,
 }
 
+/// Parsed classes, .inc and .conf files shared by the interpreters of one
+/// configuration's recipes (BitBake caches the statements of the files it includes in
+/// the same way, `bb.parse.ast`'s cached ASTs): each is read and parsed once, not once
+/// per recipe. Recipe files themselves are not kept.
+#[derive(Default)]
+pub struct FileCache {
+    files: std::sync::Mutex<FxHashMap<(String, FileKind), Arc<SourceFile>>>,
+}
+
+impl FileCache {
+    fn get(&self, path: &str, kind: FileKind) -> Option<Arc<SourceFile>> {
+        let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.get(&(path.to_string(), kind)).cloned()
+    }
+
+    fn put(&self, kind: FileKind, file: &Arc<SourceFile>) {
+        let shared = [".bbclass", ".inc", ".conf"];
+        if shared.iter().any(|ext| file.path.ends_with(ext)) {
+            let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            files.insert((file.path.clone(), kind), file.clone());
+        }
+    }
+}
+
 /// An `inherit_defer` statement kept for the end of parsing: an entry of BitBake's
 /// `__BBDEFINHERITS` (`InheritDeferredNode`), `(classes, filename, lineno)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +136,8 @@ pub struct Interpreter<'p> {
     include_history: Vec<(usize, String)>,
     /// Files held in memory that stand in for files on disk (by absolute path).
     in_memory: FxHashMap<String, Arc<str>>,
+    /// Parsed files shared with other interpreters of the same configuration.
+    shared: Option<Arc<FileCache>>,
 }
 
 /// A change that BitBake's own code makes, located as BitBake's variable history names
@@ -186,7 +212,14 @@ impl<'p> Interpreter<'p> {
             pylibs: Vec::new(),
             include_history: Vec::new(),
             in_memory: FxHashMap::default(),
+            shared: None,
         }
+    }
+
+    /// Shares parsed classes, .inc and .conf files with the other interpreters using
+    /// `cache` (those of one configuration's recipes).
+    pub fn share_files(&mut self, cache: Arc<FileCache>) {
+        self.shared = Some(cache);
     }
 
     /// Makes the file `path` (absolute) read as `text`, whether or not it exists on
@@ -366,6 +399,11 @@ impl<'p> Interpreter<'p> {
         if let Some(file) = self.files.get(path) {
             return Ok(file.clone());
         }
+        if let Some(file) = self.shared.as_ref().and_then(|c| c.get(path, kind)) {
+            self.push_parse_errors(&file);
+            self.files.insert(path.to_string(), file.clone());
+            return Ok(file);
+        }
         let full = self.cwd.join(path);
         let in_memory = self.in_memory.get(&*full.to_string_lossy()).cloned();
         let read = match in_memory {
@@ -396,21 +434,28 @@ impl<'p> Interpreter<'p> {
             }
         };
         let parse = parse(&text, kind);
-        for err in parse.errors() {
-            self.diagnostics.push(Diagnostic {
-                severity: err.severity,
-                message: err.message.clone(),
-                path: path.to_string(),
-                range: err.range.clone(),
-            });
-        }
         let file = Arc::new(SourceFile {
             path: path.to_string(),
             text,
             parse,
         });
+        self.push_parse_errors(&file);
+        if let Some(cache) = &self.shared {
+            cache.put(kind, &file);
+        }
         self.files.insert(path.to_string(), file.clone());
         Ok(file)
+    }
+
+    fn push_parse_errors(&mut self, file: &SourceFile) {
+        for err in file.parse.errors() {
+            self.diagnostics.push(Diagnostic {
+                severity: err.severity,
+                message: err.message.clone(),
+                path: file.path.clone(),
+                range: err.range.clone(),
+            });
+        }
     }
 
     /// `bb.parse.handle(fn, d, include)` for a configuration file read as base

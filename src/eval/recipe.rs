@@ -107,6 +107,7 @@ fn parse_recipe_tracked(
     for (path, text) in &config.in_memory_files {
         interp.add_in_memory_file(path, text);
     }
+    interp.share_files(config.file_cache.clone());
     let mut store = config.recipe_store(python);
     if !tracking {
         store.disable_tracking();
