@@ -312,3 +312,37 @@ fn gen_refuses_a_foreign_directory_rewrites_only_changes_and_removes_only_its_ow
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("was not written by bitzel gen"), "{stderr}");
 }
+
+/// A recipe with a problem (a download without a checksum) is reported by name, with
+/// the URL, and the exit status says so; every other recipe is still generated.
+#[test]
+fn a_recipe_problem_is_reported_and_the_rest_is_generated() {
+    let dir = scratch("problem");
+    let src = dir.join("src");
+    let build = lay_out("small", &src);
+    let recipe = src.join("meta-app/recipes-apps/nosum/nosum_1.0.bb");
+    fs::create_dir_all(recipe.parent().unwrap()).unwrap();
+    fs::write(
+        &recipe,
+        "LICENSE = \"MIT\"\nSRC_URI = \"http://downloads.example.org/nosum-${PV}.tar.gz\"\n",
+    )
+    .unwrap();
+    let ws = dir.join("ws");
+    let (code, stderr) = gen(&build, &ws, 2);
+    assert_eq!(code, Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("bitzel: error: nosum: "))
+        .unwrap_or_else(|| panic!("no error for nosum:\n{stderr}"));
+    assert!(
+        line.contains("http://downloads.example.org/nosum-1.0.tar.gz"),
+        "{line}"
+    );
+    assert!(stderr.contains("5 recipes, 45 targets"), "{stderr}");
+    for pn in ["greet", "hello", "stamper", "stamper-native", "nosum"] {
+        assert!(
+            ws.join(format!("recipes/{pn}/BUILD.bazel")).is_file(),
+            "{pn}"
+        );
+    }
+}
