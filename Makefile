@@ -6,7 +6,7 @@
 #   make test   install what the tests need on a fresh Debian 12 machine with a Rust
 #               toolchain (python3-venv, python3-dev for the libpython that the
 #               embedded Python bridge links, Debian's Bazel 4 for rules_bitbake's
-#               tests, fakeroot and patch for the sandbox helper's, nginx as the HTTP
+#               tests, fakeroot, patch, unzip and zstd for the sandbox helper's, nginx as the HTTP
 #               cache server of tests/e2e_build.rs), then run every test
 #
 # The tests compare bitzel with real BitBake: its `bb` package comes from PyPI
