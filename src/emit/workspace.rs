@@ -385,9 +385,15 @@ fn prepare_variant(
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     for d in source_problems.into_iter().chain(action_problems) {
+        // Reported as `<pn>: <message>`: a message that starts with the PN already
+        // does not say it twice.
+        let message = match d.message.strip_prefix(&format!("{pn}: ")) {
+            Some(rest) => rest.to_string(),
+            None => d.message,
+        };
         match d.severity {
-            Severity::Error => problems.push(d.message),
-            _ => warnings.push(d.message),
+            Severity::Error => problems.push(message),
+            _ => warnings.push(message),
         }
     }
 
