@@ -484,54 +484,6 @@ fn populate_sysroot_hands_its_destdir_to_sysroot_out_not_the_delta() {
     assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
 }
 
-/// The populate_sysroot builtin copies only SYSROOT_DIRS of ${D} (links as links, modes
-/// kept), runs the preprocess shell in SYSROOT_DESTDIR, and that is the component.
-#[test]
-fn populate_sysroot_builtin_copies_sysroot_dirs_then_preprocesses() {
-    let a = Action::new("populate-builtin");
-    ok(&a.task(
-        "do_install",
-        "mkdir -p $D/usr/lib $D/usr/include $D/usr/bin\n\
-         echo lib > $D/usr/lib/libx.a\necho la > $D/usr/lib/libx.la\n\
-         ln -s libx.a $D/usr/lib/liby.a\necho h > $D/usr/include/x.h\n\
-         echo tool > $D/usr/bin/tool\nchmod 0700 $D/usr/bin/tool\n",
-        &[],
-    ));
-    let vw = format!("/bitzel/tmp/{WORKDIR}");
-    let data = format!(
-        "d {vw}/image\ndestdir {vw}/sysroot-destdir\ndir /usr/lib\ndir /usr/include\n\
-         preprocess:\nremove_la() {{\n\trm -f usr/lib/*.la\n}}\nremove_la\n"
-    );
-    ok(&a.task(
-        "do_populate_sysroot",
-        &data,
-        &[
-            "--builtin",
-            "populate_sysroot",
-            "--state-in",
-            "do_install.delta",
-            "--sysroot-out",
-            "p.sysroot",
-        ],
-    ));
-    let mut files: Vec<String> = walkdir::WalkDir::new(a.path("p.sysroot/files"))
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            e.path()
-                .strip_prefix(a.path("p.sysroot/files"))
-                .unwrap()
-                .display()
-                .to_string()
-        })
-        .collect();
-    files.sort();
-    assert_eq!(files, ["usr/include/x.h", "usr/lib/libx.a"]);
-    assert_eq!(a.read("p.sysroot/meta"), "L usr/lib/liby.a libx.a\n");
-    assert_eq!(a.delta_files("do_populate_sysroot"), Vec::<String>::new());
-}
-
 #[test]
 fn fakeroot_state_carries_to_the_next_fakeroot_task() {
     let a = Action::new("fakeroot");

@@ -16,7 +16,6 @@ pub mod hardcode;
 pub mod layout;
 pub mod namespace;
 pub mod patch;
-pub mod populate;
 pub mod run;
 pub mod staging;
 pub mod state;
@@ -62,7 +61,8 @@ pub fn run(raw: &[String]) -> i32 {
 }
 
 /// The task's action from `--builtin` and `--script`: a shell script, or a builtin the
-/// helper implements (`unpack`, `patch` and `populate_sysroot` so far).
+/// helper implements (`unpack` and `patch` so far; do_populate_sysroot is a generated
+/// shell script, src/emit/script.rs).
 fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
     let data = std::fs::read(&args.script).map_err(|e| {
         args::UsageError(format!(
@@ -81,11 +81,6 @@ fn read_action(args: &args::RunArgs) -> Result<run::Action, args::UsageError> {
             let text = String::from_utf8(data)
                 .map_err(|_| args::UsageError("patch data is not UTF-8".into()))?;
             patch::script(&text, &args.sources).map(|s| run::Action::Shell(s.into_bytes()))
-        }
-        Some("populate_sysroot") => {
-            let text = String::from_utf8(data)
-                .map_err(|_| args::UsageError("populate_sysroot data is not UTF-8".into()))?;
-            populate::script(&text).map(|s| run::Action::Shell(s.into_bytes()))
         }
         Some(_) => Err(args::UsageError(format!(
             "not supported yet: {} {}",
