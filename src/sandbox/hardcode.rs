@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+use super::staging::replace;
 use anyhow::{anyhow, Result};
 
 /// The first bytes `grep -I` looks at to call a file binary.
@@ -89,25 +90,6 @@ pub fn hardcode_paths(destdir: &Path, target: &str, native: &str) -> Result<usiz
         fs::write(&fixmepath, text)?;
     }
     Ok(changed)
-}
-
-/// `haystack` with every `from` replaced by `to`.
-fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    if from.is_empty() {
-        return haystack.to_vec();
-    }
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -111,8 +111,11 @@ fn process_fixme(dest: &Path, places: &Placeholders) -> Result<()> {
     Ok(())
 }
 
-/// `haystack` with every `from` replaced by `to`.
-fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+/// `haystack` with every `from` replaced by `to` (an empty `from` replaces nothing).
+pub(crate) fn replace(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    if from.is_empty() {
+        return haystack.to_vec();
+    }
     let mut out = Vec::with_capacity(haystack.len());
     let mut i = 0;
     while i < haystack.len() {
