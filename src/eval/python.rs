@@ -49,7 +49,9 @@
 //!   0, so values built from Python sets have one word order on every machine.
 //! - Inside Python, `d` is a proxy (src/eval/python_bridge.py) whose methods call the
 //!   [`VarSource`] through a handle that is valid only while the call that lent it runs
-//!   (a `d` kept past that raises `RuntimeError`).
+//!   (a `d` kept past that raises `RuntimeError`, except one held by an object stored in
+//!   a variable, [`VarSource::set_var_object`]: it acts on the store that reads the
+//!   object, see python_bridge.py's `_Rebound`).
 //! - The write guard: bitzel writes nothing outside its output directory, so the
 //!   bridge wraps Python's file-system writes (`os.mkdir`/`makedirs`/`symlink`/
 //!   `unlink`/`rename`/..., `os.open` and `open()` for writing, `sqlite3.connect`)
