@@ -3,7 +3,8 @@
 //! `parse_recipe` finalises for the recipe `rank_recipes` picks: the minimal fixture
 //! (libgreet 1.0/2.0 with PREFERRED_VERSION, a `%` bbappend, BBCLASSEXTEND native,
 //! anonymous Python) and the recipes fixture (computed layer priority, `%` matching by
-//! prefix, BBMASK, inherit_defer in a variant, SkipRecipe).
+//! prefix, BBMASK, inherit_defer in a variant, SkipRecipe) and the pyobject fixture
+//! (Python objects stored in variables, an object holding `d` in a variant).
 //!
 //! With BITZEL_POKY set, `poky_recipes_equal_bitbake_apart_from_known_gaps` compares
 //! Poky recipes with `bitbake -e` outputs saved beforehand (the oracle's Poky build takes
@@ -204,6 +205,14 @@ fn minimal_fixture_recipes_equal_bitbake() {
 #[test]
 fn recipes_fixture_priorities_appends_and_variants_equal_bitbake() {
     compare_fixture("recipes", &["tool", "tool-native"]);
+}
+
+/// Objects stored in variables (tests/data/eval/pyobject): an object holding `d`, made in
+/// a BBCLASSEXTEND variant's finalise, maps DEPENDS, RDEPENDS and PACKAGES whenever they
+/// are expanded, during that finalise and after it; a dict read back by inline Python.
+#[test]
+fn pyobject_fixture_objects_in_variables_equal_bitbake() {
+    compare_fixture("pyobject", &["tool", "tool-native"]);
 }
 
 #[test]

@@ -25,6 +25,7 @@ use super::overrides::{
 };
 use super::statement::{AssignOp, Assignment, Location};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
@@ -162,6 +163,24 @@ struct Layer {
     history: FxHashMap<Arc<str>, Vec<VarHistoryEvent>>,
     /// Names that got an `export` or `unexport` flag (DataSmart's `__exportlist`).
     exports: Vec<Arc<str>>,
+    /// Objects that Python code stored in variables ([`DataStore::set_var_object`]), by
+    /// variable: kept in the layer so that they are frozen and copied with the values.
+    objects: FxHashMap<Arc<str>, StoredObject>,
+}
+
+/// An object stored in a variable with the text the variable holds for it.
+#[derive(Clone)]
+struct StoredObject {
+    text: Arc<str>,
+    object: Arc<dyn Any + Send + Sync>,
+}
+
+impl std::fmt::Debug for StoredObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredObject")
+            .field("text", &self.text)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A frozen, shareable state of a store: the base that recipes' stores read through
@@ -646,6 +665,36 @@ impl DataStore {
     /// OVERRIDES cannot be expanded, no override variable is deleted.
     pub fn set_var(&mut self, name: &str, value: &str, loc: &Location) {
         self.set_var_inner(name, value.into(), false, "set", loc, value);
+    }
+
+    /// DataSmart's `setVar(name, value)` with a value that is not text (a Python object,
+    /// such as the `ClassExtender` that oe.classextend keeps in EXTENDERCLASS): BitBake
+    /// keeps the object as the value. The variable holds `text` (its `str()`, which
+    /// `bitbake -e` prints) and the store keeps `object` beside it, in its own layer, so
+    /// that the object belongs to this store: copies and snapshots share it, as
+    /// `createCopy` shares the value's reference ([`DataStore::var_object`] reads it).
+    pub fn set_var_object(
+        &mut self,
+        name: &str,
+        text: &str,
+        object: Arc<dyn Any + Send + Sync>,
+        loc: &Location,
+    ) {
+        self.set_var(name, text, loc);
+        let text: Arc<str> = text.into();
+        self.local
+            .objects
+            .insert(name.into(), StoredObject { text, object });
+    }
+
+    /// The object [`DataStore::set_var_object`] stored in `name`, when `value` (what a
+    /// read of `name` gives now) is still the text it was stored as; `None` once the
+    /// variable was changed to other text.
+    pub fn var_object(&self, name: &str, value: &str) -> Option<Arc<dyn Any + Send + Sync>> {
+        self.layers()
+            .find_map(|layer| layer.objects.get(name))
+            .filter(|stored| &*stored.text == value)
+            .map(|stored| stored.object.clone())
     }
 
     /// `setVar` with BitBake's `parsing=True` (what statements do): keeps the operations and

@@ -49,7 +49,9 @@
 //!   0, so values built from Python sets have one word order on every machine.
 //! - Inside Python, `d` is a proxy (src/eval/python_bridge.py) whose methods call the
 //!   [`VarSource`] through a handle that is valid only while the call that lent it runs
-//!   (a `d` kept past that raises `RuntimeError`).
+//!   (a `d` kept past that raises `RuntimeError`, except one held by an object stored in
+//!   a variable, [`VarSource::set_var_object`]: it acts on the store that reads the
+//!   object, see python_bridge.py's `_Rebound`).
 //! - The write guard: bitzel writes nothing outside its output directory, so the
 //!   bridge wraps Python's file-system writes (`os.mkdir`/`makedirs`/`symlink`/
 //!   `unlink`/`rename`/..., `os.open` and `open()` for writing, `sqlite3.connect`)
@@ -409,6 +411,26 @@ pub trait VarSource {
     /// `d.createCopy()` / `bb.data.createCopy(d)`: an independent copy (copy-on-write
     /// in a real store) that Python code may change without touching this one.
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError>;
+    /// `d.setVar(name, object)` with a Python object that is not text (BitBake keeps the
+    /// object as the value): the variable holds `text` (the object's `str()`, what
+    /// `bitbake -e` prints); a store that keeps objects keeps `object` too, as its own
+    /// (copies share it), for [`VarSource::var_object`]. The default keeps the text only.
+    fn set_var_object(
+        &mut self,
+        name: &str,
+        text: &str,
+        object: Py<PyAny>,
+    ) -> Result<(), EvalError> {
+        drop(object);
+        self.set_var(name, Some(text))
+    }
+    /// The object that [`VarSource::set_var_object`] stored in `name`, while a read of
+    /// `name` still gives `value` (the text it was stored as); `None` otherwise, and in a
+    /// store that keeps no objects (the default).
+    fn var_object(&self, py: Python<'_>, name: &str, value: &str) -> Option<Py<PyAny>> {
+        let _ = (py, name, value);
+        None
+    }
 }
 
 /// The severity of a [`LogMessage`], as BitBake's `bb.note`/`bb.warn`/`bb.error`/
@@ -528,7 +550,7 @@ impl GuardedCall {
 /// Safety: the pointers are dereferenced only on the thread that created the handle
 /// (checked on every call) and only while the call that lent them runs (the lending
 /// frame sets [`Target::Expired`] before it returns, also when unwinding).
-#[pyclass(frozen, name = "Store", module = "bitzel")]
+#[pyclass(frozen, weakref, name = "Store", module = "bitzel")]
 struct StoreHandle {
     target: Cell<Target>,
     thread: ThreadId,
@@ -774,6 +796,53 @@ impl StoreHandle {
     fn create_copy(&self, py: Python<'_>) -> PyResult<StoreHandle> {
         let copy = self.read()?.create_copy().map_err(|e| raise(py, e))?;
         Ok(StoreHandle::new(Target::Owned(Box::into_raw(copy))))
+    }
+
+    /// `d.setVar(name, object)` with a Python object: [`VarSource::set_var_object`].
+    /// While the store is lent for reading, only the text reaches
+    /// [`VarSource::write_while_expanding`].
+    fn set_var_object(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        text: &str,
+        object: Py<PyAny>,
+    ) -> PyResult<()> {
+        self.check_thread()?;
+        // SAFETY: as in write().
+        let result = unsafe {
+            match self.target.get() {
+                Target::Exclusive(p) => (*p).set_var_object(name, text, object),
+                Target::Owned(p) => (*p).set_var_object(name, text, object),
+                Target::Shared(p) => (*p).write_while_expanding(StoreWrite::SetVar {
+                    name: name.into(),
+                    value: Some(text.into()),
+                }),
+                Target::Expired => return Err(expired()),
+            }
+        };
+        result.map_err(|e| raise(py, e))
+    }
+
+    /// The object stored in `name` while a read of it gives `value`:
+    /// [`VarSource::var_object`].
+    fn var_object(&self, py: Python<'_>, name: &str, value: &str) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self.read()?.var_object(py, name, value))
+    }
+
+    /// How the calling thread may use this handle: `"shared"` (lent for reading),
+    /// `"exclusive"` (lent for writing), `"owned"` (a copy), or `"expired"` (its call
+    /// ended, or it belongs to another thread).
+    fn kind(&self) -> &'static str {
+        if self.check_thread().is_err() {
+            return "expired";
+        }
+        match self.target.get() {
+            Target::Shared(_) => "shared",
+            Target::Exclusive(_) => "exclusive",
+            Target::Owned(_) => "owned",
+            Target::Expired => "expired",
+        }
     }
 }
 

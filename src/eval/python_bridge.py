@@ -8,13 +8,13 @@
 # and anonymous functions (bb.parse.ast.runAnonFuncs). Everything else is BitBake's own
 # code, imported, not copied.
 
-import copy
 import builtins
 import marshal
 import logging
 import sys
 import threading
 import types
+import weakref
 
 
 def _stub_hashserv():
@@ -197,9 +197,13 @@ def _to_store(var, value, none_ok=False, is_list=False):
     if isinstance(value, (bool, int)):
         # BitBake would keep the object; bitzel's store holds text.
         return str(value)
-    # Another object (bb.build.add_tasks' _task_deps dict, a tuple...): the store keeps
-    # its str(), which is what `bitbake -e` prints, and the bridge remembers the object
-    # so that a read of that same text gives the object back (see _from_store).
+    return _text_of(var, value)
+
+
+def _text_of(var, value):
+    # Another object (bb.build.add_tasks' _task_deps dict, oe.classextend's
+    # ClassExtender...): the store holds its str(), which is what `bitbake -e` prints
+    # (DataProxy.setVar also gives the store the object itself).
     # Every recipe stores an equal object in some variables (create-spdx's
     # SPDX_LICENSE_DATA, 180 kB of text): its marshal form (order-preserving, typed, 7
     # times cheaper than str()) finds the text made last time, the same str object.
@@ -215,32 +219,118 @@ def _to_store(var, value, none_ok=False, is_list=False):
             if texts is None or len(texts) >= 8:
                 texts = _texts[var] = {}
             texts[key] = text
-    remembered = _objects.setdefault(var, {})
-    if len(remembered) >= 64:
-        remembered.clear()
-    remembered[text] = value
     return text
 
 
 # Writes refused while expanding that are dropped instead of failing (see setVar).
 _DROPPED_WHILE_EXPANDING = frozenset(["__BBAUTOREV_SEEN", "BB_DONT_CACHE"])
 
-# Python objects stored in variables, by variable and by the text the store holds.
-_objects = {}
 # The text of objects stored in variables, by variable and by their marshal form.
 _texts = {}
 
+# Python objects stored in variables. BitBake's DataSmart keeps a value that is not
+# text as the object itself, and createCopy copies the reference: the object belongs to
+# the store and is shared by its copies. bitzel's store holds the object's text and,
+# beside it, the object (Store.set_var_object, DataStore::set_var_object), so that a
+# read of the variable through any store that has it gives the object back. These are
+# the names that ever got an object: only their reads ask the store for one.
+_object_vars = set()
 
-def _from_store(var, value):
-    # A copy: the same text may come from several stores (recipes parsed on several
-    # threads), and code that changes the object it read must not change another's.
-    remembered = _objects.get(var)
-    if remembered is not None and value in remembered:
-        try:
-            return copy.deepcopy(remembered[value])
-        except Exception:
-            return remembered[value]
-    return value
+
+class _StoredObject:
+    """What a store keeps for an object stored in a variable: the object, and the
+    handles (_Rebound) of the `d`s it holds."""
+
+    __slots__ = ("value", "rebound")
+
+    def __init__(self, value, rebound):
+        self.value = value
+        self.rebound = rebound
+
+
+# The Store methods that change the store (the others read it).
+_STORE_WRITES = frozenset([
+    "set_var", "set_var_flag", "append_var", "prepend_var", "append_var_flag",
+    "prepend_var_flag", "del_var", "del_var_flag", "rename_var", "set_var_object",
+])
+
+
+class _Rebound:
+    """The store handle of a `d` held by an object stored in a variable (e.g.
+    oe.classextend's ClassExtender keeps `self.d`, and ${@oe.classextend.get_depends(...)}
+    calls it whenever DEPENDS is expanded, long after the anonymous function that made
+    it returned). BitBake's object holds the DataSmart it was made with, the store the
+    variable is in; bitzel lends a store to Python for one call only, so this handle
+    acts on the store that reads the object: the innermost call still running on this
+    thread that read it (an expansion of the variant's DEPENDS reads EXTENDERCLASS from
+    the variant's store); else the call that made it, while that runs; else a copy
+    (createCopy) that read it. A write while that store is lent only for reading (an
+    expansion: classextend sets EXTENDPKGV, reads, and restores it) goes, with the
+    reads after it, to a copy of that store made for the rest of that call."""
+
+    __slots__ = ("own", "readers", "copies")
+
+    def __init__(self, own):
+        self.own = own
+        self.readers = {}  # thread -> weak references to the handles that read the object
+        self.copies = {}  # thread -> [(weak reference to a shared handle, its copy)]
+
+    def read_by(self, handle):
+        if isinstance(handle, _Rebound):
+            handle = handle._handle(False)
+        if handle.kind() == "expired":
+            return
+        # Per thread: a handle is usable only on the thread that it was lent on.
+        ident = threading.get_ident()
+        kept = [r for r in self.readers.get(ident, ())
+                if (h := r()) is not None and h is not handle and h.kind() != "expired"]
+        kept.append(weakref.ref(handle))
+        self.readers[ident] = kept
+
+    def _handle(self, write):
+        ident = threading.get_ident()
+        found = owned = None
+        for ref in reversed(self.readers.get(ident, ())):
+            h = ref()
+            kind = h.kind() if h is not None else "expired"
+            if kind in ("shared", "exclusive"):
+                found = h
+                break
+            if kind == "owned" and owned is None:
+                owned = h
+        if found is None:
+            if self.own.kind() != "expired":
+                found = self.own
+            elif owned is not None:
+                found = owned
+            else:
+                return self.own  # raises bitzel's "used after its evaluation ended"
+        if found.kind() != "shared":
+            return found
+        copies = self.copies.setdefault(ident, [])
+        for ref, copy in copies:
+            if ref() is found:
+                return copy
+        if not write:
+            return found
+        copy = found.create_copy()
+
+        def forget(ref, copies=copies):
+            copies[:] = [c for c in copies if c[0] is not ref]
+
+        copies.append((weakref.ref(found, forget), copy))
+        return copy
+
+    def __getattr__(self, name):
+        return getattr(self._handle(name in _STORE_WRITES), name)
+
+
+def _held_proxies(value):
+    # The `d`s an object holds in its attributes (not searched deeper).
+    attrs = getattr(value, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return []
+    return [v for v in attrs.values() if isinstance(v, DataProxy)]
 
 
 class DataProxy:
@@ -258,8 +348,12 @@ class DataProxy:
             return _origenv[0]
         if value is not None and var in LIST_VARS:
             return value.split()
-        if value is not None and var in _objects:
-            return _from_store(var, value)
+        if value is not None and var in _object_vars:
+            stored = self._s.var_object(var, value)
+            if stored is not None:
+                for rebound in stored.rebound:
+                    rebound.read_by(self._s)
+                return stored.value
         return value
 
     def getVarFlag(self, var, flag, expand=True, noweakdefault=False, parsing=False, retparser=False):
@@ -308,7 +402,11 @@ class DataProxy:
             self._s.del_var(var)
             return
         try:
-            self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
+            if isinstance(value, (str, bool, int)) or (
+                    var in LIST_VARS and isinstance(value, (list, tuple))):
+                self._s.set_var(var, _to_store(var, value, True, var in LIST_VARS))
+            else:
+                self._set_object(var, value)
         except RuntimeError as e:
             # Marks that Python code leaves in the store while a variable is being
             # expanded: a cache (oe.reproducible's __CACHED_SOURCE_DATE_EPOCH), or
@@ -320,6 +418,19 @@ class DataProxy:
             if (var.startswith("__CACHED_") or var in _DROPPED_WHILE_EXPANDING) and "read-only" in str(e):
                 return
             raise
+
+    def _set_object(self, var, value):
+        # BitBake keeps the object as the value: the store gets its text and the object
+        # (see _object_vars), and each `d` the object holds acts, from now on, on the
+        # store that reads it (see _Rebound).
+        rebound = []
+        for proxy in _held_proxies(value):
+            if not isinstance(proxy._s, _Rebound):
+                proxy._s = _Rebound(proxy._s)
+            if proxy._s not in rebound:
+                rebound.append(proxy._s)
+        _object_vars.add(var)
+        self._s.set_var_object(var, _text_of(var, value), _StoredObject(value, tuple(rebound)))
 
     def setVarFlag(self, var, flag, value, **loginfo):
         if value is None:

@@ -6,6 +6,7 @@ use super::datastore::DataStore;
 use super::expand::{ExpansionError, InlinePython, InlinePythonError};
 use super::python::{self, EvalError, PythonBridge, VarSource};
 use super::statement::Location;
+use pyo3::prelude::*;
 use std::sync::Arc;
 
 /// The location that history records for a change made by Python code (BitBake records
@@ -165,6 +166,23 @@ impl VarSource for DataStore {
 
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError> {
         Ok(Box::new(self.copy()))
+    }
+
+    fn set_var_object(
+        &mut self,
+        name: &str,
+        text: &str,
+        object: Py<PyAny>,
+    ) -> Result<(), EvalError> {
+        DataStore::set_var_object(self, name, text, Arc::new(object), &python_location());
+        Ok(())
+    }
+
+    fn var_object(&self, py: Python<'_>, name: &str, value: &str) -> Option<Py<PyAny>> {
+        let object = DataStore::var_object(self, name, value)?;
+        object
+            .downcast_ref::<Py<PyAny>>()
+            .map(|object| object.clone_ref(py))
     }
 }
 

@@ -1,0 +1,3 @@
+SUMMARY = "A library that tool depends on, with an SDK variant"
+LICENSE = "MIT"
+BBCLASSEXTEND = "native"
