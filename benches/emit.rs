@@ -60,7 +60,7 @@ fn main() {
     );
     let base = DataStore::from_snapshot(config.snapshot.clone());
     let collection = Collection::collect(&base);
-    let layout = VirtualLayout::new(&config, &collection);
+    let layout = VirtualLayout::new(&config, &collection, Some(bridge));
     let mut stores = Vec::new();
     let started = Instant::now();
     // BITZEL_EMIT_BENCH_RECIPES=N: every N-th recipe file of the collection instead (all

@@ -645,7 +645,7 @@ fn gen_command(
     });
     // Each file is prepared (task scripts, sources) on the thread that parsed it, and
     // its stores dropped there: memory stays that of `jobs` recipes.
-    let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection);
+    let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection, python.as_ref());
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = collection.recipes.len();
     let prepared = bitzel::eval::recipe::parse_all_map(

@@ -97,7 +97,7 @@ fn ours(build: &Path, env: Vec<(String, String)>) -> Ours {
     assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
     let base = DataStore::from_snapshot(config.snapshot.clone());
     let collection = Collection::collect(&base);
-    let layout = VirtualLayout::new(&config, &collection);
+    let layout = VirtualLayout::new(&config, &collection, Some(bridge()));
     let mut variants = Vec::new();
     for file in &collection.recipes {
         let parsed = parse_recipe(
@@ -489,7 +489,7 @@ fn scripts_are_virtual_and_the_same_for_a_copy_elsewhere() {
             };
             for root in &real_roots {
                 assert!(
-                    !text.contains(root.as_str()),
+                    !names_root(&text, root),
                     "{pn}:{} holds {root}:\n{text}",
                     action.task
                 );
@@ -548,7 +548,7 @@ fn poky_shell_run_files_equal_bitbakes() {
     );
     let base = DataStore::from_snapshot(config.snapshot.clone());
     let collection = Collection::collect(&base);
-    let layout = VirtualLayout::new(&config, &collection);
+    let layout = VirtualLayout::new(&config, &collection, Some(bridge()));
     let (mut equal, mut total, mut tasks_timed) = (0, 0, 0);
     let (mut sources_checked, mut patches_checked) = (0, 0);
     let mut failures = Vec::new();
@@ -781,4 +781,92 @@ fn decodeurl_equals_bitbakes_on_awkward_urls() {
             (want, mine) => panic!("{url}: BitBake {want}, bitzel {mine:?}"),
         }
     }
+}
+
+/// Each way a path of the machine reached Poky's scripts, reproduced in the fixture:
+/// COREBASE set by inline Python (its `scripts/`, also after WORKDIR), an absolute
+/// `patchdir=`, the target's `/root` next to a build run as root, the interpreter
+/// running BitBake (`PYTHON = "${@sys.executable}"`). The run files are BitBake's
+/// (`shell_run_files_equal_bitbakes`); here: what virtualizing them leaves holds no
+/// directory of the machine, found by scanning for every root of it.
+#[test]
+fn every_cause_of_a_machine_path_is_virtual() {
+    let ours = ours_for_oracle();
+    let o = oracle();
+    let layout = &ours.layout;
+    let hello = &o.recipes[0];
+    let (actions, _) = task_actions(
+        store_of(&ours, "hello"),
+        "hello",
+        &tasks_of(hello),
+        layout,
+        Some(bridge()),
+    );
+    let exe = store_of(&ours, "hello")
+        .get_var("PYTHON", true)
+        .unwrap()
+        .unwrap()
+        .to_string();
+    let exe_dir = Path::new(&exe)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mut roots = vec![
+        repo().to_str().unwrap().to_string(),
+        o.build.to_str().unwrap().to_string(),
+        std::env::var("HOME").unwrap_or_else(|_| "/root".into()),
+    ];
+    if !["/usr/bin", "/bin"].contains(&exe_dir.as_str()) {
+        roots.push(exe_dir.clone());
+        assert_eq!(layout.virtualize(&exe), "/usr/bin/python3");
+    }
+    let text = |task: &str| -> String {
+        match &actions.iter().find(|a| a.task == task).unwrap().kind {
+            TaskKind::Shell(s) => s.clone(),
+            TaskKind::Builtin { data, .. } => data.clone(),
+            k => panic!("{task}: {k:?}"),
+        }
+    };
+    let install = text("do_install");
+    assert!(
+        install.contains("/bitzel/corebase/scripts/wrapper.h"),
+        "{install}"
+    );
+    // The target's ROOT_HOME and a path that merely ends in /root stay as they are.
+    assert!(install.contains("s#ROOTHOME#/home/root#"), "{install}");
+    let patch = text("do_patch");
+    assert!(patch.contains(" patchdir=/bitzel/tmp/"), "{patch}");
+    for a in &actions {
+        let t = match &a.kind {
+            TaskKind::Shell(s) => s,
+            TaskKind::Builtin { data, .. } => data,
+            _ => continue,
+        };
+        assert_eq!(layout.holds_real_path(t), None, "{}", a.task);
+        for root in &roots {
+            assert!(!names_root(t, root), "{}: holds {root}:\n{t}", a.task);
+        }
+    }
+}
+
+/// Whether `text` names the machine directory `root`: anywhere for a path of several
+/// components; for a one-component one (HOME `/root`) only where a path starts with it,
+/// not inside a target path (`/home/root`, ROOT_HOME under `${D}`).
+fn names_root(text: &str, root: &str) -> bool {
+    if root.matches('/').count() > 1 {
+        return text.contains(root);
+    }
+    text.match_indices(root).any(|(at, _)| {
+        let end = at + root.len();
+        let starts = at == 0
+            || !matches!(text.as_bytes()[at - 1], b'/' | b'.' | b'-' | b'_')
+                && !text.as_bytes()[at - 1].is_ascii_alphanumeric();
+        starts
+            && text
+                .as_bytes()
+                .get(end)
+                .is_none_or(|b| !b.is_ascii_alphanumeric())
+    })
 }

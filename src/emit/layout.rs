@@ -13,14 +13,29 @@
 //! | `TOPDIR` (the build directory)   | `/bitzel` (what else lies under it: `/bitzel/<rel>`) |
 //! | `COREBASE`                       | `/bitzel/corebase`           |
 //! | `HOME` of the configuration      | `/bitzel/home`               |
+//! | a `HOSTTOOLS`/`HOSTTOOLS_NONFATAL` tool outside `/usr/bin`, `/bin`, `/usr/sbin`, `/sbin` | `/usr/bin/<tool>` |
+//! | the interpreter running BitBake (`sys.executable`, bitbake.conf's `PYTHON`) | `/usr/bin/python3` |
+//!
+//! Values set by inline Python (Poky's `COREBASE = '${@os.path.normpath("${LAYERDIR}/../")}'`)
+//! are expanded with the Python bridge when there is one. A host tool is the file
+//! base.bbclass's `setup_hosttools_dir` links into `HOSTTOOLS_DIR`: the first executable of
+//! that name on the generator's `PATH` (BitBake's `BB_ORIGENV` `PATH`, without its
+//! `*/scripts` entries); the sandbox shows the host's `/usr/bin` in its place. The
+//! interpreter is `python3` on that `PATH` too (bin/bitbake runs as `env python3`).
 //!
 //! The longest real path wins, so a layer inside `COREBASE` (Poky's `meta`) is
 //! `/bitzel/layers/meta`, and `TMPDIR` inside `TOPDIR` is `/bitzel/tmp`. A real path is
 //! replaced only where it ends at a path boundary (`/`, the end, or a character that
 //! cannot continue a file name in a value: not a letter, digit, `-`, `_`, `.`, `+`), so
-//! `/build/tmp` never rewrites `/build/tmpfoo`. Only `/bitzel/tmp`,
+//! `/build/tmp` never rewrites `/build/tmpfoo`; nor where it starts inside a longer path
+//! (`/root` in `/home/root`), unless that path starts with a real one (BitBake's
+//! `${WORKDIR}${COREBASE}/scripts`) and it has more than one component. Only `/bitzel/tmp`,
 //! `/bitzel/downloads` (the task's `--source` files) and `/bitzel/layers` (file://
 //! sources) exist in the sandbox; the others are names only.
+//!
+//! [`VirtualLayout::holds_real_path`] finds what virtualizing left: a real path of the
+//! layout, or any path under the machine's roots (`TOPDIR`, `HOME`, `COREBASE`, the
+//! directory holding each layer, the directory of each host tool mapped).
 //!
 //! `<layer>` is the layer directory's base name (`meta`, `meta-poky`); when two layers
 //! share one, each of them is `<base name>-<collection>`, the collection being the
@@ -31,8 +46,11 @@
 use crate::eval::collection::Collection;
 use crate::eval::config::Configuration;
 use crate::eval::datastore::DataStore;
+use crate::eval::python::PythonBridge;
+use crate::eval::python_store::BridgeInlinePython;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The virtual root: every virtual path starts with it.
 pub const ROOT: &str = "/bitzel";
@@ -46,6 +64,12 @@ pub const LAYERS: &str = "/bitzel/layers";
 pub const COREBASE: &str = "/bitzel/corebase";
 /// The configuration's `HOME`, as the helper sets it.
 pub const HOME: &str = "/bitzel/home";
+/// Where a host tool is in the sandbox (the first of the host directories it shows,
+/// which stand for `HOSTTOOLS_DIR`).
+pub const HOST_BIN: &str = "/usr/bin";
+/// The host directories the sandbox shows as they are: a host tool there needs no
+/// virtual path.
+pub const HOST_DIRS: [&str; 4] = ["/usr/bin", "/bin", "/usr/sbin", "/sbin"];
 
 /// One layer of the layout.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +91,20 @@ pub struct VirtualLayout {
     layers: Vec<LayerMapping>,
     /// The real `TMPDIR`.
     tmpdir: Option<String>,
+    /// Directories of the machine no output may name (see the module docs), longest
+    /// first.
+    roots: Vec<String>,
+}
+
+/// `bb.utils.which(path, name, executable=True)`: the first `dir/name` of the
+/// colon-separated `path` that is an executable file.
+pub fn which(path: &str, name: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    path.split(':').filter(|d| !d.is_empty()).find_map(|d| {
+        let p = format!("{d}/{name}");
+        let m = std::fs::metadata(&p).ok()?;
+        (m.is_file() && m.permissions().mode() & 0o111 != 0).then_some(p)
+    })
 }
 
 fn get(store: &DataStore, name: &str) -> Option<String> {
@@ -99,11 +137,20 @@ pub fn normpath(path: &str) -> String {
 }
 
 impl VirtualLayout {
-    /// The layout of the build `config` describes: TMPDIR, DL_DIR, TOPDIR, COREBASE, HOME
-    /// and the layers of `BBLAYERS` (named as the module docs say, with `collection`'s
-    /// patterns).
-    pub fn new(config: &Configuration, collection: &Collection) -> VirtualLayout {
-        let store = DataStore::from_snapshot(config.snapshot.clone());
+    /// The layout of the build `config` describes: TMPDIR, DL_DIR, TOPDIR, COREBASE, HOME,
+    /// the layers of `BBLAYERS` (named as the module docs say, with `collection`'s
+    /// patterns) and the host tools found on the generator's `PATH`. Inline Python
+    /// (Poky's COREBASE, `sys.executable`) is evaluated with `python`; without it those
+    /// values are missing.
+    pub fn new(
+        config: &Configuration,
+        collection: &Collection,
+        python: Option<&Arc<PythonBridge>>,
+    ) -> VirtualLayout {
+        let mut store = DataStore::from_snapshot(config.snapshot.clone());
+        if let Some(bridge) = python {
+            store.set_inline_python(Arc::new(BridgeInlinePython::new(bridge.clone())));
+        }
         let layer_dirs: Vec<String> = get(&store, "BBLAYERS")
             .unwrap_or_default()
             .split_whitespace()
@@ -129,6 +176,28 @@ impl VirtualLayout {
                 (dir.clone(), coll)
             })
             .collect();
+        // setup_hosttools_dir's PATH: BB_ORIGENV's, without its */scripts entries.
+        let path: String = std::env::var("PATH")
+            .unwrap_or_default()
+            .split(':')
+            .filter(|p| !p.ends_with("/scripts"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let mut tools: Vec<(String, String)> = Vec::new();
+        for var in ["HOSTTOOLS", "HOSTTOOLS_NONFATAL"] {
+            for tool in get(&store, var).unwrap_or_default().split_whitespace() {
+                if let Some(real) = which(&path, tool) {
+                    tools.push((real, tool.to_string()));
+                }
+            }
+        }
+        if python.is_some() {
+            if let Ok(exe) = store.expand("${@__import__('sys').executable}", None) {
+                if exe.starts_with('/') {
+                    tools.push((exe, "python3".to_string()));
+                }
+            }
+        }
         Self::from_parts(
             get(&store, "TMPDIR").as_deref(),
             get(&store, "DL_DIR").as_deref(),
@@ -136,11 +205,13 @@ impl VirtualLayout {
             get(&store, "COREBASE").as_deref(),
             get(&store, "HOME").as_deref(),
             &dirs,
+            &tools,
         )
     }
 
     /// The layout from its parts: the real TMPDIR, DL_DIR, TOPDIR, COREBASE, HOME (each
-    /// optional) and the layers as (directory, collection) in `BBLAYERS` order.
+    /// optional), the layers as (directory, collection) in `BBLAYERS` order and the host
+    /// tools as (real path, tool name); a tool already in [`HOST_DIRS`] is left as it is.
     pub fn from_parts(
         tmpdir: Option<&str>,
         dl_dir: Option<&str>,
@@ -148,6 +219,7 @@ impl VirtualLayout {
         corebase: Option<&str>,
         home: Option<&str>,
         layers: &[(String, Option<String>)],
+        host_tools: &[(String, String)],
     ) -> VirtualLayout {
         let base = |d: &str| {
             d.rsplit('/')
@@ -208,11 +280,31 @@ impl VirtualLayout {
         add(corebase, COREBASE.to_string());
         add(topdir, ROOT.to_string());
         add(home, HOME.to_string());
+        let mut roots: Vec<String> = Vec::new();
+        for (real, tool) in host_tools {
+            let r = normpath(real);
+            let dir = r.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            if !HOST_DIRS.contains(&dir) {
+                add(Some(&r), format!("{HOST_BIN}/{tool}"));
+                roots.push(dir.to_string());
+            }
+        }
         mappings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        roots.extend([topdir, corebase, home].into_iter().flatten().map(normpath));
+        for l in &layer_maps {
+            if let Some(parent) = l.real.parent().and_then(|p| p.to_str()) {
+                roots.push(parent.to_string());
+            }
+        }
+        roots.extend(mappings.iter().map(|(r, _)| r.clone()));
+        roots.retain(|r| r.starts_with('/') && r.len() > 1 && !HOST_DIRS.contains(&r.as_str()));
+        roots.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        roots.dedup();
         VirtualLayout {
             mappings,
             layers: layer_maps,
             tmpdir: tmpdir.map(normpath),
+            roots,
         }
     }
 
@@ -236,8 +328,17 @@ impl VirtualLayout {
         while let Some(off) = text[i..].find('/') {
             let pos = i + off;
             let mut matched = None;
+            let starts = starts_path(bytes, pos, last);
+            let alone = starts_path(bytes, pos, 0);
             for (real, virt) in &self.mappings {
-                if text[pos..].starts_with(real.as_str()) {
+                // A one-component path (`/root`) only where a path starts on its own:
+                // after a virtualized one it is a target's (`${D}/home/root`).
+                let ok = if real.matches('/').count() > 1 {
+                    starts
+                } else {
+                    alone
+                };
+                if ok && text[pos..].starts_with(real.as_str()) {
                     let end = pos + real.len();
                     if end == bytes.len() || !continues_name(bytes[end]) {
                         matched = Some((end, virt));
@@ -262,13 +363,26 @@ impl VirtualLayout {
         out
     }
 
-    /// Whether `text` still holds a real path of the layout (after
-    /// [`VirtualLayout::virtualize`] it should not).
+    /// The first directory of the machine (a real path of the layout or one of the
+    /// machine's roots: see the module docs) that `text` still names, at a path
+    /// boundary; after [`VirtualLayout::virtualize`] there should be none.
     pub fn holds_real_path(&self, text: &str) -> Option<&str> {
-        self.mappings
+        let bytes = text.as_bytes();
+        self.roots
             .iter()
-            .find(|(real, _)| text.contains(real.as_str()))
-            .map(|(real, _)| real.as_str())
+            .find(|root| {
+                text.match_indices(root.as_str()).any(|(at, _)| {
+                    let end = at + root.len();
+                    starts_path(bytes, at, 0) && (end == bytes.len() || !continues_name(bytes[end]))
+                })
+            })
+            .map(|r| r.as_str())
+    }
+
+    /// The machine's directories [`VirtualLayout::holds_real_path`] looks for, longest
+    /// first.
+    pub fn roots(&self) -> &[String] {
+        &self.roots
     }
 
     /// WORKDIR of the recipe `store`, relative to the virtual TMPDIR
@@ -309,6 +423,33 @@ impl VirtualLayout {
     }
 }
 
+/// Whether an absolute path may start at `pos` of `bytes` (a `/`): not when it is a
+/// later component of a longer path of the target (`/root` in `/home/root`), i.e. when
+/// a `/` followed by a name lies between `pos` and the start of its word, unless that
+/// word starts with a real path just virtualized, ending at `floor` (BitBake spells
+/// `${D}${STAGING_DIR_NATIVE}` or `${WORKDIR}${COREBASE}/scripts` as one real path
+/// after another). `floor` 0 means none.
+fn starts_path(bytes: &[u8], pos: usize, floor: usize) -> bool {
+    let mut named = false;
+    let mut nested = false;
+    let mut j = pos;
+    while j > 0 {
+        if j == floor {
+            return true;
+        }
+        let b = bytes[j - 1];
+        if b == b'/' {
+            nested |= named;
+        } else if continues_name(b) {
+            named = true;
+        } else {
+            break;
+        }
+        j -= 1;
+    }
+    !nested
+}
+
 /// Whether byte `b` may continue a file name inside a value (so that a real path
 /// followed by it is a longer name, not that path).
 fn continues_name(b: u8) -> bool {
@@ -331,6 +472,10 @@ mod tests {
                 ("/home/u/poky/meta-poky".into(), Some("yocto".into())),
                 ("/home/u/other/meta".into(), Some("other".into())),
             ],
+            &[
+                ("/home/u/.pyenv/shims/python3".into(), "python3".into()),
+                ("/usr/bin/gcc".into(), "gcc".into()),
+            ],
         )
     }
 
@@ -343,6 +488,51 @@ mod tests {
         );
         assert_eq!(l.virtualize("/home/u/build"), "/bitzel");
         assert_eq!(l.virtualize("no paths"), "no paths");
+    }
+
+    #[test]
+    fn real_paths_one_after_another_and_inside_target_paths() {
+        let l = layout();
+        // ${WORKDIR}${COREBASE}/scripts: both real, both virtualized.
+        assert_eq!(
+            l.virtualize("/home/u/build/tmp/work/a/1.0/home/u/poky/scripts/x"),
+            "/bitzel/tmp/work/a/1.0/bitzel/corebase/scripts/x"
+        );
+        // HOME `/root` is also the target's ROOT_HOME: inside a longer path it stays.
+        let r = VirtualLayout::from_parts(None, None, None, None, Some("/root"), &[], &[]);
+        assert_eq!(
+            r.virtualize("s#ROOTHOME#/home/root# /root/.x ${D}/home/root"),
+            "s#ROOTHOME#/home/root# /bitzel/home/.x ${D}/home/root"
+        );
+        assert_eq!(r.holds_real_path("a/home/root b"), None);
+        assert_eq!(r.holds_real_path("a /root/.pyenv b"), Some("/root"));
+    }
+
+    #[test]
+    fn host_tools_outside_the_host_directories_are_the_sandboxs() {
+        let l = layout();
+        assert_eq!(
+            l.virtualize("-DPython3_EXECUTABLE:PATH=/home/u/.pyenv/shims/python3 /usr/bin/gcc"),
+            "-DPython3_EXECUTABLE:PATH=/usr/bin/python3 /usr/bin/gcc"
+        );
+    }
+
+    #[test]
+    fn paths_under_the_machines_roots_are_found() {
+        let l = layout();
+        // /home/u/other holds a layer: its checkout is the machine's.
+        assert_eq!(
+            l.holds_real_path("x /home/u/other/scripts/y"),
+            Some("/home/u/other")
+        );
+        assert_eq!(
+            l.holds_real_path("x /home/u/.pyenv/versions/3/bin/python3"),
+            Some("/home/u")
+        );
+        assert_eq!(
+            l.holds_real_path(&l.virtualize("/home/u/build/tmp/x /home/u/poky/scripts")),
+            None
+        );
     }
 
     #[test]

@@ -1304,7 +1304,7 @@ fn oe_boolean(v: &str) -> Option<bool> {
 /// patches of SRC_URI as oe.patch's `src_patches` picks them (`.patch`/`.diff`, also
 /// compressed, or `apply=yes`; not `apply=no`; `should_apply`'s date, revision and
 /// version conditions), in SRC_URI order: `patch VIRTUAL striplevel=N [patchdir=DIR]`
-/// (`striplevel=`, else `pnum=`, else 1).
+/// (`striplevel=`, else `pnum=`, else 1; DIR virtual, relative to S when under it).
 pub fn patch_data(
     ts: &DataStore,
     pn: &str,
@@ -1361,6 +1361,15 @@ pub fn patch_data(
             .to_string();
         o.push_str(&format!("patch {} striplevel={striplevel}", s.virtual_path));
         if let Some(pd) = s.param("patchdir") {
+            // patch.bbclass joins it to S (`os.path.join`): an absolute one (the rust
+            // recipes' `${RUSTSRC}`) is a real path, written virtual, relative to S
+            // when it is under it.
+            let pd = layout.virtualize(pd);
+            let pd = pd
+                .strip_prefix(s_dir.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                .filter(|r| !r.is_empty() && !s_dir.is_empty())
+                .unwrap_or(&pd);
             o.push_str(&format!(" patchdir={pd}"));
         }
         o.push('\n');

@@ -1,6 +1,6 @@
 # hello: local files found along FILESPATH (a directory too, one shadowed by the append's
 # layer), patches with apply=, striplevel=, patchdir=, downloads with and without a
-# checksum, shell pre/postfuncs, a Python prefunc, [exports] and a task override.
+# checksum, an absolute patchdir, COREBASE's scripts and ROOT_HOME, shell pre/postfuncs, a Python prefunc, [exports] and a task override.
 
 SRC_URI = "file://hello.c \
            file://srcdir \
@@ -9,6 +9,7 @@ SRC_URI = "file://hello.c \
            file://0002-other.diff;striplevel=2;patchdir=sub \
            file://notes.txt;apply=yes \
            file://skip.patch;apply=no \
+           file://abs.patch;patchdir=${WORKDIR}/abs \
            file://%70ercent.txt;subdir=extra;unpack=0 \
            https://example.com/releases/hello-${PV}.tar.gz;name=tarball;subdir=src;striplevel=1 \
            http://example.com/dl/get.php?id=7;downloadfilename=extra-${PV}.tgz \
@@ -72,6 +73,9 @@ python python_prefunc () {
 do_install () {
 	install -d ${D}${includedir}
 	install -m 0644 ${S}/hello.h ${D}${includedir}/
+	install -d ${D}${ROOT_HOME}
+	sed -e "s#ROOTHOME#/home/root#" ${COREBASE}/scripts/wrapper.h > ${D}${includedir}/wrapper.h
+	cp ${WORKDIR}${COREBASE}/scripts/wrapper.h ${D}${ROOT_HOME}/
 }
 do_install[postfuncs] += "shell_postfunc"
 
