@@ -832,6 +832,58 @@ fn two_threads_evaluate_at_once() {
     });
 }
 
+/// BitBake parses each recipe in a parser process of its own: the `def` a recipe's parse
+/// made last is the one its inline Python calls, whatever another recipe defines. bitzel
+/// parses recipes on threads sharing one context; a thread that defined a class's
+/// function (gnomebase's gnome_verdir) and then expands it after another thread
+/// redefined the name (libgudev's own gnome_verdir) still calls its own, as the oracle
+/// with only the first definition computes (and the other thread as the oracle with
+/// both, in that order).
+#[test]
+fn a_def_redefined_on_another_thread_keeps_this_threads_own() {
+    let class =
+        "def race_verdir(v):\n    return \".\".join(v.split(\".\")[:-1]) or v\n".to_string();
+    let recipe = "def race_verdir(v):\n    return v\n".to_string();
+    let expr = "${@race_verdir('1.8.0')}";
+    let name = "race_verdir".to_string();
+    let want_class = oracle(&[inline(expr)], &[(name.clone(), class.clone())]);
+    let want_recipe = oracle(
+        &[inline(expr)],
+        &[
+            (name.clone(), class.clone()),
+            (name.clone(), recipe.clone()),
+        ],
+    );
+    let store = base_store();
+    let code = "race_verdir('1.8.0')";
+    let step = std::sync::Barrier::new(2);
+    let (got_class, got_recipe) = std::thread::scope(|s| {
+        let a = s.spawn(|| {
+            bridge()
+                .insert_method("gnomebase", &class, "gnomebase", 0)
+                .unwrap();
+            step.wait(); // B defines its own after this
+            step.wait();
+            bridge().eval_inline(code, Some("X"), &store).unwrap()
+        });
+        let b = s.spawn(|| {
+            step.wait();
+            bridge()
+                .insert_method("gnomebase", &class, "gnomebase", 0)
+                .unwrap();
+            bridge()
+                .insert_method("libgudev", &recipe, "libgudev", 0)
+                .unwrap();
+            step.wait();
+            bridge().eval_inline(code, Some("X"), &store).unwrap()
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!(json!(got_class), want_class[0]["ok"]);
+    assert_eq!(json!(got_recipe), want_recipe[0]["ok"]);
+    assert_ne!(got_class, got_recipe);
+}
+
 /// The `def` functions of a class file, by BitBake's rule: a body goes on while lines
 /// are indented, empty or comments.
 fn class_defs(path: &std::path::Path) -> Vec<(String, String)> {

@@ -179,6 +179,7 @@ def take_messages():
 # (see keep_thread_state in python.rs).
 _logs = {}
 _thread_globals = {}
+_thread_defs = {}  # thread -> {name: function} of the `def`s made on it (insert_method)
 _collector = _LogCollector(logging.INFO)
 logging.getLogger("BitBake").addHandler(_collector)
 
@@ -516,7 +517,9 @@ def _globals_for(d):
     ident = threading.get_ident()
     cached = _thread_globals.get(ident)
     if cached is None or cached[0] != stamp:
-        cached = _thread_globals[ident] = (stamp, dict(ctx))
+        glob = dict(ctx)
+        glob.update(_thread_defs.get(ident, ()))
+        cached = _thread_globals[ident] = (stamp, glob)
     return cached[1]
 
 
@@ -642,9 +645,20 @@ def add_pylib(store, libdir, namespace, filename, lineno):
 
 def insert_method(modulename, code, filename, lineno):
     """bb.methodpool.insert_method: define a `def` (or an anonymous function) in
-    BitBake's global context, where inline Python and other functions find it."""
+    BitBake's global context, where inline Python and other functions find it.
+    BitBake parses each recipe in a process of its own, so the last `def` of a name that
+    a recipe's parse made is the one its expansions call (libgudev redefines
+    gnomebase's gnome_verdir); bitzel parses recipes on threads sharing one context, so
+    the functions are also kept per thread (_thread_defs) and win in that thread's
+    inline expressions over another thread's later definition of the same name."""
     _generation[0] += 1
-    bb.methodpool.insert_method(modulename, code, filename, lineno)
+    comp = bb.utils.better_compile(code, modulename, filename, lineno=lineno)
+    # The code's locals are a dict of their own and its globals BitBake's context: the
+    # functions see the context as BitBake's do, and the names they got are known.
+    defined = {}
+    bb.utils.better_exec(comp, defined, code, filename)
+    bb.utils._context.update(defined)
+    _thread_defs.setdefault(threading.get_ident(), {}).update(defined)
 
 
 def raise_expansion_error(varname, expression, exc_type, exc_message, varlist):
