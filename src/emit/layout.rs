@@ -27,15 +27,16 @@
 //! `/bitzel/layers/meta`, and `TMPDIR` inside `TOPDIR` is `/bitzel/tmp`. A real path is
 //! replaced only where it ends at a path boundary (`/`, the end, or a character that
 //! cannot continue a file name in a value: not a letter, digit, `-`, `_`, `.`, `+`), so
-//! `/build/tmp` never rewrites `/build/tmpfoo`; nor where it starts inside a longer path
-//! (`/root` in `/home/root`), unless that path starts with a real one (BitBake's
-//! `${WORKDIR}${COREBASE}/scripts`) and it has more than one component. Only `/bitzel/tmp`,
+//! `/build/tmp` never rewrites `/build/tmpfoo`. A real path of several components is
+//! replaced wherever it starts (BitBake's `${WORKDIR}${COREBASE}/scripts` spells two real
+//! paths one after the other); a one-component one (HOME `/root`, also the target's
+//! ROOT_HOME) only where a path starts with it, never inside `/home/root`. Only `/bitzel/tmp`,
 //! `/bitzel/downloads` (the task's `--source` files) and `/bitzel/layers` (file://
 //! sources) exist in the sandbox; the others are names only.
 //!
 //! [`VirtualLayout::holds_real_path`] finds what virtualizing left: a real path of the
 //! layout, or any path under the machine's roots (`TOPDIR`, `HOME`, `COREBASE`, the
-//! directory holding each layer, the directory of each host tool mapped).
+//! directory holding each layer).
 //!
 //! `<layer>` is the layer directory's base name (`meta`, `meta-poky`); when two layers
 //! share one, each of them is `<base name>-<collection>`, the collection being the
@@ -286,7 +287,6 @@ impl VirtualLayout {
             let dir = r.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
             if !HOST_DIRS.contains(&dir) {
                 add(Some(&r), format!("{HOST_BIN}/{tool}"));
-                roots.push(dir.to_string());
             }
         }
         mappings.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
@@ -328,17 +328,8 @@ impl VirtualLayout {
         while let Some(off) = text[i..].find('/') {
             let pos = i + off;
             let mut matched = None;
-            let starts = starts_path(bytes, pos, last);
-            let alone = starts_path(bytes, pos, 0);
             for (real, virt) in &self.mappings {
-                // A one-component path (`/root`) only where a path starts on its own:
-                // after a virtualized one it is a target's (`${D}/home/root`).
-                let ok = if real.matches('/').count() > 1 {
-                    starts
-                } else {
-                    alone
-                };
-                if ok && text[pos..].starts_with(real.as_str()) {
+                if text[pos..].starts_with(real.as_str()) && may_replace(bytes, pos, real) {
                     let end = pos + real.len();
                     if end == bytes.len() || !continues_name(bytes[end]) {
                         matched = Some((end, virt));
@@ -373,7 +364,8 @@ impl VirtualLayout {
             .find(|root| {
                 text.match_indices(root.as_str()).any(|(at, _)| {
                     let end = at + root.len();
-                    starts_path(bytes, at, 0) && (end == bytes.len() || !continues_name(bytes[end]))
+                    may_replace(bytes, at, root)
+                        && (end == bytes.len() || !continues_name(bytes[end]))
                 })
             })
             .map(|r| r.as_str())
@@ -423,31 +415,29 @@ impl VirtualLayout {
     }
 }
 
-/// Whether an absolute path may start at `pos` of `bytes` (a `/`): not when it is a
-/// later component of a longer path of the target (`/root` in `/home/root`), i.e. when
-/// a `/` followed by a name lies between `pos` and the start of its word, unless that
-/// word starts with a real path just virtualized, ending at `floor` (BitBake spells
-/// `${D}${STAGING_DIR_NATIVE}` or `${WORKDIR}${COREBASE}/scripts` as one real path
-/// after another). `floor` 0 means none.
-fn starts_path(bytes: &[u8], pos: usize, floor: usize) -> bool {
+/// Whether a real path may be replaced at `pos` of `bytes` (a `/`): a path of several
+/// components anywhere (BitBake spells `${D}${STAGING_DIR_NATIVE}` or
+/// `${WORKDIR}${COREBASE}/scripts` as one real path after another); a one-component one
+/// (HOME `/root`) only where a path starts with it, not as a later component of a
+/// longer path of the target (`/home/root`, `${D}/root`): not when a `/` followed by a
+/// name lies between `pos` and the start of its word.
+fn may_replace(bytes: &[u8], pos: usize, real: &str) -> bool {
+    if real.matches('/').count() > 1 {
+        return true;
+    }
     let mut named = false;
-    let mut nested = false;
-    let mut j = pos;
-    while j > 0 {
-        if j == floor {
-            return true;
-        }
-        let b = bytes[j - 1];
+    for &b in bytes[..pos].iter().rev() {
         if b == b'/' {
-            nested |= named;
+            if named {
+                return false;
+            }
         } else if continues_name(b) {
             named = true;
         } else {
             break;
         }
-        j -= 1;
     }
-    !nested
+    true
 }
 
 /// Whether byte `b` may continue a file name inside a value (so that a real path
@@ -497,6 +487,10 @@ mod tests {
         assert_eq!(
             l.virtualize("/home/u/build/tmp/work/a/1.0/home/u/poky/scripts/x"),
             "/bitzel/tmp/work/a/1.0/bitzel/corebase/scripts/x"
+        );
+        assert_eq!(
+            l.virtualize("-I../recipe-sysroot/home/u/build/tmp/work/a/x"),
+            "-I../recipe-sysroot/bitzel/tmp/work/a/x"
         );
         // HOME `/root` is also the target's ROOT_HOME: inside a longer path it stays.
         let r = VirtualLayout::from_parts(None, None, None, None, Some("/root"), &[], &[]);
