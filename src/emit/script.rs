@@ -641,6 +641,23 @@ struct Call {
     own_dirs: Option<(Vec<String>, Vec<String>)>,
 }
 
+/// One call in a script as `exec_func` makes it: for a pre/postfunc, its own [cleandirs]
+/// emptied, [dirs] made and the last one entered, then the function called.
+fn write_call(o: &mut String, c: &Call) {
+    if let Some((dirs, cleandirs)) = &c.own_dirs {
+        for d in cleandirs {
+            o.push_str(&format!("rm -rf {q}\nmkdir -p {q}\n", q = shell_quote(d)));
+        }
+        for d in dirs {
+            o.push_str(&format!("mkdir -p {}\n", shell_quote(d)));
+        }
+        if let Some(last) = dirs.last() {
+            o.push_str(&format!("cd {}\n", shell_quote(last)));
+        }
+    }
+    o.push_str(&format!("{}\n", c.func));
+}
+
 /// The expanded words of a flag.
 fn flag_words(ts: &DataStore, var: &str, flag: &str) -> Result<Vec<String>, String> {
     match ts.get_var_flag(var, flag, false) {
@@ -708,20 +725,6 @@ fn build_script(
     for c in comments {
         o.push_str(&format!("# bitzel: {c}\n"));
     }
-    let write_call = |o: &mut String, c: &Call| {
-        if let Some((dirs, cleandirs)) = &c.own_dirs {
-            for d in cleandirs {
-                o.push_str(&format!("rm -rf {q}\nmkdir -p {q}\n", q = shell_quote(d)));
-            }
-            for d in dirs {
-                o.push_str(&format!("mkdir -p {}\n", shell_quote(d)));
-            }
-            if let Some(last) = dirs.last() {
-                o.push_str(&format!("cd {}\n", shell_quote(last)));
-            }
-        }
-        o.push_str(&format!("{}\n", c.func));
-    };
     for c in before {
         write_call(&mut o, c);
     }
@@ -1099,18 +1102,7 @@ fn populate_sysroot(e: &mut Emitter, pn: &str) -> Result<String, String> {
     }
     o.push_str(&format!("{stage}\n"));
     for c in &calls {
-        if let Some((dirs, cleandirs)) = &c.own_dirs {
-            for d in cleandirs {
-                o.push_str(&format!("rm -rf {q}\nmkdir -p {q}\n", q = shell_quote(d)));
-            }
-            for d in dirs {
-                o.push_str(&format!("mkdir -p {}\n", shell_quote(d)));
-            }
-            if let Some(last) = dirs.last() {
-                o.push_str(&format!("cd {}\n", shell_quote(last)));
-            }
-        }
-        o.push_str(&format!("{}\n", c.func));
+        write_call(&mut o, c);
     }
     o.push_str(TRAILER);
     Ok(o)
