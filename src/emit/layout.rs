@@ -110,9 +110,7 @@ pub fn which(path: &str, name: &str) -> Option<String> {
 
 fn get(store: &DataStore, name: &str) -> Option<String> {
     store
-        .get_var(name, true)
-        .ok()
-        .flatten()
+        .get_text(name)
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }

@@ -254,14 +254,6 @@ pub fn repository_name(prefix: &str, parts: &[&str]) -> String {
     out
 }
 
-fn get(store: &DataStore, name: &str) -> Option<String> {
-    store
-        .get_var(name, true)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-}
-
 fn diag(file: &str, message: String) -> Diagnostic {
     Diagnostic::error(file, 0..0, message)
 }
@@ -292,7 +284,7 @@ pub fn recipe_sources(
     pn: &str,
     layout: &VirtualLayout,
 ) -> (Vec<Source>, Vec<Diagnostic>) {
-    let file = get(store, "FILE").unwrap_or_default();
+    let file = store.get_text("FILE").unwrap_or_default();
     let mut out = Vec::new();
     let mut diags = Vec::new();
     let src_uri = match store.get_var("SRC_URI", true) {
@@ -418,7 +410,7 @@ fn source(
             let found = if path.starts_with('/') {
                 Some(PathBuf::from(&path)).filter(|p| p.exists())
             } else {
-                let filespath = get(store, "FILESPATH").unwrap_or_default();
+                let filespath = store.get_text("FILESPATH").unwrap_or_default();
                 which(&filespath, &path).0
             };
             let Some(real) = found else {

@@ -48,14 +48,6 @@ pub struct Collection {
     pub warnings: Vec<String>,
 }
 
-fn get(store: &DataStore, name: &str) -> Option<String> {
-    store
-        .get_var(name, true)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-}
-
 /// Python's `re` syntax that the `regex` crate spells differently: `(?P<n>` is taken by
 /// both; `\Z` is `\z`.
 fn python_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -67,7 +59,8 @@ impl Collection {
     pub fn collect(store: &DataStore) -> Collection {
         let mut out = Collection::default();
         out.layers = layers(store, &mut out.warnings);
-        let mut files: Vec<String> = get(store, "BBFILES")
+        let mut files: Vec<String> = store
+            .get_text("BBFILES")
             .unwrap_or_default()
             .split_whitespace()
             .map(str::to_string)
@@ -105,7 +98,7 @@ impl Collection {
                 }
             }
         }
-        let mask = get(store, "BBMASK").unwrap_or_default();
+        let mask = store.get_text("BBMASK").unwrap_or_default();
         let mut masks = Vec::new();
         for m in mask.split_whitespace() {
             let m = m.strip_prefix('|').unwrap_or(m);
@@ -167,7 +160,8 @@ impl Collection {
 
 /// The layers with their patterns and priorities, as `handleCollections` computes them.
 fn layers(store: &DataStore, warnings: &mut Vec<String>) -> Vec<Layer> {
-    let names: Vec<String> = get(store, "BBFILE_COLLECTIONS")
+    let names: Vec<String> = store
+        .get_text("BBFILE_COLLECTIONS")
         .unwrap_or_default()
         .split_whitespace()
         .map(str::to_string)
@@ -176,7 +170,10 @@ fn layers(store: &DataStore, warnings: &mut Vec<String>) -> Vec<Layer> {
     let mut depends: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut min_prio = 0i64;
     for c in &names {
-        if let Some(p) = get(store, &format!("BBFILE_PRIORITY_{c}")).filter(|p| !p.is_empty()) {
+        if let Some(p) = store
+            .get_text(&format!("BBFILE_PRIORITY_{c}"))
+            .filter(|p| !p.is_empty())
+        {
             match p.trim().parse::<i64>() {
                 Ok(p) => {
                     if min_prio == 0 || p < min_prio {
@@ -188,7 +185,9 @@ fn layers(store: &DataStore, warnings: &mut Vec<String>) -> Vec<Layer> {
             }
         }
         // LAYERDEPENDS_<c>: names, each optionally with a version in parentheses.
-        let deps = get(store, &format!("LAYERDEPENDS_{c}")).unwrap_or_default();
+        let deps = store
+            .get_text(&format!("LAYERDEPENDS_{c}"))
+            .unwrap_or_default();
         let mut list = Vec::new();
         let mut depth = 0;
         for word in deps.split_whitespace() {

@@ -389,14 +389,6 @@ pub fn approved_variables(env: &[(String, String)]) -> BTreeSet<String> {
     approved
 }
 
-fn get(store: &DataStore, name: &str) -> Option<String> {
-    store
-        .get_var(name, true)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-}
-
 /// cookerdata's `findConfigFile(name, d)`: `conf/<name>` under each folder of `BBPATH`,
 /// then under the current directory and each of its parents up to `/` (excluded).
 pub fn find_config_file(name: &str, bbpath: Option<&str>, cwd: &Path) -> Option<PathBuf> {
@@ -478,7 +470,7 @@ pub fn parse_configuration(
         mc,
         &bitbake_site("cookerdata.py:345 [parseConfigurationFiles]"),
     );
-    let bbpath_env = get(&store, "BBPATH");
+    let bbpath_env = store.get_text("BBPATH");
     let layerconf = find_config_file_in(
         "bblayers.conf",
         bbpath_env.as_deref(),
@@ -499,14 +491,15 @@ pub fn parse_configuration(
             &bitbake_site("cookerdata.py:356 [parseConfigurationFiles]"),
         );
         interp.parse_config_file(&mut store, &layerconf);
-        if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
+        if store.get_text("BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
             store.set_var(
                 "BB_CACHEDIR",
                 "${TOPDIR}/cache",
                 &bitbake_site("cookerdata.py:360 [parseConfigurationFiles]"),
             );
         }
-        let layers: Vec<String> = get(&store, "BBLAYERS")
+        let layers: Vec<String> = store
+            .get_text("BBLAYERS")
             .unwrap_or_default()
             .split_whitespace()
             .map(str::to_string)
@@ -533,7 +526,7 @@ pub fn parse_configuration(
         }
         let home = approved
             .contains("HOME")
-            .then(|| get(&store, "HOME"))
+            .then(|| store.get_text("HOME"))
             .flatten();
         let mut layerseries: Option<BTreeSet<String>> = None;
         let mut compat: Vec<(String, BTreeSet<String>)> = Vec::new();
@@ -565,10 +558,10 @@ pub fn parse_configuration(
             }
             expand_varref(&mut store, "LAYERDIR");
             expand_varref(&mut store, "LAYERDIR_RE");
-            let collections = get(&store, "BBFILE_COLLECTIONS").unwrap_or_default();
+            let collections = store.get_text("BBFILE_COLLECTIONS").unwrap_or_default();
             for c in collections.split_whitespace() {
                 let name = format!("LAYERSERIES_COMPAT_{c}");
-                if let Some(entry) = get(&store, &name).filter(|v| !v.is_empty()) {
+                if let Some(entry) = store.get_text(&name).filter(|v| !v.is_empty()) {
                     let set = entry.split_whitespace().map(str::to_string).collect();
                     match compat.iter_mut().find(|(k, _)| k == c) {
                         Some(slot) => slot.1 = set,
@@ -581,7 +574,8 @@ pub fn parse_configuration(
                 }
             }
             if layerseries.as_ref().is_none_or(|s| s.is_empty()) {
-                let series: BTreeSet<String> = get(&store, "LAYERSERIES_CORENAMES")
+                let series: BTreeSet<String> = store
+                    .get_text("LAYERSERIES_CORENAMES")
                     .unwrap_or_default()
                     .split_whitespace()
                     .map(str::to_string)
@@ -611,12 +605,14 @@ pub fn parse_configuration(
                 &bitbake_site("cookerdata.py:419 [parseConfigurationFiles]"),
             );
         }
-        let collections: Vec<String> = get(&store, "BBFILE_COLLECTIONS")
+        let collections: Vec<String> = store
+            .get_text("BBFILE_COLLECTIONS")
             .unwrap_or_default()
             .split_whitespace()
             .map(str::to_string)
             .collect();
-        for entry in get(&store, "BBFILES_DYNAMIC")
+        for entry in store
+            .get_text("BBFILES_DYNAMIC")
             .unwrap_or_default()
             .split_whitespace()
         {
@@ -666,7 +662,7 @@ pub fn parse_configuration(
                     ),
                 )),
                 Some(_) => {}
-                None if get(&store, "BB_WORKERCONTEXT").is_none() => {
+                None if store.get_text("BB_WORKERCONTEXT").is_none() => {
                     diagnostics_extra.push(Diagnostic::warning(
                         layerconf.clone(),
                         0..0,
@@ -684,7 +680,7 @@ pub fn parse_configuration(
         );
     }
 
-    if get(&store, "BBPATH").is_none_or(|v| v.is_empty()) {
+    if store.get_text("BBPATH").is_none_or(|v| v.is_empty()) {
         let mut msg = "The BBPATH variable is not set".to_string();
         if layerconf.is_none() {
             msg.push_str(
@@ -693,14 +689,14 @@ pub fn parse_configuration(
         }
         diagnostics_extra.push(Diagnostic::error(cwd.to_string_lossy(), 0..0, msg));
     }
-    if get(&store, "TOPDIR").is_none_or(|v| v.is_empty()) {
+    if store.get_text("TOPDIR").is_none_or(|v| v.is_empty()) {
         store.set_var(
             "TOPDIR",
             &cwd.to_string_lossy(),
             &bitbake_site("cookerdata.py:466 [parseConfigurationFiles]"),
         );
     }
-    if get(&store, "BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
+    if store.get_text("BB_CACHEDIR").is_none_or(|v| v.is_empty()) {
         store.set_var(
             "BB_CACHEDIR",
             "${TOPDIR}/cache",
@@ -708,7 +704,7 @@ pub fn parse_configuration(
         );
     }
     if !interp.parse_config_file(&mut store, "conf/bitbake.conf") {
-        let bbpath = get(&store, "BBPATH").unwrap_or_default();
+        let bbpath = store.get_text("BBPATH").unwrap_or_default();
         diagnostics_extra.push(Diagnostic::error(
             "conf/bitbake.conf",
             0..0,
@@ -717,7 +713,7 @@ pub fn parse_configuration(
     }
 
     // INHERIT, after base.
-    let inherits = get(&store, "INHERIT").unwrap_or_default();
+    let inherits = store.get_text("INHERIT").unwrap_or_default();
     for class in std::iter::once("base").chain(inherits.split_whitespace()) {
         interp.inherit(&mut store, class, "configuration INHERITs", 0);
     }

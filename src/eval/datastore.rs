@@ -937,6 +937,15 @@ impl DataStore {
 
     // ----- reads ------------------------------------------------------------------------
 
+    /// `getVar(name)` as text: the expanded value, `None` when unset or when it fails to
+    /// expand (for readers whose caller has reported, or will report, the failure).
+    pub fn get_text(&self, name: &str) -> Option<String> {
+        self.get_var(name, true)
+            .ok()
+            .flatten()
+            .map(|v| v.to_string())
+    }
+
     /// DataSmart's `getVar(name, expand)`: the value after override selection by
     /// OVERRIDES, `:append` and `:prepend` (the weak default when nothing else is set);
     /// with `expand`, also expanded and with `:remove` applied. `None` when unset.

@@ -562,6 +562,14 @@ def fire_recipe_event(store, event, fn, variant):
         ev = bb.event.RecipeTaskPreProcess(fn, list(d.getVar("__BBTASKS", False) or []))
     else:
         ev = getattr(bb.event, event)(fn)
+    _fire_through_handlers(ev, d)
+
+
+def _fire_through_handlers(ev, d):
+    """Registers the __BBHANDLERS of `d` whose [eventmask] takes `ev` (as finalize and
+    parseConfigurationFiles register them; the others would not be called, and
+    compiling them costs), fires `ev` through bb.event's class handlers, and restores
+    bb.event's handler table."""
     eid = str(ev.__class__)[8:-2]
     saved = bb.event.get_handlers().copy()
     try:
@@ -570,8 +578,6 @@ def fire_recipe_event(store, event, fn, variant):
             if not handlerfn:
                 bb.fatal("Undefined event handler function '%s'" % var)
             mask = (d.getVarFlag(var, "eventmask") or "").split()
-            # Only the handlers this event reaches are registered: finalize registers
-            # them all, but the others would not be called (compiling them costs).
             if mask and eid not in mask:
                 continue
             handlerln = int(d.getVarFlag(var, "lineno", False))
@@ -590,22 +596,7 @@ def fire_config_event(store, event):
     through bb.event's class handlers, and bb.event's handler table is restored."""
     d = DataProxy(store)
     ev = getattr(bb.event, event)()
-    eid = str(ev.__class__)[8:-2]
-    saved = bb.event.get_handlers().copy()
-    try:
-        for var in d.getVar("__BBHANDLERS", False) or []:
-            handlerfn = d.getVarFlag(var, "filename", False)
-            if not handlerfn:
-                bb.fatal("Undefined event handler function '%s'" % var)
-            mask = (d.getVarFlag(var, "eventmask") or "").split()
-            if mask and eid not in mask:
-                continue
-            handlerln = int(d.getVarFlag(var, "lineno", False))
-            bb.event.register(var, d.getVar(var, False), mask,
-                              handlerfn, handlerln, data=d)
-        bb.event.fire_class_handlers(ev, d)
-    finally:
-        bb.event.set_handlers(saved)
+    _fire_through_handlers(ev, d)
 
 
 # BB_ORIGENV: cookerdata keeps the whole environment BitBake was started in as a

@@ -72,14 +72,6 @@ pub struct RecipeOptions {
     pub only_finalise: Option<String>,
 }
 
-fn text(store: &DataStore, name: &str) -> Option<String> {
-    store
-        .get_var(name, true)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-}
-
 /// Parses recipe file `file` (absolute) of the configuration, with the appends and
 /// layer the collection gives it.
 pub fn parse_recipe(
@@ -163,7 +155,7 @@ fn parse_recipe_tracked(
             interp.warn(append, 0, format!("file {append} not found"));
         }
     }
-    let only = text(&store, "__ONLYFINALISE");
+    let only = store.get_text("__ONLYFINALISE");
     let deferred: Vec<DeferredInherit> = interp.deferred_inherits().to_vec();
     let depends_len = interp.depends().len();
     let mut safe = store;
@@ -185,8 +177,8 @@ fn parse_recipe_tracked(
                 &bitbake_site("ast.py:462 [multi_finalize]"),
             );
         }
-        let extended = text(&d, "BBCLASSEXTEND").unwrap_or_default();
-        let pn = text(&d, "PN").unwrap_or_default();
+        let extended = d.get_text("BBCLASSEXTEND").unwrap_or_default();
+        let pn = d.get_text("PN").unwrap_or_default();
         variants.push(Variant {
             name: String::new(),
             store: d,
@@ -264,7 +256,7 @@ fn parse_recipe_tracked(
 
 fn text_of_topdir(config: &Configuration) -> std::path::PathBuf {
     let store = DataStore::from_snapshot(config.snapshot.clone());
-    Path::new(&text(&store, "TOPDIR").unwrap_or_else(|| ".".into())).to_path_buf()
+    Path::new(&store.get_text("TOPDIR").unwrap_or_else(|| ".".into())).to_path_buf()
 }
 
 /// bb.event's handler table is global to the interpreter: firing a recipe event
@@ -536,10 +528,19 @@ pub fn rank_recipes(
     }
     // Highest priority first, then highest version (findLatestProvider); stable.
     candidates.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| vercmp(&b.1, &a.1)));
-    let preferred = text(config, &format!("PREFERRED_VERSION:pn-{target}"))
+    let preferred = config
+        .get_text(&format!("PREFERRED_VERSION:pn-{target}"))
         .filter(|v| !v.is_empty())
-        .or_else(|| text(config, &format!("PREFERRED_VERSION_{target}")).filter(|v| !v.is_empty()))
-        .or_else(|| text(config, "PREFERRED_VERSION").filter(|v| !v.is_empty()));
+        .or_else(|| {
+            config
+                .get_text(&format!("PREFERRED_VERSION_{target}"))
+                .filter(|v| !v.is_empty())
+        })
+        .or_else(|| {
+            config
+                .get_text("PREFERRED_VERSION")
+                .filter(|v| !v.is_empty())
+        });
     if let Some(pref) = preferred {
         // (\d+:)*(.*)(_.*)*: the epoch and revision are not compared here.
         let pref = pref.rsplit(':').next().unwrap_or(&pref).to_string();

@@ -78,12 +78,7 @@ pub fn variant2virtual(file: &str, variant: &str) -> String {
 /// `RecipeInfoCommon.getvar`: `getVar(name) or ''` (a value that fails to expand reads
 /// as empty; the evaluator reported the failure while finalising).
 fn getvar(store: &DataStore, name: &str) -> String {
-    store
-        .get_var(name, true)
-        .ok()
-        .flatten()
-        .map(|v| v.to_string())
-        .unwrap_or_default()
+    store.get_text(name).unwrap_or_default()
 }
 
 /// `RecipeInfoCommon.pkgvar`: `explode_deps(getVar("<var>:<pkg>"))` for every package.
