@@ -23,6 +23,16 @@ BUILDNAME pinned as bitzel pins them) and writes, with BitBake's own functions:
 - the environment BitBake was given (BB_ORIGENV), so that bitzel reads the same one.
 
 OUTDIR/<PN>[-<variant>].json per variant; the handler runs in BitBake's parser processes.
+
+Poky (tests/emit_scripts.rs poky_shell_run_files_equal_bitbakes, BITZEL_POKY_EMIT=DIR):
+Poky's sanity checks refuse root, so run it as an ordinary user, e.g.
+
+    su bboracle -s /bin/bash -c "LANG=en_US.UTF-8 LC_ALL=en_US.UTF-8 \
+        BITZEL_POKY=/work/poky/scarthgap python3 tests/oracle/bb_emit.py \
+        --workdir DIR/wd --pycache DIR/pycache --out DIR/out POKY_BUILD_DIR \
+        zlib zlib-native nativesdk-zlib base-files busybox"
+
+(a cold parse of Poky: about 5 minutes on the shared 2 cores).
 """
 
 import io
