@@ -78,6 +78,21 @@ pub struct Download {
     pub urls: Vec<String>,
 }
 
+/// One git source at a fixed commit: rules_bitbake's `bitbake_git_repository`, which
+/// fetches `remote` and keeps `rev` (with its history and the tags merged into it) as a
+/// git bundle (`@<name>//file`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GitRepository {
+    /// The repository's name (`@<name>//file`).
+    pub name: String,
+    /// The remote, as BitBake's git fetcher names it (`PROTOCOL://[USER@]HOST/PATH`).
+    pub remote: String,
+    /// The commit (SRCREV).
+    pub rev: String,
+    /// The branch that must contain it; None with `nobranch=1`.
+    pub branch: Option<String>,
+}
+
 /// The workspace-level files: WORKSPACE, MODULE.bazel, sources.bzl, extensions.bzl...
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkspaceFiles {
@@ -91,6 +106,8 @@ pub struct WorkspaceFiles {
     pub rules_version: String,
     /// Every download, sorted by name.
     pub downloads: Vec<Download>,
+    /// Every git repository, sorted by name.
+    pub git_repositories: Vec<GitRepository>,
 }
 
 /// `layers/<layer>/BUILD.bazel`: the copied file:// sources of one layer.

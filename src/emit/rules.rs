@@ -25,6 +25,10 @@ pub const RULES_FILES: &[(&str, &str)] = &[
         include_str!("../../rules_bitbake/private/extensions.bzl"),
     ),
     (
+        "private/git.bzl",
+        include_str!("../../rules_bitbake/private/git.bzl"),
+    ),
+    (
         "private/providers.bzl",
         include_str!("../../rules_bitbake/private/providers.bzl"),
     ),

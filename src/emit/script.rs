@@ -1197,7 +1197,8 @@ fn hardcode_path(ts: &DataStore) -> Result<Option<String>, String> {
 /// The `unpack` builtin's data (rules_bitbake/HELPER.md): `unpackdir` (WORKDIR, where
 /// scarthgap's `base_do_unpack` unpacks; `UNPACKDIR` when the store sets it), then one
 /// `file VIRTUAL PATH [subdir=] [unpack=] [striplevel=]` line per source in SRC_URI
-/// order; a git source is `git VIRTUAL DESTSUFFIX`, a crate `crate VIRTUAL FILE`.
+/// order; a git source is `git VIRTUAL rev=SRCREV [branch=] [subdir=] [subpath=]
+/// [destsuffix=] [nocheckout=] url=REMOTE`, a crate `crate VIRTUAL FILE name= bp=`.
 pub fn unpack_data(ts: &DataStore, sources: &[Source], layout: &VirtualLayout) -> String {
     let dir = ts
         .get_var("UNPACKDIR", true)
@@ -1215,10 +1216,38 @@ pub fn unpack_data(ts: &DataStore, sources: &[Source], layout: &VirtualLayout) -
             }
         }
         let line = match &s.kind {
-            SourceKind::Git { destsuffix, .. } => {
-                format!("git {} {destsuffix}", s.virtual_path)
+            SourceKind::Git {
+                rev,
+                branch,
+                nobranch,
+                remote,
+                ..
+            } => {
+                let mut line = format!("git {} rev={rev}", s.virtual_path);
+                if let Some(b) = branch.as_ref().filter(|_| !nobranch) {
+                    line.push_str(&format!(" branch={b}"));
+                }
+                for p in ["subdir", "subpath", "destsuffix", "nocheckout"] {
+                    if let Some(v) = s.param(p) {
+                        line.push_str(&format!(" {p}={v}"));
+                    }
+                }
+                line.push_str(&format!(" url={remote}"));
+                line
             }
-            SourceKind::Crate { .. } => format!("crate {} {}", s.virtual_path, s.unpack_path),
+            SourceKind::Crate { name, version, .. } => {
+                // bb.fetch2.crate: `name=` defaults to NAME-VERSION; the crate is
+                // extracted in place when that is BP.
+                let pname = s
+                    .param("name")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{name}-{version}"));
+                let bp = ts.get_text("BP").unwrap_or_default();
+                format!(
+                    "crate {} {} name={pname} bp={bp}",
+                    s.virtual_path, s.unpack_path
+                )
+            }
             _ => format!("file {} {}{params}", s.virtual_path, s.unpack_path),
         };
         o.push_str(&line);

@@ -192,8 +192,12 @@ pub enum SourceKind {
         remote: String,
         /// The commit (SRCREV).
         rev: String,
-        /// `branch=` (None with `nobranch=1`).
+        /// `branch=` (BitBake's `ud.branches`: `master` by default, None with
+        /// `nobranch=1` and no `branch=`).
         branch: Option<String>,
+        /// `nobranch=1` (or `usehead=1`): SRCREV need not be on the branch, and the
+        /// checkout is a detached HEAD.
+        nobranch: bool,
         /// `destsuffix=`: where do_unpack checks it out, relative to WORKDIR.
         destsuffix: String,
     },
@@ -216,13 +220,15 @@ pub struct Source {
     /// What to fetch.
     pub kind: SourceKind,
     /// The Bazel repository holding it: `src_<file>_<sha256 prefix>` for downloads,
-    /// `crate_<name>_<version>`, `git_<host_path>_<rev prefix>`, `layer_<layer>` for
-    /// layer files (see [`repository_name`]).
+    /// `crate_<name>_<version>`, `git_<host_path>[_<branch>]_<rev prefix>` (rules_bitbake's
+    /// `bitbake_git_repository`: a git bundle of the commit), `layer_<layer>` for layer
+    /// files (see [`repository_name`]).
     pub repository: String,
     /// The path of the file (or tree) inside that repository.
     pub repo_path: String,
     /// The virtual path, relative to `/bitzel`: `downloads/<file>`,
-    /// `downloads/git2/<host.path>` or `layers/<layer>/<path>`.
+    /// `downloads/git2/<host.path>` (BitBake's clone directory; the helper finds the
+    /// repository's bundle there) or `layers/<layer>/<path>`.
     pub virtual_path: String,
     /// The path do_unpack gives it under WORKDIR (before `subdir=`): the download's
     /// file name, or SRC_URI's path for `file://` (`foo/bar.c` for `file://foo/bar.c`).
@@ -532,7 +538,17 @@ fn git_source(
             "not supported yet: {pn} git with several names= ({url})"
         ));
     }
-    let nobranch = decoded.param("nobranch") == Some("1");
+    if decoded.param("bareclone") == Some("1") {
+        return Err(format!(
+            "not supported yet: {pn} git bareclone=1 (a mirror clone without checkout) ({url})"
+        ));
+    }
+    // usehead=1 (protocol=file only) implies nobranch=1.
+    let usehead = decoded.param("usehead") == Some("1");
+    if usehead && proto != "file" {
+        return Err(format!("{pn}: The usehead option is only for use with local ('protocol=file') git repositories: {url}"));
+    }
+    let nobranch = decoded.param("nobranch") == Some("1") || usehead;
     let branch = match decoded.param("branch") {
         Some(b) if !b.is_empty() => Some(b.to_string()),
         _ if nobranch => None,
@@ -576,14 +592,19 @@ fn git_source(
     let prefix: String = rev.chars().take(12).collect();
     Ok(Source {
         url: url.to_string(),
-        repository: repository_name("git", &[&gitsrcname, &prefix]),
-        repo_path: String::new(),
+        // The branch is part of the name: a bundle holds `refs/heads/<branch>`.
+        repository: match branch.as_deref().filter(|_| !nobranch) {
+            Some(b) => repository_name("git", &[&gitsrcname, b, &prefix]),
+            None => repository_name("git", &[&gitsrcname, &prefix]),
+        },
+        repo_path: "file".into(),
         virtual_path: format!("downloads/git2/{gitsrcname}"),
         unpack_path: destsuffix.clone(),
         kind: SourceKind::Git {
             remote,
             rev,
             branch,
+            nobranch,
             destsuffix,
         },
         decoded,

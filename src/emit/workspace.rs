@@ -8,7 +8,9 @@
 //! the workspace, and recipes planned on several threads are put back in PN order, so
 //! the bytes do not depend on the thread count, the machine or the directories.
 
-use super::context::{Download, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles};
+use super::context::{
+    Download, GitRepository, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles,
+};
 use super::layout::VirtualLayout;
 use super::rules::{RULES_DIR, RULES_FILES, RULES_VERSION};
 use super::script::{task_actions, TaskAction, TaskKind};
@@ -73,7 +75,7 @@ pub struct Generated {
     pub recipes: usize,
     /// Task targets generated.
     pub targets: usize,
-    /// Downloads declared.
+    /// Downloads declared (`http_file`s and git repositories).
     pub downloads: usize,
     /// Recipe variants skipped (BitBake's reasons) or not buildable.
     pub skipped: Vec<Skipped>,
@@ -301,6 +303,7 @@ struct Plan {
     build: RecipeBuild,
     scripts: Vec<(String, TaskScript)>,
     downloads: Vec<Download>,
+    gits: Vec<GitRepository>,
     copies: Vec<LayerCopy>,
     problems: Vec<String>,
     warnings: Vec<String>,
@@ -364,6 +367,7 @@ struct Prepared {
     actions: Vec<TaskAction>,
     srcs: Vec<(String, String)>,
     downloads: Vec<Download>,
+    gits: Vec<GitRepository>,
     copies: Vec<LayerCopy>,
     problems: Vec<String>,
     warnings: Vec<String>,
@@ -398,6 +402,7 @@ fn prepare_variant(
     }
 
     let mut downloads = Vec::new();
+    let mut gits = Vec::new();
     let mut copies = Vec::new();
     let mut srcs = Vec::new();
     for source in sources {
@@ -419,11 +424,26 @@ fn prepare_variant(
                     urls: vec![url.clone()],
                 });
             }
-            SourceKind::Git { .. } => problems.push(format!(
-                "{}: git sources are not generated yet (the sandbox helper cannot unpack \
-                 a checkout); do_unpack will miss it",
-                source.url
-            )),
+            SourceKind::Git {
+                remote,
+                rev,
+                branch,
+                nobranch,
+                ..
+            } => {
+                // Wired as a download is: the repository's one file (a bundle of the
+                // commit) at the virtual clone directory.
+                srcs.push((
+                    format!("@{}//{}", source.repository, source.repo_path),
+                    source.virtual_path.clone(),
+                ));
+                gits.push(GitRepository {
+                    name: source.repository.clone(),
+                    remote: remote.clone(),
+                    rev: rev.clone(),
+                    branch: branch.clone().filter(|_| !nobranch),
+                });
+            }
             SourceKind::Local { real, .. } => {
                 for (path, virtual_path) in local_files(real, &source.virtual_path) {
                     let Some((layer, rel)) = virtual_path
@@ -450,13 +470,25 @@ fn prepare_variant(
     }
     srcs.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
     srcs.dedup();
+    for pair in srcs.windows(2) {
+        if pair[0].1 == pair[1].1 {
+            // Two revisions of one git repository (one clone directory) in one recipe.
+            problems.push(format!(
+                "not supported yet: {} and {} both at {}",
+                pair[0].0, pair[1].0, pair[0].1
+            ));
+        }
+    }
 
     downloads.sort();
+    gits.sort();
+    gits.dedup();
     Ok(Prepared {
         workdir,
         actions,
         srcs,
         downloads,
+        gits,
         copies,
         problems,
         warnings,
@@ -472,6 +504,7 @@ fn plan_recipe(info: &RecipeInfo, prepared: Prepared, tasks: &[(String, Vec<Stri
         actions,
         srcs,
         downloads,
+        gits,
         copies,
         mut problems,
         warnings,
@@ -610,6 +643,7 @@ fn plan_recipe(info: &RecipeInfo, prepared: Prepared, tasks: &[(String, Vec<Stri
         pn,
         scripts,
         downloads,
+        gits,
         copies,
         problems,
         warnings,
@@ -757,6 +791,7 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
         .collect();
     let env = environment();
     let mut downloads: BTreeMap<String, Download> = BTreeMap::new();
+    let mut git_repositories: BTreeMap<String, GitRepository> = BTreeMap::new();
     let mut copies: BTreeMap<String, String> = BTreeMap::new();
     for mut plan in plans {
         for target in &mut plan.build.targets {
@@ -816,6 +851,18 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
                 )),
                 None => {
                     downloads.insert(d.name.clone(), d);
+                }
+            }
+        }
+        for g in plan.gits {
+            match git_repositories.get(&g.name) {
+                Some(known) if *known == g => {}
+                Some(known) => plan.problems.push(format!(
+                    "git repository {} ({} at {}) clashes with another recipe's ({} at {})",
+                    g.name, g.remote, g.rev, known.remote, known.rev
+                )),
+                None => {
+                    git_repositories.insert(g.name.clone(), g);
                 }
             }
         }
@@ -887,8 +934,9 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
         rules_bitbake: RULES_DIR.to_string(),
         rules_version: RULES_VERSION.to_string(),
         downloads: downloads.into_values().collect(),
+        git_repositories: git_repositories.into_values().collect(),
     };
-    out.downloads = ws.downloads.len();
+    out.downloads = ws.downloads.len() + ws.git_repositories.len();
     for name in [
         "WORKSPACE",
         "WORKSPACE.bzlmod",
