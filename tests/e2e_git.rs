@@ -16,8 +16,9 @@
 //!   executable bits outside `.git`, the same `.cargo-checksum.json`, and git answers the
 //!   same (`describe`, HEAD, branch, origin, upstream, status, tags, history) in BitBake's
 //!   checkout and in do_compile's sandbox;
-//! - a second output base fetches again: the same bundle bytes, the same do_unpack
-//!   stamp (what another machine's cache would be keyed on);
+//! - a second output base fetches again, from BitBake's own DL_DIR clone this time
+//!   (`--repo_env=BITZEL_DL_DIR`, the remote moved away): the same bundle bytes, the
+//!   same do_unpack stamp (what another machine's cache would be keyed on);
 //! - recipes whose destsuffix/subpath leave UNPACKDIR, or whose repository holds a link
 //!   leading out, fail with their message and write nothing outside.
 //!
@@ -503,8 +504,21 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
     let first_stamp = fs::read_to_string(bin.join("do_unpack.stamp")).unwrap();
     let (ok, log) = bazel(&ws, &out, &["shutdown"]);
     assert!(ok, "{log}");
-    let (ok, log) = bazel(&ws, &out2, &["build", "//recipes/gitdemo:do_unpack"]);
-    assert!(ok, "second output base:\n{log}");
+    // This time from BitBake's own DL_DIR (the clone bb.fetch2 made above), the remote
+    // gone: BITZEL_DL_DIR's git2/<clone> is tried first.
+    let moved = root.join("up.moved");
+    fs::rename(&up, &moved).unwrap();
+    let dl_dir = format!(
+        "--repo_env=BITZEL_DL_DIR={}",
+        oracle.join("downloads").display()
+    );
+    let (ok, log) = bazel(
+        &ws,
+        &out2,
+        &["build", &dl_dir, "//recipes/gitdemo:do_unpack"],
+    );
+    fs::rename(&moved, &up).unwrap();
+    assert!(ok, "second output base, from BitBake's DL_DIR:\n{log}");
     assert_eq!(bundle(&out2), first_bundle);
     assert_eq!(
         fs::read_to_string(bin.join("do_unpack.stamp")).unwrap(),

@@ -4,7 +4,9 @@ repository phase as BitBake's git fetcher (bb.fetch2.git) fetches it, kept as on
 BitBake's do_fetch clones the remote into DL_DIR/git2/<host.path> (a bare mirror) and
 checks that SRCREV is on the branch; do_unpack then clones that mirror into WORKDIR.
 This rule does the fetch: it fetches `branch` (every ref with `nobranch=1`), with the
-tags that point into its history, fails as BitBake does when `rev` is not on it, and
+tags that point into its history, from a BitBake DL_DIR's clone when BITZEL_DL_DIR
+names one that has `rev`, else from the remote; fails as BitBake does when `rev` is not
+on it; and
 writes a git bundle of `rev` alone: `HEAD` and `refs/heads/<branch>` at `rev`, and the
 tags merged into `rev` (what `git describe` can see), with the history they reach.
 `@<name>//file` is that bundle; the sandbox helper's `unpack` clones it where BitBake's
@@ -64,26 +66,39 @@ def _bitbake_git_repository_impl(rctx):
         refspecs = ["+refs/heads/%s:refs/heads/%s" % (branch, branch)]
     else:
         refspecs = ["+refs/*:refs/*"]
-    _git_ok(
-        rctx,
-        git,
-        ["-C", mirror, "fetch", "--quiet", "--force", rctx.attr.remote] + refspecs,
-        "git fetch",
-        _TIMEOUT,
-    )
 
-    # bb.fetch2.git._contains_ref, and download()'s error when it fails.
-    if branch:
-        found = _git(rctx, git, ["-C", mirror, "branch", "--contains", rev, "--list", branch])
+    # A BitBake DL_DIR's clone (BITZEL_DL_DIR/git2/<clone_dir>, a bare mirror) first,
+    # as BitBake uses its own before the network; then the remote.
+    places = []
+    dl_dir = rctx.os.environ.get("BITZEL_DL_DIR", "")
+    if dl_dir and rctx.attr.clone_dir:
+        clone = rctx.path(dl_dir + "/git2/" + rctx.attr.clone_dir)
+        if clone.exists:
+            places.append(str(clone))
+    places.append(rctx.attr.remote)
+    errors = []
+    missing = True
+    for place in places:
+        fetched = _git(rctx, git, ["-C", mirror, "fetch", "--quiet", "--force", place] + refspecs, _TIMEOUT)
+        if fetched.return_code != 0:
+            errors.append("git fetch %s: %s" % (place, fetched.stderr))
+            continue
+
+        # bb.fetch2.git._contains_ref.
+        if branch:
+            found = _git(rctx, git, ["-C", mirror, "branch", "--contains", rev, "--list", branch])
+        else:
+            found = _git(rctx, git, ["-C", mirror, "log", "--pretty=oneline", "-n", "1", rev, "--"])
         missing = found.return_code != 0 or not found.stdout.strip()
-    else:
-        found = _git(rctx, git, ["-C", mirror, "log", "--pretty=oneline", "-n", "1", rev, "--"])
-        missing = found.return_code != 0 or not found.stdout.strip()
+        if not missing:
+            break
     if missing:
-        fail("bitbake_git_repository %s: Unable to find revision %s in branch %s even from upstream" % (
+        # bb.fetch2.git.Git.download's error.
+        fail("bitbake_git_repository %s: Unable to find revision %s in branch %s even from upstream\n%s" % (
             rctx.attr.remote,
             rev,
             branch,
+            "".join(errors),
         ))
 
     tags = _git_ok(rctx, git, ["-C", mirror, "tag", "--merged", rev], "git tag --merged").splitlines()
@@ -105,10 +120,14 @@ bitbake_git_repository = repository_rule(
 
 `remote` is BitBake's repository URL (`PROTOCOL://[USER@]HOST/PATH`), `rev` the commit,
 `branch` the branch that must contain it (empty for `nobranch=1`). The bundle holds `HEAD`
-and `refs/heads/<branch>` at `rev` and the tags merged into `rev`, with their history.""",
+and `refs/heads/<branch>` at `rev` and the tags merged into `rev`, with their history.
+With BITZEL_DL_DIR set (`--repo_env=BITZEL_DL_DIR=<a BitBake DL_DIR>`), its clone
+`git2/<clone_dir>` is tried before the remote.""",
     attrs = {
         "branch": attr.string(doc = "The branch that must contain `rev`; empty for nobranch=1."),
+        "clone_dir": attr.string(doc = "BitBake's clone directory under DL_DIR/git2 (`<host>.<path>`)."),
         "remote": attr.string(mandatory = True, doc = "The remote to fetch."),
         "rev": attr.string(mandatory = True, doc = "The commit (SRCREV), 40 hex digits."),
     },
+    environ = ["BITZEL_DL_DIR"],
 )

@@ -91,6 +91,9 @@ pub struct GitRepository {
     pub rev: String,
     /// The branch that must contain it; None with `nobranch=1`.
     pub branch: Option<String>,
+    /// BitBake's clone directory under DL_DIR/git2 (`<host>.<path>`), which the rule
+    /// tries first when BITZEL_DL_DIR names a BitBake DL_DIR.
+    pub clone_dir: String,
 }
 
 /// The workspace-level files: WORKSPACE, MODULE.bazel, sources.bzl, extensions.bzl...

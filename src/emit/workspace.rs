@@ -442,6 +442,11 @@ fn prepare_variant(
                     remote: remote.clone(),
                     rev: rev.clone(),
                     branch: branch.clone().filter(|_| !nobranch),
+                    clone_dir: source
+                        .virtual_path
+                        .strip_prefix("downloads/git2/")
+                        .unwrap_or_default()
+                        .to_string(),
                 });
             }
             SourceKind::Local { real, .. } => {
