@@ -44,6 +44,13 @@ git --no-optional-locks status --porcelain
 git tag --merged HEAD
 git log --format='%H %an %s'";
 
+/// The same for a checkout with submodules (gitsm://).
+const GITSM_FACTS: &str = "git submodule status --recursive
+git --no-optional-locks status --porcelain
+git -C lib/sub rev-parse HEAD
+git -C lib/sub/deep log --format='%H %s'
+git config submodule.lib/sub.url | sed 's,.*/git2/,git2/,'";
+
 fn make_writable(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     for entry in walkdir::WalkDir::new(dir).into_iter().flatten() {
@@ -252,6 +259,47 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
     git(&evil, &home, &["commit", "-q", "-m", "link"]);
     let evilrev = git(&evil, &home, &["rev-parse", "HEAD"]);
 
+    // A superproject with a submodule (an absolute path URL) that has its own (a
+    // relative URL): gitsm://.
+    let deep = root.join("deep");
+    fs::create_dir_all(&deep).unwrap();
+    git(&deep, &home, &["init", "-q", "-b", "main"]);
+    write(&deep.join("deep.txt"), "deep\n");
+    git(&deep, &home, &["add", "-A"]);
+    git(&deep, &home, &["commit", "-q", "-m", "deep one"]);
+    let sub = root.join("sub");
+    fs::create_dir_all(&sub).unwrap();
+    git(&sub, &home, &["init", "-q", "-b", "main"]);
+    write(&sub.join("sub.txt"), "sub\n");
+    let file_ok = ["-c", "protocol.file.allow=always"];
+    git(
+        &sub,
+        &home,
+        &[&file_ok[..], &["submodule", "add", "-q", "../deep", "deep"]].concat(),
+    );
+    git(&sub, &home, &["add", "-A"]);
+    git(&sub, &home, &["commit", "-q", "-m", "sub one"]);
+    let sup = root.join("sup");
+    fs::create_dir_all(&sup).unwrap();
+    git(&sup, &home, &["init", "-q", "-b", "main"]);
+    write(&sup.join("top.txt"), "top\n");
+    let sub_path = sub.display().to_string();
+    git(
+        &sup,
+        &home,
+        &[
+            &file_ok[..],
+            &["submodule", "add", "-q", &sub_path, "lib/sub"],
+        ]
+        .concat(),
+    );
+    git(&sup, &home, &["add", "-A"]);
+    git(&sup, &home, &["commit", "-q", "-m", "top one"]);
+    let suprev = git(&sup, &home, &["rev-parse", "HEAD"]);
+    // Upstream moves on after SRCREV.
+    write(&sub.join("sub.txt"), "sub two\n");
+    git(&sub, &home, &["commit", "-q", "-am", "sub two"]);
+
     // Two crates: gitdemo-1.0 is the recipe's BP (unpacked in place), foo-1.0 is not.
     let crates = root.join("crates");
     write(
@@ -305,6 +353,19 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
              S = \"${{UNPACKDIR}}/git\"\n\
              do_compile() {{\n\trm -f ${{WORKDIR}}/facts.txt\n{compile}}}\n",
             src_uri.join(" \\\n    ")
+        ),
+    );
+    let sm_url = format!("gitsm://{};protocol=file;branch=main", sup.display());
+    let sm_compile: String = GITSM_FACTS
+        .lines()
+        .map(|l| format!("\t{l} >> ${{WORKDIR}}/facts.txt\n"))
+        .collect();
+    write(
+        &layer.join("recipes/gitsmdemo_1.0.bb"),
+        &format!(
+            "LICENSE = \"MIT\"\nSRC_URI = \"{sm_url}\"\nSRCREV = \"{suprev}\"\n\
+             S = \"${{UNPACKDIR}}/git\"\n\
+             do_compile() {{\n\trm -f ${{WORKDIR}}/facts.txt\n{sm_compile}}}\n"
         ),
     );
     let hostile = [
@@ -382,7 +443,15 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
         ),
     )
     .unwrap();
-    let (ok, log) = bazel(&ws, &out, &["build", "//recipes/gitdemo:do_compile"]);
+    let (ok, log) = bazel(
+        &ws,
+        &out,
+        &[
+            "build",
+            "//recipes/gitdemo:do_compile",
+            "//recipes/gitsmdemo:do_compile",
+        ],
+    );
     assert!(ok, "bazel build //recipes/gitdemo:do_compile:\n{log}");
 
     // Real BitBake's fetcher on the same SRC_URI.
@@ -435,6 +504,74 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
         .unwrap_or_default()
         .trim()
         .to_string();
+
+    // gitsm: the same with the submodules, recursively.
+    let sm_unpack = oracle.join("sm-sources");
+    let request = serde_json::json!({
+        "vars": {
+            "DL_DIR": oracle.join("downloads"),
+            "SRCREV": suprev,
+            "PN": "gitsmdemo",
+            "BP": "gitsmdemo-1.0",
+            "WORKDIR": oracle,
+            "FILESPATH": "",
+            "PATH": std::env::var("PATH").unwrap_or_default(),
+            "HOME": home,
+            "BB_NO_NETWORK": "1",
+        },
+        "urls": [sm_url],
+        "unpackdir": sm_unpack,
+    });
+    fs::write(oracle.join("request-sm.json"), request.to_string()).unwrap();
+    let fetched = Command::new(python())
+        .arg(repo().join("tests/oracle/bb_fetch.py"))
+        .arg(oracle.join("request-sm.json"))
+        .env("BITZEL_BITBAKE_LIB", bitbake_lib())
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("the BitBake fetcher runs");
+    assert!(
+        fetched.status.success(),
+        "bb.fetch2 on {sm_url}:\n{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    let sm_bin = ws.join("bazel-bin/recipes/gitsmdemo");
+    let sm_delta = sm_bin.join("do_unpack.delta");
+    let sm_unpackdir = unpackdir_in(&sm_delta);
+    let sm_theirs = real_tree(&sm_unpack);
+    assert!(
+        sm_theirs
+            .iter()
+            .any(|(p, _)| p == "git/lib/sub/deep/deep.txt"),
+        "BitBake's gitsm unpack: {sm_theirs:#?}"
+    );
+    assert_eq!(
+        delta_tree(&sm_delta, &sm_unpackdir),
+        sm_theirs,
+        "gitsm do_unpack's files against BitBake's"
+    );
+    let sm_facts = fs::read_to_string(
+        sm_bin
+            .join("do_compile.delta/files")
+            .join(
+                sm_unpackdir
+                    .trim_end_matches('/')
+                    .trim_end_matches("sources"),
+            )
+            .join("facts.txt"),
+    )
+    .unwrap();
+    let bb_sm_facts = Command::new("sh")
+        .arg("-ec")
+        .arg(GITSM_FACTS)
+        .current_dir(sm_unpack.join("git"))
+        .env("HOME", &home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap();
+    assert!(bb_sm_facts.status.success());
+    assert_eq!(sm_facts, String::from_utf8_lossy(&bb_sm_facts.stdout));
 
     // Every file, link and executable bit outside .git, crates included, as BitBake's.
     let bin = ws.join("bazel-bin/recipes/gitdemo");
@@ -584,11 +721,13 @@ fn gen_of_git_and_crate_sources_matches_its_snapshots() {
          SRC_URI = \"git://git.example.com/demo/app.git;protocol=https;branch=stable \\\n\
          git://git.example.com/demo/data.git;protocol=https;nobranch=1;name=data;subdir=extra;destsuffix=data/ \\\n\
          git://github.com/example/tool.git;branch=main;name=tool;subpath=src/tool \\\n\
+         gitsm://git.example.com/demo/mods.git;protocol=https;branch=main;name=mods;destsuffix=mods \\\n\
          crate://crates.io/serde/1.0.190 \\\n\
          \"\n\
          SRCREV = \"0123456789abcdef0123456789abcdef01234567\"\n\
          SRCREV_data = \"89abcdef0123456789abcdef0123456789abcdef\"\n\
          SRCREV_tool = \"fedcba9876543210fedcba9876543210fedcba98\"\n\
+         SRCREV_mods = \"00112233445566778899aabbccddeeff00112233\"\n\
          SRC_URI[serde-1.0.190.sha256sum] = \"91d3c334ca1ee894a2c6f6ad698fe8c435b76d504b13d436f0685d648d6d96f7\"\n\
          S = \"${UNPACKDIR}/git\"\n",
     );

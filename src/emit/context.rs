@@ -94,6 +94,8 @@ pub struct GitRepository {
     /// BitBake's clone directory under DL_DIR/git2 (`<host>.<path>`), which the rule
     /// tries first when BITZEL_DL_DIR names a BitBake DL_DIR.
     pub clone_dir: String,
+    /// `gitsm://`: the submodules too (the repository is then a tar of bundles).
+    pub submodules: bool,
 }
 
 /// The workspace-level files: WORKSPACE, MODULE.bazel, sources.bzl, extensions.bzl...

@@ -1198,7 +1198,8 @@ fn hardcode_path(ts: &DataStore) -> Result<Option<String>, String> {
 /// scarthgap's `base_do_unpack` unpacks; `UNPACKDIR` when the store sets it), then one
 /// `file VIRTUAL PATH [subdir=] [unpack=] [striplevel=]` line per source in SRC_URI
 /// order; a git source is `git VIRTUAL rev=SRCREV [branch=] [subdir=] [subpath=]
-/// [destsuffix=] [nocheckout=] url=REMOTE`, a crate `crate VIRTUAL FILE name= bp=`.
+/// [destsuffix=] [nocheckout=] url=REMOTE` (`gitsm` for gitsm://), a crate
+/// `crate VIRTUAL FILE name= bp=`.
 pub fn unpack_data(ts: &DataStore, sources: &[Source], layout: &VirtualLayout) -> String {
     let dir = ts
         .get_var("UNPACKDIR", true)
@@ -1220,10 +1221,12 @@ pub fn unpack_data(ts: &DataStore, sources: &[Source], layout: &VirtualLayout) -
                 rev,
                 branch,
                 nobranch,
+                submodules,
                 remote,
                 ..
             } => {
-                let mut line = format!("git {} rev={rev}", s.virtual_path);
+                let kind = if *submodules { "gitsm" } else { "git" };
+                let mut line = format!("{kind} {} rev={rev}", s.virtual_path);
                 if let Some(b) = branch.as_ref().filter(|_| !nobranch) {
                     line.push_str(&format!(" branch={b}"));
                 }

@@ -14,7 +14,8 @@
 //! - `crate://HOST/NAME/VERSION` (bb.fetch2.crate): `https://crates.io/api/v1/crates/NAME/VERSION/download`
 //!   for `crates.io`, the file `NAME-VERSION.crate`, `name=` defaulting to `NAME-VERSION`
 //!   (so `SRC_URI[NAME-VERSION.sha256sum]`).
-//! - `git://` (bb.fetch2.git): the remote `PROTOCOL://[USER@]HOST/PATH` (`protocol=`,
+//! - `git://` (bb.fetch2.git) and `gitsm://` (bb.fetch2.gitsm, the same with its
+//!   submodules, which the repository rule finds): the remote `PROTOCOL://[USER@]HOST/PATH` (`protocol=`,
 //!   else `git`, `file` without a host; `https` for github.com), the revision from
 //!   `srcrev_internal_helper` (`SRCREV_<name>:pn-<PN>`, `SRCREV_<name>`, `SRCREV:pn-<PN>`,
 //!   `SRCREV`, or `rev=`/`tag=`), `branch=` (default `master` unless `nobranch=1`),
@@ -198,6 +199,8 @@ pub enum SourceKind {
         /// `nobranch=1` (or `usehead=1`): SRCREV need not be on the branch, and the
         /// checkout is a detached HEAD.
         nobranch: bool,
+        /// `gitsm://` (bb.fetch2.gitsm): the submodules too, recursively.
+        submodules: bool,
         /// `destsuffix=`: where do_unpack checks it out, relative to WORKDIR.
         destsuffix: String,
     },
@@ -401,7 +404,7 @@ fn source(
                 decoded,
             })
         }
-        "git" => git_source(store, pn, url, decoded),
+        "git" | "gitsm" => git_source(store, pn, url, decoded),
         "file" => {
             let rest = url.split_once("://").map(|x| x.1).unwrap_or("");
             let path = unquote(rest.split(';').next().unwrap_or(""));
@@ -538,6 +541,14 @@ fn git_source(
             "not supported yet: {pn} git with several names= ({url})"
         ));
     }
+    let submodules = decoded.scheme == "gitsm";
+    if submodules
+        && (decoded.param("subpath").is_some() || decoded.param("nocheckout") == Some("1"))
+    {
+        return Err(format!(
+            "not supported yet: {pn} gitsm with subpath= or nocheckout=1 ({url})"
+        ));
+    }
     if decoded.param("bareclone") == Some("1") {
         return Err(format!(
             "not supported yet: {pn} git bareclone=1 (a mirror clone without checkout) ({url})"
@@ -593,9 +604,12 @@ fn git_source(
     Ok(Source {
         url: url.to_string(),
         // The branch is part of the name: a bundle holds `refs/heads/<branch>`.
-        repository: match branch.as_deref().filter(|_| !nobranch) {
-            Some(b) => repository_name("git", &[&gitsrcname, b, &prefix]),
-            None => repository_name("git", &[&gitsrcname, &prefix]),
+        repository: {
+            let kind = if submodules { "gitsm" } else { "git" };
+            match branch.as_deref().filter(|_| !nobranch) {
+                Some(b) => repository_name(kind, &[&gitsrcname, b, &prefix]),
+                None => repository_name(kind, &[&gitsrcname, &prefix]),
+            }
         },
         repo_path: "file".into(),
         virtual_path: format!("downloads/git2/{gitsrcname}"),
@@ -605,6 +619,7 @@ fn git_source(
             rev,
             branch,
             nobranch,
+            submodules,
             destsuffix,
         },
         decoded,

@@ -429,6 +429,7 @@ fn prepare_variant(
                 rev,
                 branch,
                 nobranch,
+                submodules,
                 ..
             } => {
                 // Wired as a download is: the repository's one file (a bundle of the
@@ -447,6 +448,7 @@ fn prepare_variant(
                         .strip_prefix("downloads/git2/")
                         .unwrap_or_default()
                         .to_string(),
+                    submodules: *submodules,
                 });
             }
             SourceKind::Local { real, .. } => {

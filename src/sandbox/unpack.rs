@@ -226,7 +226,7 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                     how,
                 });
             }
-            Some(kind @ ("git" | "crate")) => {
+            Some(kind @ ("git" | "gitsm" | "crate")) => {
                 let virt = words
                     .next()
                     .ok_or_else(|| err(n, format!("expected `{kind} VIRTUAL ...`")))?;
@@ -234,10 +234,9 @@ pub fn parse(text: &str, sources: &[Source]) -> Result<UnpackPlan, UsageError> {
                     .iter()
                     .find(|s| s.virtual_path.as_str() == virt)
                     .ok_or_else(|| err(n, format!("{virt} is not one of the task's --source")))?;
-                let file = if kind == "git" {
-                    git_line(unpackdir.as_ref(), source, words)
-                } else {
-                    crate_line(source, words)
+                let file = match kind {
+                    "crate" => crate_line(source, words),
+                    _ => git_line(unpackdir.as_ref(), source, words, kind == "gitsm"),
                 };
                 files.push(file.map_err(|e| err(n, e))?);
             }
@@ -316,10 +315,20 @@ GIT_AUTHOR_DATE='@0 +0000' GIT_LFS_SKIP_SMUDGE=1 GIT_TERMINAL_PROMPT=0";
 /// checkout with nobranch=1, or `read-tree REV:SUBPATH` + `checkout-index` with
 /// subpath=). The index is rewritten by `read-tree` at the end: the same entries
 /// without stat data, so that the delta does not depend on inode numbers and times.
+///
+/// `gitsm` (bb.fetch2.gitsm's unpack): the source is a tar of bundles (rules_bitbake's
+/// git.bzl), extracted in the task's /tmp; after the checkout, each submodule of
+/// modules.txt (BitBake's order, nested ones after their parent) is cloned bare
+/// (`--mirror`) into its parent's git directory under `modules/<name>`, its origin set
+/// to its remote, `submodule.<name>.url` of the parent set to its clone directory under
+/// `/bitzel/downloads/git2` (BitBake sets DL_DIR's), `core.bare false`; then
+/// `git submodule update --recursive --no-fetch` checks them out, and each index is
+/// rewritten without stat data.
 fn git_line<'a>(
     unpackdir: Option<&VirtualPath>,
     source: &Source,
     words: impl Iterator<Item = &'a str>,
+    submodules: bool,
 ) -> Result<UnpackFile, String> {
     let params = line_params(
         words,
@@ -381,14 +390,23 @@ fn git_line<'a>(
         .map_err(|e| format!("destsuffix: {e}"))?
         .to_owned();
 
+    if submodules && (subpath.is_some() || get("nocheckout") == Some("1")) {
+        return Err("not supported yet: gitsm with subpath= or nocheckout=1".into());
+    }
     let q = quote;
-    let mut steps = vec![
-        GIT_ENV.to_owned(),
-        format!("rm -rf {}", q(&dest)),
-        format!("{GIT} clone -q -n --template= \"$ARCHIVE\" {}", q(&dest)),
+    let mut steps = vec![GIT_ENV.to_owned(), format!("rm -rf {}", q(&dest))];
+    let bundle = if submodules {
+        steps.push("GITSM=$(mktemp -d /tmp/gitsm.XXXXXX)".into());
+        steps.push("tar -xf \"$ARCHIVE\" -C \"$GITSM\"".into());
+        "\"$GITSM/git.bundle\""
+    } else {
+        "\"$ARCHIVE\""
+    };
+    steps.extend([
+        format!("{GIT} clone -q -n --template= {bundle} {}", q(&dest)),
         format!("cd {}", q(&dest)),
         format!("{GIT} remote set-url origin {}", q(url)),
-    ];
+    ]);
     if get("nocheckout") != Some("1") {
         if let Some(p) = &subpath {
             let spec = q(&format!("{rev}:{p}"));
@@ -409,6 +427,24 @@ fn git_line<'a>(
             }
             steps.push(format!("{GIT} read-tree {rev}"));
         }
+    }
+    if submodules {
+        // modules.txt: key, name, path, remote, clone directory (tab-separated).
+        steps.push(format!(
+            "while IFS=\"$(printf '\\t')\" read -r key name path remote clone; do \
+             gitdir=\".git/modules/$key\"; parent=\"${{gitdir%/modules/*}}\"; \
+             {GIT} clone -q --mirror --template= \"$GITSM/modules/$key.bundle\" \"$gitdir\" && \
+             {GIT} --git-dir=\"$gitdir\" remote set-url origin \"$remote\" && \
+             {GIT} --git-dir=\"$parent\" config \"submodule.$name.url\" \"/bitzel/downloads/git2/$clone\" && \
+             {GIT} --git-dir=\"$gitdir\" config core.bare false || exit 1; \
+             done < \"$GITSM/modules.txt\""
+        ));
+        steps.push(format!("{GIT} submodule update -q --recursive --no-fetch"));
+        steps.push(format!(
+            "{GIT} submodule foreach -q --recursive '{GIT} read-tree HEAD'"
+        ));
+        steps.push(format!("{GIT} read-tree {rev}"));
+        steps.push("rm -rf \"$GITSM\"".into());
     }
     Ok(UnpackFile {
         source: source.clone(),
@@ -683,6 +719,45 @@ mod tests {
             git_plan("destsuffix=/bitzel/tmp/w/abs/").unwrap().files[0].dest,
             git_plan("destsuffix=abs").unwrap().files[0].dest
         );
+    }
+
+    #[test]
+    fn gitsm_lines_extract_the_tar_and_set_up_submodules_after_the_checkout() {
+        let s = [source("downloads/git2/host.repo.git")];
+        let line = |params: &str| {
+            parse(
+                &format!(
+                    "unpackdir /bitzel/tmp/w\ngitsm downloads/git2/host.repo.git rev={REV} {params} url=https://host/repo.git\n"
+                ),
+                &s,
+            )
+        };
+        let plan = line("branch=main").unwrap();
+        let How::Extract { command, .. } = &plan.files[0].how else {
+            panic!("not a command")
+        };
+        let order = [
+            "tar -xf \"$ARCHIVE\"",
+            "clone -q -n --template= \"$GITSM/git.bundle\" 'git'",
+            "checkout -q -B 'main'",
+            "clone -q --mirror --template= \"$GITSM/modules/$key.bundle\"",
+            "submodule update -q --recursive --no-fetch",
+            "submodule foreach -q --recursive",
+            "rm -rf \"$GITSM\"",
+        ];
+        let places: Vec<usize> = order
+            .iter()
+            .map(|o| {
+                command
+                    .find(o)
+                    .unwrap_or_else(|| panic!("{o} not in {command}"))
+            })
+            .collect();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "{command}");
+        for params in ["subpath=a", "nocheckout=1"] {
+            let e = line(params).unwrap_err();
+            assert!(e.0.contains("not supported yet"), "{params}: {e}");
+        }
     }
 
     /// Runs `git` (the host's) in `dir` with a fixed identity, for the fixtures.
