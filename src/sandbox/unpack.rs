@@ -4,8 +4,11 @@
 //! extracted with the commands BitBake's fetcher uses (`tar x --no-same-owner`,
 //! `gzip -dc`, …), run like a shell task inside the task's namespaces, so that an
 //! archive's `..` members or links land in the sandbox and are refused by the delta,
-//! never on the host. Formats without a command here (zip, rpm, deb, 7z, …) fail with
-//! "not supported yet" instead of being copied silently.
+//! never on the host. Formats without a command here (rpm, 7z) fail with "not
+//! supported yet" instead of being copied silently. git and gitsm checkouts (from
+//! rules_bitbake's `bitbake_git_repository` bundles) and crates are made the same way,
+//! by the commands of `bb.fetch2.git`/`gitsm`/`crate` (see [`parse`]'s `git`,
+//! `gitsm` and `crate` lines).
 //!
 //! The builtin's data (the `--script` file) is one directive per line; blank lines and
 //! `#` comments are ignored:
@@ -20,6 +23,12 @@
 //! `unpackdir` (once, first) is BitBake's UNPACKDIR; each `file` names a `--source`'s
 //! VIRTUAL, the path under the unpack directory (SRC_URI's path, `foo/bar.c` for
 //! `file://foo/bar.c`) and optionally `subdir=DIR`, `unpack=0|1`, `striplevel=N`.
+//!
+//! ```text
+//! git downloads/git2/host.path rev=SRCREV branch=main destsuffix=src url=https://host/path
+//! gitsm downloads/git2/host.path rev=SRCREV branch=main url=https://host/path
+//! crate downloads/foo-1.0.crate foo-1.0.crate name=foo-1.0 bp=app-2.0
+//! ```
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
