@@ -64,11 +64,13 @@ bazel:
 
 # What the sandbox helper runs inside tasks (tests/sandbox.rs uses each): fakeroot for
 # [fakeroot] tasks, patch for do_patch, unzip and zstd for do_unpack's zip and zstd
-# archives; tar, gzip, bzip2 and xz are part of a Debian base system, ar of binutils.
-SANDBOX_DEBS := fakeroot patch unzip zstd
+# archives, git for git checkouts (and bitbake_git_repository's fetches, tests/e2e_git.rs);
+# tar, gzip, bzip2 and xz are part of a Debian base system, ar of binutils.
+SANDBOX_DEBS := fakeroot patch unzip zstd git
 sandbox-tools:
 	@command -v fakeroot >/dev/null && command -v patch >/dev/null && \
-	  command -v unzip >/dev/null && command -v zstd >/dev/null || { \
+	  command -v unzip >/dev/null && command -v zstd >/dev/null && \
+	  command -v git >/dev/null || { \
 	  echo "a sandbox tool is missing: installing $(SANDBOX_DEBS) with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SANDBOX_DEBS) >/dev/null; }
 
