@@ -357,6 +357,13 @@ fn git_line<'a>(
         return Err(format!("rev={rev} is not a commit id"));
     }
     let url = get("url").ok_or("a git line needs url=")?;
+    // Never an option of the git commands they are given to.
+    if !url.contains("://") || url.starts_with('-') {
+        return Err(format!("url={url} is not PROTOCOL://HOST/PATH"));
+    }
+    if let Some(b) = get("branch").filter(|b| b.is_empty() || b.starts_with('-')) {
+        return Err(format!("branch={b:?} is not a branch name"));
+    }
     let subpath = get("subpath")
         .map(|p| check_tree_path(p.trim_end_matches('/')).map(str::to_owned))
         .transpose()
@@ -677,6 +684,7 @@ mod tests {
             ("destsuffix=/bitzel/tmp/w", "UNPACKDIR itself"),
             ("branch=main branch=dev", "given twice"),
             ("depth=1", "unknown parameter"),
+            ("branch=-D", "not a branch name"),
         ] {
             let e = git_plan(params).unwrap_err();
             assert!(e.0.contains(message), "{params}: {e}");
@@ -685,6 +693,7 @@ mod tests {
         for line in [
             "git downloads/git2/host.repo.git rev=HEAD url=x",
             "git downloads/git2/host.repo.git url=x",
+            &format!("git downloads/git2/host.repo.git rev={REV} url=--upload-pack=x"),
             &format!("git downloads/git2/host.repo.git rev={REV}"),
             &format!("git downloads/git2/other.git rev={REV} url=x"),
         ] {
