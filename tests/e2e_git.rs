@@ -4,8 +4,8 @@
 //! The test makes an upstream git repository in its temporary directory (commits, an
 //! annotated tag before SRCREV, a tag after it, a symlink, an executable), two crates,
 //! and a layer beside a copy of examples/ whose recipe `gitdemo` fetches that repository
-//! (`git://…;protocol=file;branch=main`, once whole and once with `subpath=`) and the
-//! crates (one named like BP, unpacked in place; one vendored under cargo_home). Then:
+//! (`git://…;protocol=file;branch=main`, once whole and once with `subpath=`), another
+//! with two names (`name=first,second;branch=main,dev`), and the crates (one named like BP, unpacked in place; one vendored under cargo_home). Then:
 //!
 //! - `bitzel gen` writes the workspace; `bazel build //recipes/gitdemo:do_compile`
 //!   fetches the repository with rules_bitbake's `bitbake_git_repository` (the crates
@@ -43,6 +43,12 @@ git config branch.main.merge
 git --no-optional-locks status --porcelain
 git tag --merged HEAD
 git log --format='%H %an %s'";
+
+/// With several names (scarthgap's BitBake 2.8; 2.19 refuses them): the checkout is the
+/// first name's, and the second's branch is at its SRCREV.
+const MULTI_FACTS: &str = "
+git -C ../multi rev-parse HEAD origin/dev
+git -C ../multi symbolic-ref HEAD";
 
 /// The same for a checkout with submodules (gitsm://).
 const GITSM_FACTS: &str = "git submodule status --recursive
@@ -250,6 +256,20 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
     git(&up, &home, &["commit", "-q", "-am", "three"]);
     git(&up, &home, &["tag", "v2.0"]);
 
+    // A repository fetched with two names (name=first,second;branch=main,dev).
+    let multi = root.join("multi");
+    fs::create_dir_all(&multi).unwrap();
+    git(&multi, &home, &["init", "-q", "-b", "main"]);
+    write(&multi.join("m.txt"), "main\n");
+    git(&multi, &home, &["add", "-A"]);
+    git(&multi, &home, &["commit", "-q", "-m", "main one"]);
+    let multi_first = git(&multi, &home, &["rev-parse", "HEAD"]);
+    git(&multi, &home, &["checkout", "-q", "-b", "dev"]);
+    write(&multi.join("m.txt"), "dev\n");
+    git(&multi, &home, &["commit", "-q", "-am", "dev one"]);
+    let multi_second = git(&multi, &home, &["rev-parse", "HEAD"]);
+    git(&multi, &home, &["checkout", "-q", "main"]);
+
     // A repository whose checkout holds a link leading out of the work directory.
     let evil = root.join("evil");
     fs::create_dir_all(&evil).unwrap();
@@ -333,13 +353,25 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
          BBFILE_PRIORITY_gittest = \"5\"\nLAYERSERIES_COMPAT_gittest = \"scarthgap\"\n",
     );
     let up_url = format!("git://{};protocol=file;branch=main", up.display());
-    let src_uri = [
+    let mut src_uri = vec![
         up_url.clone(),
         format!("{up_url};subpath=d;destsuffix=only-d"),
         "crate://crates.io/foo/1.0".to_string(),
         "crate://crates.io/gitdemo/1.0".to_string(),
     ];
-    let compile: String = FACTS
+    // Several names in one URL: scarthgap's BitBake (BITZEL_POKY) has them, PyPI's 2.19
+    // refuses them ("no longer supports multiple name parameters").
+    let with_names = common::poky().is_some();
+    let facts_script = if with_names {
+        src_uri.push(format!(
+            "git://{};protocol=file;branch=main,dev;name=first,second;destsuffix=multi",
+            multi.display()
+        ));
+        format!("{FACTS}{MULTI_FACTS}")
+    } else {
+        FACTS.to_string()
+    };
+    let compile: String = facts_script
         .lines()
         .map(|l| format!("\t{l} >> ${{WORKDIR}}/facts.txt\n"))
         .collect();
@@ -348,6 +380,7 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
         &format!(
             "SUMMARY = \"A git checkout and two crates\"\nLICENSE = \"MIT\"\n\
              SRC_URI = \"{}\"\nSRCREV = \"{srcrev}\"\n\
+             SRCREV_first = \"{multi_first}\"\nSRCREV_second = \"{multi_second}\"\n\
              SRC_URI[foo-1.0.sha256sum] = \"{foo_sum}\"\n\
              SRC_URI[gitdemo-1.0.sha256sum] = \"{gd_sum}\"\n\
              S = \"${{UNPACKDIR}}/git\"\n\
@@ -460,6 +493,8 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
     let vars = serde_json::json!({
         "DL_DIR": oracle.join("downloads"),
         "SRCREV": srcrev,
+        "SRCREV_first": multi_first,
+        "SRCREV_second": multi_second,
         "PN": "gitdemo",
         "BP": "gitdemo-1.0",
         "WORKDIR": oracle,
@@ -609,7 +644,7 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
     .unwrap();
     let bb_facts = Command::new("sh")
         .arg("-ec")
-        .arg(FACTS)
+        .arg(&facts_script)
         .current_dir(bb_unpack.join("git"))
         .env("HOME", &home)
         .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -722,12 +757,15 @@ fn gen_of_git_and_crate_sources_matches_its_snapshots() {
          git://git.example.com/demo/data.git;protocol=https;nobranch=1;name=data;subdir=extra;destsuffix=data/ \\\n\
          git://github.com/example/tool.git;branch=main;name=tool;subpath=src/tool \\\n\
          gitsm://git.example.com/demo/mods.git;protocol=https;branch=main;name=mods;destsuffix=mods \\\n\
+         git://git.example.com/demo/kernel.git;protocol=https;branch=main,meta;name=machine,meta;destsuffix=kernel \\\n\
          crate://crates.io/serde/1.0.190 \\\n\
          \"\n\
          SRCREV = \"0123456789abcdef0123456789abcdef01234567\"\n\
          SRCREV_data = \"89abcdef0123456789abcdef0123456789abcdef\"\n\
          SRCREV_tool = \"fedcba9876543210fedcba9876543210fedcba98\"\n\
          SRCREV_mods = \"00112233445566778899aabbccddeeff00112233\"\n\
+         SRCREV_machine = \"1111111111111111111111111111111111111111\"\n\
+         SRCREV_meta = \"2222222222222222222222222222222222222222\"\n\
          SRC_URI[serde-1.0.190.sha256sum] = \"91d3c334ca1ee894a2c6f6ad698fe8c435b76d504b13d436f0685d648d6d96f7\"\n\
          S = \"${UNPACKDIR}/git\"\n",
     );

@@ -52,15 +52,20 @@ def _git_ok(rctx, git, args, what, timeout = 600):
         ))
     return result.stdout
 
-def _fetch(rctx, git, mirror, remote, clone_dir, rev, branch):
-    """BitBake's download: `branch` (every ref without one) into the bare `mirror`, from a
-    BitBake DL_DIR's clone (BITZEL_DL_DIR/git2/<clone_dir>) first, as BitBake uses its
-    own before the network, then from `remote`; fails unless `rev` is on it."""
+def _fetch(rctx, git, mirror, remote, clone_dir, wanted):
+    """BitBake's download: the branches of `wanted` ((rev, branch) pairs; every ref when
+    a branch is empty, nobranch=1) into the bare `mirror`, from a BitBake DL_DIR's clone
+    (BITZEL_DL_DIR/git2/<clone_dir>) first, as BitBake uses its own before the network,
+    then from `remote`; fails unless each rev is on its branch."""
     _git_ok(rctx, git, ["init", "--quiet", "--bare", mirror], "git init")
-    if branch:
-        refspecs = ["+refs/heads/%s:refs/heads/%s" % (branch, branch)]
-    else:
+    if [b for _, b in wanted if not b]:
         refspecs = ["+refs/*:refs/*"]
+    else:
+        refspecs = []
+        for _, b in wanted:
+            spec = "+refs/heads/%s:refs/heads/%s" % (b, b)
+            if spec not in refspecs:
+                refspecs.append(spec)
     places = []
     dl_dir = rctx.os.environ.get("BITZEL_DL_DIR", "")
     if dl_dir and clone_dir:
@@ -75,40 +80,49 @@ def _fetch(rctx, git, mirror, remote, clone_dir, rev, branch):
             errors.append("git fetch %s: %s" % (place, fetched.stderr))
             continue
 
-        # bb.fetch2.git._contains_ref.
-        if branch:
-            found = _git(rctx, git, ["-C", mirror, "branch", "--contains", rev, "--list", branch])
-        else:
-            found = _git(rctx, git, ["-C", mirror, "log", "--pretty=oneline", "-n", "1", rev, "--"])
-        if found.return_code == 0 and found.stdout.strip():
+        # bb.fetch2.git._contains_ref, for each name.
+        missing = None
+        for rev, branch in wanted:
+            if branch:
+                found = _git(rctx, git, ["-C", mirror, "branch", "--contains", rev, "--list", branch])
+            else:
+                found = _git(rctx, git, ["-C", mirror, "log", "--pretty=oneline", "-n", "1", rev, "--"])
+            if found.return_code != 0 or not found.stdout.strip():
+                missing = (rev, branch)
+                break
+        if not missing:
             return
 
     # bb.fetch2.git.Git.download's error.
     fail("bitbake_git_repository %s: Unable to find revision %s in branch %s even from upstream\n%s" % (
         remote,
-        rev,
-        branch,
+        missing[0] if missing else wanted[0][0],
+        missing[1] if missing else wanted[0][1],
         "".join(errors),
     ))
 
-def _bundle(rctx, git, mirror, rev, branch, bundle):
+def _bundle(rctx, git, mirror, rev, branch, bundle, others = []):
     """A bundle of `rev` alone: HEAD (and refs/heads/<branch>) at it, the tags merged
-    into it, with the history they reach."""
+    into it, with the history they reach; `others` ((rev, branch) pairs of the other
+    names) add their branch at their rev and their merged tags."""
     made = rctx.execute(["mkdir", "-p", str(rctx.path(bundle).dirname)])
     if made.return_code != 0:
         fail("bitbake_git_repository: mkdir for %s: %s" % (bundle, made.stderr))
     tags = _git_ok(rctx, git, ["-C", mirror, "tag", "--merged", rev], "git tag --merged").splitlines()
     _git_ok(rctx, git, ["-C", mirror, "update-ref", "--no-deref", "HEAD", rev], "git update-ref HEAD")
     refs = ["HEAD"]
-    if branch:
-        _git_ok(rctx, git, ["-C", mirror, "update-ref", "refs/heads/" + branch, rev], "git update-ref")
-        refs.append("refs/heads/" + branch)
-    else:
+    for r, b in [(rev, branch)] + others:
+        if b and "refs/heads/" + b not in refs:
+            _git_ok(rctx, git, ["-C", mirror, "update-ref", "refs/heads/" + b, r], "git update-ref")
+            refs.append("refs/heads/" + b)
+        if r != rev:
+            tags = tags + _git_ok(rctx, git, ["-C", mirror, "tag", "--merged", r], "git tag --merged").splitlines()
+    if not branch:
         # Every ref was fetched: the branches merged into `rev` too (BitBake's clone has
         # every branch; `git describe --all` sees only those behind `rev`).
         heads = _git_ok(rctx, git, ["-C", mirror, "for-each-ref", "--merged", rev, "--format=%(refname)", "refs/heads"], "git for-each-ref")
-        refs.extend(sorted([h for h in heads.splitlines() if h]))
-    refs.extend(sorted(["refs/tags/" + t for t in tags if t]))
+        refs.extend(sorted([h for h in heads.splitlines() if h and h not in refs]))
+    refs.extend(sorted({"refs/tags/" + t: None for t in tags if t}.keys()))
     _git_ok(rctx, git, ["-C", mirror, "bundle", "create", bundle] + refs, "git bundle create", _TIMEOUT)
 
 def _split_remote(remote):
@@ -192,9 +206,12 @@ def _bitbake_git_repository_impl(rctx):
     out = "git.tar" if rctx.attr.submodules else "git.bundle"
     rctx.file("file/BUILD.bazel", "filegroup(\n    name = \"file\",\n    srcs = [\"%s\"],\n    visibility = [\"//visibility:public\"],\n)\n" % out)
     mirror = str(rctx.path("mirror.git"))
-    _fetch(rctx, git, mirror, rctx.attr.remote, rctx.attr.clone_dir, rev, branch)
+    if len(rctx.attr.other_revs) != len(rctx.attr.other_branches):
+        fail("bitbake_git_repository %s: other_revs and other_branches differ in length" % rctx.attr.remote)
+    others = [(r, rctx.attr.other_branches[i]) for i, r in enumerate(rctx.attr.other_revs)]
+    _fetch(rctx, git, mirror, rctx.attr.remote, rctx.attr.clone_dir, [(rev, branch)] + others)
     if not rctx.attr.submodules:
-        _bundle(rctx, git, mirror, rev, branch, str(rctx.path("file/git.bundle")))
+        _bundle(rctx, git, mirror, rev, branch, str(rctx.path("file/git.bundle")), others)
         rctx.delete(mirror)
     else:
         # bb.fetch2.gitsm: every submodule of `rev` with a commit in its tree,
@@ -223,7 +240,7 @@ def _bitbake_git_repository_impl(rctx):
                     if c in ("", ".", ".."):
                         fail("bitbake_git_repository %s: submodule name %r is not a path" % (rctx.attr.remote, name))
                 sub_mirror = str(rctx.path("submodules/%d.git" % len(lines)))
-                _fetch(rctx, git, sub_mirror, sub_remote, sub_clone, subrev, "")
+                _fetch(rctx, git, sub_mirror, sub_remote, sub_clone, [(subrev, "")])
                 _bundle(rctx, git, sub_mirror, subrev, "", str(rctx.path("%s/modules/%s.bundle" % (stage, subkey))))
                 lines.append("\t".join([subkey, name, path, sub_remote, sub_clone]))
                 queue.append((subkey, sub_remote, subrev, sub_mirror))
@@ -265,6 +282,8 @@ With BITZEL_DL_DIR set (`--repo_env=BITZEL_DL_DIR=<a BitBake DL_DIR>`), its clon
     attrs = {
         "branch": attr.string(doc = "The branch that must contain `rev`; empty for nobranch=1."),
         "clone_dir": attr.string(doc = "BitBake's clone directory under DL_DIR/git2 (`<host>.<path>`)."),
+        "other_branches": attr.string_list(doc = "name=a,b,...: the other names' branches (empty for nobranch=1)."),
+        "other_revs": attr.string_list(doc = "name=a,b,...: the other names' commits, fetched and checked too."),
         "remote": attr.string(mandatory = True, doc = "The remote to fetch."),
         "rev": attr.string(mandatory = True, doc = "The commit (SRCREV), 40 hex digits."),
         "submodules": attr.bool(doc = "gitsm://: the submodules too; `@<name>//file` is then a tar of bundles."),

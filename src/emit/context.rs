@@ -96,6 +96,11 @@ pub struct GitRepository {
     pub clone_dir: String,
     /// `gitsm://`: the submodules too (the repository is then a tar of bundles).
     pub submodules: bool,
+    /// `name=a,b,...`: the other names' commits and branches (`""` with nobranch=1),
+    /// fetched and checked too.
+    pub other_revs: Vec<String>,
+    /// Their branches, in the same order.
+    pub other_branches: Vec<String>,
 }
 
 /// The workspace-level files: WORKSPACE, MODULE.bazel, sources.bzl, extensions.bzl...

@@ -201,6 +201,9 @@ pub enum SourceKind {
         nobranch: bool,
         /// `gitsm://` (bb.fetch2.gitsm): the submodules too, recursively.
         submodules: bool,
+        /// The other names of `name=a,b` (their SRCREV and branch), which must be
+        /// fetched and on their branches too; the checkout is the first name's.
+        others: Vec<(String, Option<String>)>,
         /// `destsuffix=`: where do_unpack checks it out, relative to WORKDIR.
         destsuffix: String,
     },
@@ -536,12 +539,12 @@ fn git_source(
         .unwrap_or("default")
         .split(',')
         .collect();
-    if names.len() != 1 {
+    let submodules = decoded.scheme == "gitsm";
+    if names.len() != 1 && submodules {
         return Err(format!(
-            "not supported yet: {pn} git with several names= ({url})"
+            "not supported yet: {pn} gitsm with several names= ({url})"
         ));
     }
-    let submodules = decoded.scheme == "gitsm";
     if submodules
         && (decoded.param("subpath").is_some() || decoded.param("nocheckout") == Some("1"))
     {
@@ -560,25 +563,30 @@ fn git_source(
         return Err(format!("{pn}: The usehead option is only for use with local ('protocol=file') git repositories: {url}"));
     }
     let nobranch = decoded.param("nobranch") == Some("1") || usehead;
-    let branch = match decoded.param("branch") {
-        Some(b) if !b.is_empty() => Some(b.to_string()),
-        _ if nobranch => None,
-        _ => Some("master".into()),
-    };
-    let name = if names[0] == "default" { "" } else { names[0] };
-    // SRCREV_default is looked up for the unnamed entry as BitBake does (name 'default').
-    let rev = srcrev(
-        store,
-        pn,
-        if name.is_empty() { "default" } else { name },
-        &decoded,
-        url,
-    )?;
-    if rev.len() != 40 || !rev.chars().all(|c| c.is_ascii_hexdigit()) {
+    // urldata_init: one branch per name ("master" when none is given and nobranch is
+    // not set).
+    let mut branches: Vec<&str> = decoded.param("branch").unwrap_or("").split(',').collect();
+    if branches == [""] && !nobranch {
+        branches = vec!["master"];
+    }
+    if branches.len() != names.len() {
         return Err(format!(
-            "not supported yet: {pn} git revision '{rev}' of {url} is not a commit id (AUTOREV or a branch name needs the network at generation time)"
+            "{pn}: The number of name and branch parameters is not balanced: {url}"
         ));
     }
+    // setup_revisions: each name's SRCREV (SRCREV_default for the unnamed entry).
+    let mut revs = Vec::new();
+    for (name, branch) in names.iter().zip(&branches) {
+        let rev = srcrev(store, pn, name, &decoded, url)?;
+        if rev.len() != 40 || !rev.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(format!(
+                "not supported yet: {pn} git revision '{rev}' of {url} is not a commit id (AUTOREV or a branch name needs the network at generation time)"
+            ));
+        }
+        revs.push((rev, Some(branch.to_string()).filter(|b| !b.is_empty())));
+    }
+    // Unpack checks out the first name's.
+    let (rev, branch) = revs.remove(0);
     let user = if decoded.user.is_empty() {
         String::new()
     } else {
@@ -606,10 +614,18 @@ fn git_source(
         // The branch is part of the name: a bundle holds `refs/heads/<branch>`.
         repository: {
             let kind = if submodules { "gitsm" } else { "git" };
-            match branch.as_deref().filter(|_| !nobranch) {
-                Some(b) => repository_name(kind, &[&gitsrcname, b, &prefix]),
-                None => repository_name(kind, &[&gitsrcname, &prefix]),
+            let mut parts = vec![gitsrcname.as_str()];
+            if let Some(b) = branch.as_deref().filter(|_| !nobranch) {
+                parts.push(b);
             }
+            parts.push(&prefix);
+            // name=a,b: the other names' commits are part of the bundle.
+            let others: Vec<String> = revs
+                .iter()
+                .map(|(r, _)| r.chars().take(12).collect())
+                .collect();
+            parts.extend(others.iter().map(String::as_str));
+            repository_name(kind, &parts)
         },
         repo_path: "file".into(),
         virtual_path: format!("downloads/git2/{gitsrcname}"),
@@ -620,6 +636,7 @@ fn git_source(
             branch,
             nobranch,
             submodules,
+            others: revs,
             destsuffix,
         },
         decoded,

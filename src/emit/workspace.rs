@@ -430,6 +430,7 @@ fn prepare_variant(
                 branch,
                 nobranch,
                 submodules,
+                others,
                 ..
             } => {
                 // Wired as a download is: the repository's one file (a bundle of the
@@ -449,6 +450,11 @@ fn prepare_variant(
                         .unwrap_or_default()
                         .to_string(),
                     submodules: *submodules,
+                    other_revs: others.iter().map(|(r, _)| r.clone()).collect(),
+                    other_branches: others
+                        .iter()
+                        .map(|(_, b)| b.clone().filter(|_| !nobranch).unwrap_or_default())
+                        .collect(),
                 });
             }
             SourceKind::Local { real, .. } => {
