@@ -372,17 +372,19 @@ fn sources_decode_and_resolve_as_bitbakes_fetcher() {
                         );
                     }
                 },
-                "git" => {
+                "git" | "gitsm" => {
                     let s = mine.unwrap_or_else(|| panic!("{url} left out: {messages:?}"));
                     let SourceKind::Git {
                         rev,
                         branch,
                         remote,
+                        submodules,
                         ..
                     } = &s.kind
                     else {
                         panic!("{url} is not git")
                     };
+                    assert_eq!(*submodules, ty == "gitsm", "{url}");
                     assert_eq!(Some(rev.as_str()), rec["revision"].as_str(), "{url}");
                     assert_eq!(
                         branch.as_deref(),
