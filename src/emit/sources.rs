@@ -15,12 +15,14 @@
 //!   for `crates.io`, the file `NAME-VERSION.crate`, `name=` defaulting to `NAME-VERSION`
 //!   (so `SRC_URI[NAME-VERSION.sha256sum]`).
 //! - `git://` (bb.fetch2.git) and `gitsm://` (bb.fetch2.gitsm, the same with its
-//!   submodules, which the repository rule finds): the remote `PROTOCOL://[USER@]HOST/PATH` (`protocol=`,
-//!   else `git`, `file` without a host; `https` for github.com), the revision from
+//!   submodules, which the repository rule finds): the remote
+//!   `PROTOCOL://[USER@]HOST/PATH` (`protocol=`, else `git`, `file` without a host;
+//!   `https` for github.com), for each `name=` (scarthgap allows `name=a,b` with
+//!   `branch=x,y`; the checkout is the first's) the revision from
 //!   `srcrev_internal_helper` (`SRCREV_<name>:pn-<PN>`, `SRCREV_<name>`, `SRCREV:pn-<PN>`,
-//!   `SRCREV`, or `rev=`/`tag=`), `branch=` (default `master` unless `nobranch=1`),
-//!   `destsuffix=` (default `git/`). `AUTOREV` (a revision that is not a hex commit)
-//!   needs the network at generation time: a diagnostic.
+//!   `SRCREV`, or `rev=`/`tag=`) and its branch (default `master` unless `nobranch=1` or
+//!   `usehead=1`), `destsuffix=` (default `git/`). `AUTOREV` (a revision that is not a
+//!   hex commit) needs the network at generation time: a diagnostic.
 //! - `file://` (bb.fetch2.local): the decoded path searched along `FILESPATH` as
 //!   `bb.utils.which` does (the first candidate that exists, a directory too; an absolute
 //!   path as it is), then mapped into the layout with
