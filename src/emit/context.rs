@@ -120,11 +120,15 @@ pub struct WorkspaceFiles {
     pub git_repositories: Vec<GitRepository>,
 }
 
-/// `layers/<layer>/BUILD.bazel`: the copied file:// sources of one layer.
+/// `layers/<layer>/BUILD.bazel` (or `corebase/BUILD.bazel`): the copied file:// sources
+/// of one layer (or of COREBASE).
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerFiles {
     /// The generated-file header (comment lines).
     pub header: String,
+    /// The package, which is also where tasks see the files under `/bitzel`
+    /// (`layers/meta`, `corebase`).
+    pub package: String,
     /// The files, relative to the layer, sorted.
     pub files: Vec<String>,
 }

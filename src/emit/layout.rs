@@ -407,6 +407,19 @@ impl VirtualLayout {
             .map(|(_, p)| p)
     }
 
+    /// The virtual path, relative to `/bitzel`, of a file the workspace can carry as a
+    /// source: a layer's ([`VirtualLayout::layer_path`]), else one under COREBASE
+    /// outside every layer, `corebase/<path under COREBASE>` (Poky's FILESPATH reaches
+    /// `${COREBASE}/scripts` for qemu-helper-native); `None` elsewhere.
+    pub fn source_path(&self, real: &Path) -> Option<String> {
+        if let Some(path) = self.layer_path(real) {
+            return Some(path);
+        }
+        let virtual_path = self.virtualize(&normpath(real.to_str()?));
+        let rest = virtual_path.strip_prefix(COREBASE)?.strip_prefix('/')?;
+        Some(format!("{}/{rest}", &COREBASE["/bitzel/".len()..]))
+    }
+
     /// The real TMPDIR, if the configuration sets one.
     pub fn real_tmpdir(&self) -> Option<&str> {
         self.tmpdir.as_deref()
@@ -537,5 +550,14 @@ mod tests {
             Some("layers/meta-poky/recipes/a/files/x.patch".into())
         );
         assert_eq!(l.layer_path(Path::new("/home/u/poky/scripts/x")), None);
+        assert_eq!(
+            l.source_path(Path::new("/home/u/poky/scripts/x")),
+            Some("corebase/scripts/x".into())
+        );
+        assert_eq!(
+            l.source_path(Path::new("/home/u/poky/meta-poky/conf/a")),
+            Some("layers/meta-poky/conf/a".into())
+        );
+        assert_eq!(l.source_path(Path::new("/home/u/elsewhere/x")), None);
     }
 }

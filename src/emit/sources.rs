@@ -26,8 +26,8 @@
 //! - `file://` (bb.fetch2.local): the decoded path searched along `FILESPATH` as
 //!   `bb.utils.which` does (the first candidate that exists, a directory too; an absolute
 //!   path as it is), then mapped into the layout with
-//!   [`VirtualLayout::layer_path`]; a file found nowhere or outside every layer is a
-//!   diagnostic.
+//!   [`VirtualLayout::source_path`] (a layer's file, or one under COREBASE); a file
+//!   found nowhere or outside those is a diagnostic.
 //! - Every other scheme is a "not supported yet" diagnostic.
 
 use super::layout::{normpath, VirtualLayout};
@@ -433,14 +433,17 @@ fn source(
                 ));
             };
             let realn = PathBuf::from(normpath(&real.to_string_lossy()));
-            let Some(vpath) = layout.layer_path(&realn) else {
+            let Some(vpath) = layout.source_path(&realn) else {
                 return Err(format!(
-                    "{pn}: {url} is found outside every layer ({}), which the workspace cannot reach",
+                    "{pn}: {url} is found outside every layer and COREBASE ({}), which the workspace cannot reach",
                     layout.virtualize(&realn.to_string_lossy())
                 ));
             };
-            let layer = vpath.split('/').nth(1).unwrap_or("").to_string();
-            let in_layer = vpath.splitn(3, '/').nth(2).unwrap_or("").to_string();
+            let (layer, in_layer) = match vpath.strip_prefix("layers/") {
+                Some(rest) => rest.split_once('/').unwrap_or((rest, "")),
+                None => vpath.split_once('/').unwrap_or((&vpath, "")),
+            };
+            let (layer, in_layer) = (layer.to_string(), in_layer.to_string());
             Ok(Source {
                 url: url.to_string(),
                 repository: repository_name("layer", &[&layer]),

@@ -334,6 +334,22 @@ fn virtual_file(layout: &VirtualLayout, info: &RecipeInfo) -> String {
     format!("{prefix}{shown}")
 }
 
+/// The workspace package holding a copied file:// source and the file's path in it:
+/// `layers/<layer>` for a layer's file, `corebase` for one under COREBASE (see
+/// [`VirtualLayout::source_path`]).
+fn source_package(virtual_path: &str) -> Option<(&str, &str)> {
+    match virtual_path.strip_prefix("layers/") {
+        Some(rest) => {
+            let layer = rest.split_once('/')?.0;
+            let package = &virtual_path[.."layers/".len() + layer.len()];
+            Some((package, &rest[layer.len() + 1..]))
+        }
+        None => virtual_path
+            .split_once('/')
+            .filter(|(p, _)| *p == "corebase"),
+    }
+}
+
 /// The files of a file:// source (a directory's, recursively), each with its path
 /// under the source's virtual path, sorted.
 fn local_files(real: &Path, virtual_path: &str) -> Vec<(String, String)> {
@@ -459,10 +475,7 @@ fn prepare_variant(
             }
             SourceKind::Local { real, .. } => {
                 for (path, virtual_path) in local_files(real, &source.virtual_path) {
-                    let Some((layer, rel)) = virtual_path
-                        .strip_prefix("layers/")
-                        .and_then(|r| r.split_once('/'))
-                    else {
+                    let Some((package, rel)) = source_package(&virtual_path) else {
                         problems.push(format!("{virtual_path}: not a layer path"));
                         continue;
                     };
@@ -475,7 +488,7 @@ fn prepare_variant(
                         ));
                         continue;
                     }
-                    srcs.push((format!("//layers/{layer}:{rel}"), virtual_path.clone()));
+                    srcs.push((format!("//{package}:{rel}"), virtual_path.clone()));
                     copies.push(LayerCopy { path, virtual_path });
                 }
             }
@@ -896,7 +909,7 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
         }
     }
 
-    // The layers' file:// sources, copied; one package per layer.
+    // The layers' file:// sources, copied; one package per layer (and one for COREBASE).
     let mut layer_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (virtual_path, path) in &copies {
         use std::os::unix::fs::PermissionsExt;
@@ -920,23 +933,21 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
                 executable,
             },
         );
-        if let Some((layer, rel)) = virtual_path
-            .strip_prefix("layers/")
-            .and_then(|r| r.split_once('/'))
-        {
+        if let Some((package, rel)) = source_package(virtual_path) {
             layer_files
-                .entry(layer.to_string())
+                .entry(package.to_string())
                 .or_default()
                 .push(rel.to_string());
         }
     }
-    for (layer, files) in layer_files {
+    for (package, files) in layer_files {
         let ctx = LayerFiles {
             header: HEADER.to_string(),
+            package: package.clone(),
             files,
         };
         out.files.insert(
-            format!("layers/{layer}/BUILD.bazel"),
+            format!("{package}/BUILD.bazel"),
             render(&env, "layer_BUILD.bazel", &ctx)?,
         );
     }
