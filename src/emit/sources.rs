@@ -239,7 +239,8 @@ pub struct Source {
     /// repository's bundle there) or `layers/<layer>/<path>`.
     pub virtual_path: String,
     /// The path do_unpack gives it under WORKDIR (before `subdir=`): the download's
-    /// file name, or SRC_URI's path for `file://` (`foo/bar.c` for `file://foo/bar.c`).
+    /// file name, or SRC_URI's path for `file://` (`foo/bar.c` for `file://foo/bar.c`;
+    /// an absolute path virtualized, without its leading `/`).
     pub unpack_path: String,
 }
 
@@ -449,7 +450,13 @@ fn source(
                 repository: repository_name("layer", &[&layer]),
                 repo_path: in_layer,
                 virtual_path: vpath,
-                unpack_path: path,
+                // bb.fetch2's unpack copies a file:// entry to its URL path with the
+                // leading `/` stripped: an absolute one lands at WORKDIR<path>, which
+                // tasks spell `${WORKDIR}${COREBASE}/...`, so virtualized here too.
+                unpack_path: match path.starts_with('/') {
+                    true => layout.virtualize(&path).trim_start_matches('/').to_string(),
+                    false => path,
+                },
                 kind: SourceKind::Local {
                     is_dir: realn.is_dir(),
                     real: realn,
