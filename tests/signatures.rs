@@ -155,6 +155,21 @@ const SCENARIOS: &[Scenario] = &[
         edits: &[Edit::Append(LOCAL_CONF, "PARALLEL_MAKE = \"-j 3\"\n")],
     },
     Scenario {
+        // glibc.inc's EGLIBCPARALLELISM: PARALLEL_MAKE's value taken at parse time, kept
+        // out of the signature by [vardepsexclude].
+        name: "changed-ignored-variable-taken-at-parse-time",
+        base: &[
+            Edit::Append(LOCAL_CONF, "BB_BASEHASH_IGNORE_VARS = \"PARALLEL_MAKE\"\n"),
+            Edit::Append(
+                GREET_APPEND,
+                "GREET_JOBS := \"${PARALLEL_MAKE}\"\n\
+                 EXTRA_OEMAKE[vardepsexclude] += \"GREET_JOBS\"\n\
+                 EXTRA_OEMAKE += \"GREET_JOBS='${GREET_JOBS}'\"\n",
+            ),
+        ],
+        edits: &[Edit::Append(LOCAL_CONF, "PARALLEL_MAKE = \"-j 3\"\n")],
+    },
+    Scenario {
         name: "changed-ignored-exported-variable",
         base: &[Edit::Append(
             LOCAL_CONF,
