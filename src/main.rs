@@ -154,6 +154,10 @@ struct ConfigSource {
     /// A checkout holding oe-init-build-env (Poky): its templates, in memory.
     #[arg(skip)]
     checkout: Option<PathBuf>,
+    /// Assignments added at the end of conf/local.conf after `--machine`/`--distro`:
+    /// gen's [`bitzel::emit::script::MACHINE_VALUES`].
+    #[arg(skip)]
+    pinned: Vec<(&'static str, &'static str)>,
 }
 
 impl From<PathBuf> for ConfigSource {
@@ -194,6 +198,9 @@ impl ConfigSource {
         }
         if let Some(distro) = &self.distro {
             options = options.with_local_assignment("DISTRO", distro);
+        }
+        for (name, value) in &self.pinned {
+            options = options.with_local_assignment(name, value);
         }
         Ok(options)
     }
@@ -627,6 +634,11 @@ fn gen_command(
     let progress = Progress::new();
     progress.show("bitzel gen: reading the configuration");
     source.checkout = checkout;
+    // The machine's values are pinned in the configuration too, not only in each task's
+    // store: a recipe's immediate assignment (glibc's `EGLIBCPARALLELISM :=
+    // "PARALLELMFLAGS="${PARALLEL_MAKE}""`) would otherwise keep local.conf's or the
+    // CPU count's PARALLEL_MAKE, which BitBake's signatures ignore (BB_BASEHASH_IGNORE_VARS).
+    source.pinned = bitzel::emit::script::MACHINE_VALUES.to_vec();
     let (python, config) = load_configuration(source);
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);

@@ -73,9 +73,11 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Values of the generating machine (its number of CPUs, through
-/// `oe.utils.cpu_count()`), set in a virtual script's store: `PARALLEL_MAKE` becomes the
-/// shell's `$PARALLEL_MAKE`, which the helper sets (HELPER.md), so `make -j 2` is written
-/// `make $PARALLEL_MAKE` (`PARALLEL_MAKEINST` follows it); the thread counts are 1.
+/// `oe.utils.cpu_count()`), set in a virtual script's store (and by `bitzel gen` at the
+/// end of conf/local.conf, for values a recipe takes with `:=`): `PARALLEL_MAKE` becomes
+/// the shell's `$PARALLEL_MAKE`, which the helper sets (HELPER.md), so `make -j 2` is
+/// written `make $PARALLEL_MAKE` (`PARALLEL_MAKEINST` follows it); the thread counts are 1.
+/// BitBake's signatures ignore them too (Poky's BB_BASEHASH_IGNORE_VARS).
 pub const MACHINE_VALUES: [(&str, &str); 4] = [
     ("PARALLEL_MAKE", "$PARALLEL_MAKE"),
     ("BB_NUMBER_THREADS", "1"),
