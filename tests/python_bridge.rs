@@ -740,6 +740,23 @@ fn anonymous_functions_match_bitbake() {
         ),
     ];
     let mut cases = cases;
+    // json.loads of a large text (the bridge memoises those): every call a fresh value
+    // equal to the parse, json.load too, hooks honoured.
+    cases.push(anon(
+        195,
+        &[
+            "    import io, json",
+            "    t = json.dumps({'l': list(range(2000)), 'f': [0.5, -0.0, 1e300], 's': ['\\u00e9x'], 'n': None, 'b': [True, False], 'o': {'k': {'z': 1, 'a': 2}}})",
+            "    a = json.loads(t)",
+            "    a['l'].append('x')",
+            "    a['o']['k']['q'] = 3",
+            "    b = json.loads(t)",
+            "    c = json.load(io.StringIO(t))",
+            "    h = json.loads(t, object_pairs_hook=lambda p: len(p))",
+            "    d.setVar('OUT', '%d %d %r %r %r %r %s %s %r' % (len(a['l']), len(b['l']), b['f'], b['s'], b['o'], b['b'], b == c, b is c, h))",
+        ],
+        &["OUT"],
+    ));
     cases.push(anon(
         200,
         &[
