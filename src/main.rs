@@ -52,11 +52,6 @@ enum Command {
     Env {
         #[command(flatten)]
         config: ConfigSource,
-        /// BitBake's lib folder (holding `bb`), for inline Python. Default: a
-        /// `bitbake/lib` beside or above the build directory or the layers (Poky's
-        /// layout), else the `bb` that the embedded Python can import.
-        #[arg(long)]
-        bitbake_lib: Option<PathBuf>,
         /// A Poky-like checkout (optional), a recipe (optional), then the variables to
         /// print (default: all).
         vars: Vec<String>,
@@ -75,9 +70,6 @@ enum Command {
     Graph {
         #[command(flatten)]
         config: ConfigSource,
-        /// BitBake's lib folder (holding `bb`); default as for `env`.
-        #[arg(long)]
-        bitbake_lib: Option<PathBuf>,
         /// Threads for parsing (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
@@ -87,7 +79,8 @@ enum Command {
         /// Where task-depends.dot and pn-buildlist go.
         #[arg(long, value_name = "DIR", default_value = ".")]
         outdir: PathBuf,
-        /// Recipe or provider names, or `name:do_task`.
+        /// A Poky-like checkout (optional, as for `env`), then recipe or provider
+        /// names, or `name:do_task`.
         #[arg(required = true)]
         targets: Vec<String>,
     },
@@ -103,9 +96,6 @@ enum Command {
         /// A Poky-like checkout whose oe-init-build-env templates give the
         /// configuration (in memory, for --build-dir or the checkout's `build`).
         checkout: Option<PathBuf>,
-        /// BitBake's lib folder (holding `bb`); default as for `env`.
-        #[arg(long)]
-        bitbake_lib: Option<PathBuf>,
         /// Threads (default: the number of cores). Python runs one thread at a time.
         #[arg(long, short)]
         jobs: Option<usize>,
@@ -128,9 +118,6 @@ enum Command {
         /// A Poky-like checkout whose oe-init-build-env templates give the
         /// configuration (in memory, for --build-dir or the checkout's `build`).
         checkout: Option<PathBuf>,
-        /// BitBake's lib folder (holding `bb`); default as for `env`.
-        #[arg(long)]
-        bitbake_lib: Option<PathBuf>,
         /// Threads (default: the number of cores). Python runs one thread at a time.
         #[arg(long, short)]
         jobs: Option<usize>,
@@ -159,6 +146,11 @@ struct ConfigSource {
     /// DISTRO, set at the end of conf/local.conf.
     #[arg(long)]
     distro: Option<String>,
+    /// BitBake's lib folder (holding `bb`), for the metadata's Python. Default: a
+    /// `bitbake/lib` beside or above the build directory, the checkout or the layers
+    /// (Poky's layout), else the `bb` that the embedded Python can import.
+    #[arg(long)]
+    bitbake_lib: Option<PathBuf>,
     /// A checkout holding oe-init-build-env (Poky): its templates, in memory.
     #[arg(skip)]
     checkout: Option<PathBuf>,
@@ -209,12 +201,24 @@ impl ConfigSource {
     /// Where to look for BitBake's lib folder: the build directory, the checkout, the
     /// layers.
     fn bitbake_lib(&self) -> Option<PathBuf> {
+        if self.bitbake_lib.is_some() {
+            return self.bitbake_lib.clone();
+        }
         let build = self.build_dir.clone().unwrap_or_else(|| PathBuf::from("."));
         std::iter::once(&build)
             .chain(self.checkout.iter())
             .chain(self.layers.iter())
             .find_map(|dir| find_bitbake_lib(dir))
     }
+}
+
+/// The number of parsing threads: `-j` if given, else the number of cores.
+fn threads(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
 }
 
 /// A `bitbake/lib` holding `bb` in the build directory or one of its parents, or beside
@@ -235,7 +239,6 @@ fn find_bitbake_lib(build_dir: &std::path::Path) -> Option<PathBuf> {
 /// configuration with an error.
 fn load_configuration(
     source: impl Into<ConfigSource>,
-    bitbake_lib: Option<PathBuf>,
 ) -> (
     Option<std::sync::Arc<bitzel::eval::python::PythonBridge>>,
     bitzel::eval::config::Configuration,
@@ -244,7 +247,7 @@ fn load_configuration(
     use bitzel::eval::python::{PythonBridge, PythonConfig};
 
     let source = source.into();
-    let lib = bitbake_lib.or_else(|| source.bitbake_lib());
+    let lib = source.bitbake_lib();
     let python = match PythonBridge::start(&PythonConfig {
         python_path: lib.into_iter().collect(),
     }) {
@@ -272,11 +275,7 @@ fn names_a_recipe(config: &bitzel::eval::DataStore, name: &str) -> bool {
     !set && name.chars().any(|c| c.is_lowercase())
 }
 
-fn env_command(
-    mut source: ConfigSource,
-    bitbake_lib: Option<PathBuf>,
-    mut vars: Vec<String>,
-) -> ExitCode {
+fn env_command(mut source: ConfigSource, mut vars: Vec<String>) -> ExitCode {
     use std::io::Write as _;
 
     if vars
@@ -285,16 +284,14 @@ fn env_command(
     {
         source.checkout = Some(PathBuf::from(vars.remove(0)));
     }
-    let (python, config) = load_configuration(source, bitbake_lib);
+    let (python, config) = load_configuration(source);
     let mut failed = config.has_errors();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let mut vars = vars;
     let mut found = None;
     if let Some(target) = vars.first().filter(|name| names_a_recipe(&base, name)) {
-        let jobs = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
+        let jobs = threads(None);
         let graph_config =
             bitzel::graph::GraphConfig::from_store(&config.recipe_store(python.as_ref()));
         let chosen = bitzel::graph::target::recipe_for_environment(
@@ -399,11 +396,7 @@ fn evaluated_recipes(
 ) {
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let jobs = threads(jobs);
     let parsed = bitzel::eval::recipe::parse_all(config, &collection, python, jobs);
     let mut ok = !config.has_errors();
     for recipe in &parsed {
@@ -442,13 +435,18 @@ fn report_provider_events(events: &[bitzel::graph::ProviderEvent]) -> bool {
 
 /// `bitzel graph`: the recipes from a dump (`recipe_info`) or from the evaluator.
 fn graph(
-    source: ConfigSource,
-    bitbake_lib: Option<PathBuf>,
+    mut source: ConfigSource,
     jobs: Option<usize>,
     recipe_info: Option<&Path>,
     outdir: &Path,
-    targets: &[String],
+    mut targets: &[String],
 ) -> anyhow::Result<bool> {
+    if let [first, rest @ ..] = targets {
+        if !rest.is_empty() && ConfigSource::is_checkout(Path::new(first)) {
+            source.checkout = Some(PathBuf::from(first));
+            targets = rest;
+        }
+    }
     let (recipes, config, parsed_ok) = match recipe_info {
         Some(recipe_info) => {
             let text = std::fs::read_to_string(recipe_info)
@@ -458,7 +456,7 @@ fn graph(
             (dump.recipes, dump.config, true)
         }
         None => {
-            let (python, config) = load_configuration(source, bitbake_lib);
+            let (python, config) = load_configuration(source);
             evaluated_recipes(&config, python.as_ref(), jobs)
         }
     };
@@ -488,22 +486,17 @@ fn graph(
 fn recipes_command(
     mut source: ConfigSource,
     checkout: Option<PathBuf>,
-    bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
 ) -> ExitCode {
     use std::io::Write as _;
 
     let started = std::time::Instant::now();
     source.checkout = checkout;
-    let (python, config) = load_configuration(source, bitbake_lib);
+    let (python, config) = load_configuration(source);
     let configured = started.elapsed();
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let jobs = threads(jobs);
     // Only PN, PV and the outcome of each variant are kept: the stores go as soon as
     // each recipe is parsed.
     struct ListedVariant {
@@ -624,7 +617,6 @@ impl Progress {
 fn gen_command(
     mut source: ConfigSource,
     checkout: Option<PathBuf>,
-    bitbake_lib: Option<PathBuf>,
     jobs: Option<usize>,
     out: PathBuf,
 ) -> ExitCode {
@@ -635,14 +627,10 @@ fn gen_command(
     let progress = Progress::new();
     progress.show("bitzel gen: reading the configuration");
     source.checkout = checkout;
-    let (python, config) = load_configuration(source, bitbake_lib);
+    let (python, config) = load_configuration(source);
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let jobs = threads(jobs);
     // Each file is prepared (task scripts, sources) on the thread that parsed it, and
     // its stores dropped there: memory stays that of `jobs` recipes.
     let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection, python.as_ref());
@@ -763,24 +751,18 @@ fn gen_command(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Env {
-            config,
-            bitbake_lib,
-            vars,
-        } => env_command(config, bitbake_lib, vars),
+        Command::Env { config, vars } => env_command(config, vars),
         Command::Recipes {
             config,
             checkout,
-            bitbake_lib,
             jobs,
-        } => recipes_command(config, checkout, bitbake_lib, jobs),
+        } => recipes_command(config, checkout, jobs),
         Command::Gen {
             config,
             checkout,
-            bitbake_lib,
             jobs,
             out,
-        } => gen_command(config, checkout, bitbake_lib, jobs, out),
+        } => gen_command(config, checkout, jobs, out),
         Command::Check { paths } => {
             let stdout = std::io::stdout();
             match bitzel::check::run(&paths, &mut stdout.lock()) {
@@ -794,19 +776,11 @@ fn main() -> ExitCode {
         }
         Command::Graph {
             config,
-            bitbake_lib,
             jobs,
             recipe_info,
             outdir,
             targets,
-        } => match graph(
-            config,
-            bitbake_lib,
-            jobs,
-            recipe_info.as_deref(),
-            &outdir,
-            &targets,
-        ) {
+        } => match graph(config, jobs, recipe_info.as_deref(), &outdir, &targets) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(err) => {

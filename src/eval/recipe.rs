@@ -117,18 +117,23 @@ fn parse_recipe_tracked(
         "",
         &bitbake_site("cookerdata.py:498 [_parse_recipe]"),
     );
-    // `bitbake -e <pn>-native` asks for the layer of "virtual:native:<file>", which no
-    // BBFILE_PATTERN matches: BitBake leaves FILE_LAYERNAME unset (None) there.
+    // `setVar("FILE_LAYERNAME", layername)`, the layer whose BBFILE_PATTERN matches the
+    // file. `bitbake -e <pn>-native` asks for the layer of "virtual:native:<file>",
+    // which no pattern matches, so there (and for a file outside every pattern) it is
+    // None: that hides bitbake.conf's default ("config") and leaves
+    // `${FILE_LAYERNAME}` unexpanded. The native store holds text, so None is a set
+    // (dropping pending operations) then a delete, as the bridge's setVar(None) does.
     let virtual_target = options
         .only_finalise
         .as_ref()
         .is_some_and(|o| o != "default");
-    if let (false, (_, Some(layer))) = (virtual_target, collection.priority(file)) {
-        store.set_var(
-            "FILE_LAYERNAME",
-            layer,
-            &bitbake_site("cookerdata.py:499 [_parse_recipe]"),
-        );
+    let site = bitbake_site("cookerdata.py:499 [_parse_recipe]");
+    match collection.priority(file) {
+        (_, Some(layer)) if !virtual_target => store.set_var("FILE_LAYERNAME", layer, &site),
+        _ => {
+            store.set_var("FILE_LAYERNAME", "", &site);
+            store.del_var("FILE_LAYERNAME", &site);
+        }
     }
     let appends = collection.appends_of(file);
     if !appends.is_empty() {
@@ -492,7 +497,7 @@ pub fn vercmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// The recipe files and variants that may build `target` (a PN, `<pn>-native`,
-/// `nativesdk-<pn>`), best first, as `bb.providers.findBestProvider` ranks the versions
+/// `nativesdk-<pn>`, `<multilib>-<pn>` for each `multilib:<name>` of MULTILIBS), best first, as `bb.providers.findBestProvider` ranks the versions
 /// of one PN: those matching `PREFERRED_VERSION` (`:pn-<pn>`, `_<pn>`, then plain; a
 /// trailing `%` matches a prefix) in layer-priority order, then by layer priority and
 /// version, highest first. PNs are taken from file names (`vars_from_file`), so a
@@ -504,27 +509,39 @@ pub fn rank_recipes(
     collection: &Collection,
     target: &str,
 ) -> Vec<(String, String)> {
+    // multilib.conf's `BBCLASSEXTEND:append = " ${MULTILIBS}"`: `multilib:lib32` makes
+    // `lib32-<pn>`.
+    let multilibs: Vec<String> = config
+        .get_text("MULTILIBS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("multilib:"))
+        .map(str::to_string)
+        .collect();
     let mut candidates: Vec<(i64, String, String, String)> = Vec::new();
     for f in &collection.recipes {
         let Some((pn, pv, _)) = vars_from_file(f) else {
             continue;
         };
+        let multilib = multilibs.iter().find(|ml| {
+            target
+                .strip_prefix(ml.as_str())
+                .and_then(|rest| rest.strip_prefix('-'))
+                == Some(pn.as_str())
+        });
         let variant = if pn == target {
-            ""
+            String::new()
         } else if target.strip_suffix("-native") == Some(pn.as_str()) {
-            "native"
+            "native".into()
         } else if target.strip_prefix("nativesdk-") == Some(pn.as_str()) {
-            "nativesdk"
+            "nativesdk".into()
+        } else if let Some(ml) = multilib {
+            format!("multilib:{ml}")
         } else {
             continue;
         };
         let prio = collection.priority(f).0;
-        candidates.push((
-            prio,
-            pv.unwrap_or_else(|| "1.0".into()),
-            f.clone(),
-            variant.to_string(),
-        ));
+        candidates.push((prio, pv.unwrap_or_else(|| "1.0".into()), f.clone(), variant));
     }
     // Highest priority first, then highest version (findLatestProvider); stable.
     candidates.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| vercmp(&b.1, &a.1)));
