@@ -1366,10 +1366,7 @@ impl DataStore {
     /// stays), with [`DataStore::rename_var`]'s rules.
     pub fn expand_keys(&mut self, loc: &Location) -> Result<(), ExpansionError> {
         let mut todo: Vec<(Arc<str>, String)> = Vec::new();
-        for key in self.keys()? {
-            if !key.contains("${") {
-                continue;
-            }
+        for key in self.keys_where(|k| k.contains("${"))? {
             let expanded = self.expand(&key, None)?;
             if *expanded != *key {
                 todo.push((key, expanded));
@@ -1388,6 +1385,12 @@ impl DataStore {
     /// layer that has it, plus every variable with an override active now (even if it has
     /// no value of its own).
     pub fn keys(&self) -> Result<Vec<Arc<str>>, ExpansionError> {
+        self.keys_where(|_| true)
+    }
+
+    /// [`DataStore::keys`] that `keep` accepts, in the same order (the names are
+    /// filtered before they are gathered: `expandKeys` wants only the few with `${`).
+    fn keys_where(&self, keep: impl Fn(&str) -> bool) -> Result<Vec<Arc<str>>, ExpansionError> {
         let overrides = self.overrides()?;
         let active =
             |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
@@ -1399,44 +1402,38 @@ impl DataStore {
             let index = base.index();
             inherited.reserve(index.keys.len());
             for name in &index.keys {
-                if !self.local.vars.contains_key(name) {
+                if keep(name) && !self.local.vars.contains_key(name) {
                     inherited.push(name.clone());
                 }
             }
             for (name, links) in &index.overridedata {
-                if !self.local.overridedata.contains_key(name) && active(links) {
+                if keep(name) && !self.local.overridedata.contains_key(name) && active(links) {
                     extras.push(name.clone());
                 }
             }
         }
         for (name, var) in &self.local.vars {
-            if !var.is_empty() {
+            if !var.is_empty() && keep(name) {
                 extras.push(name.clone());
             }
         }
         for (name, links) in &self.local.overridedata {
-            if links.as_deref().is_some_and(|l| active(l)) {
+            if links.as_deref().is_some_and(|l| active(l)) && keep(name) {
                 extras.push(name.clone());
             }
         }
         extras.sort_unstable();
         extras.dedup();
         let mut out = Vec::with_capacity(inherited.len() + extras.len());
-        let (mut i, mut j) = (0, 0);
-        while i < inherited.len() || j < extras.len() {
-            let take_inherited =
-                j >= extras.len() || (i < inherited.len() && inherited[i] <= extras[j]);
-            if take_inherited {
-                if j < extras.len() && inherited[i] == extras[j] {
-                    j += 1;
-                }
-                out.push(inherited[i].clone());
-                i += 1;
-            } else {
-                out.push(extras[j].clone());
-                j += 1;
+        let mut extras = extras.into_iter().peekable();
+        for name in inherited {
+            while let Some(extra) = extras.next_if(|e| *e < name) {
+                out.push(extra);
             }
+            extras.next_if(|e| *e == name);
+            out.push(name);
         }
+        out.extend(extras);
         Ok(out)
     }
 

@@ -290,23 +290,26 @@ class _Rebound:
 
     def _handle(self, write):
         ident = threading.get_ident()
-        found = owned = None
+        found = owned = kind = None
         for ref in reversed(self.readers.get(ident, ())):
             h = ref()
-            kind = h.kind() if h is not None else "expired"
-            if kind in ("shared", "exclusive"):
+            if h is None:
+                continue
+            kind = h.kind()
+            if kind == "shared" or kind == "exclusive":
                 found = h
                 break
             if kind == "owned" and owned is None:
                 owned = h
         if found is None:
-            if self.own.kind() != "expired":
+            kind = self.own.kind()
+            if kind != "expired":
                 found = self.own
             elif owned is not None:
-                found = owned
+                found, kind = owned, "owned"
             else:
                 return self.own  # raises bitzel's "used after its evaluation ended"
-        if found.kind() != "shared":
+        if kind != "shared":
             return found
         copies = self.copies.setdefault(ident, [])
         for ref, copy in copies:
