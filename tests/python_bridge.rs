@@ -638,6 +638,10 @@ fn inline_python_with_oe_matches_bitbake() {
         "${@sys.version_info[0]}",
         "${@oe.data.typed_value('USE_NLS', d)}",
         "${@oe.data.typed_value('PN', d)}",
+        // What addpylib's bb.codeparser.add_module_functions found (the bridge makes
+        // those calls on the first use of modulecode_deps): every entry, sets sorted.
+        "${@(lambda norm: '%d %s' % (len(bb.codeparser.modulecode_deps), __import__('hashlib').sha1(repr(sorted((k, [norm(x) for x in v]) for k, v in bb.codeparser.modulecode_deps.items())).encode()).hexdigest()))(lambda x: sorted(x) if isinstance(x, (set, frozenset)) else sorted((a, sorted(b)) for a, b in x.items()) if isinstance(x, dict) else x)}",
+        "${@len(bb.codeparser.modulecode_deps['oe.utils.conditional'][0])}",
     ];
     let n = compare(cases.iter().map(|c| inline(c)).collect());
     eprintln!("{n} oe cases equal to BitBake");

@@ -664,6 +664,70 @@ def _loads(s, *, cls=None, object_hook=None, parse_float=None, parse_int=None,
 json.loads = _loads
 
 
+# addpylib (PyLibNode.eval) imports a layer's modules and then has
+# bb.codeparser.add_module_functions parse every function of them (oe: ~1,000) for what
+# task signatures need, bb.codeparser.modulecode_deps: a quarter of the configuration's
+# time, which nothing reads while recipes are parsed. The calls are kept and made, in
+# their order, before the first use of modulecode_deps (any read or write, from any
+# thread; others wait for the one filling it): the same entries, computed when first
+# needed, or never.
+import bb.codeparser  # noqa: E402
+
+_real_add_module_functions = bb.codeparser.add_module_functions
+_module_functions_pending = []
+_module_functions_lock = threading.RLock()
+_module_functions_filler = [None]  # the thread making the kept calls
+
+
+def _add_module_functions_later(fn, functions, namespace):
+    with _module_functions_lock:
+        _module_functions_pending.append((fn, functions, namespace))
+
+
+def _fill_module_deps():
+    if _module_functions_filler[0] == threading.get_ident():
+        return  # the kept calls' own writes
+    with _module_functions_lock:
+        _module_functions_filler[0] = threading.get_ident()
+        try:
+            # Taken off the list once made: a thread that finds the list empty finds
+            # the entries complete.
+            while _module_functions_pending:
+                _real_add_module_functions(*_module_functions_pending[0])
+                _module_functions_pending.pop(0)
+        finally:
+            _module_functions_filler[0] = None
+
+
+class _ModuleDeps(dict):
+    """bb.codeparser.modulecode_deps, completed by the kept add_module_functions calls
+    before any use."""
+
+    __slots__ = ()
+
+
+def _completed_first(name):
+    method = getattr(dict, name)
+
+    def call(self, *args, **kwargs):
+        if _module_functions_pending:
+            _fill_module_deps()
+        return method(self, *args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+for _name in ("__getitem__", "__contains__", "__iter__", "__len__", "__repr__", "__eq__",
+              "__ne__", "__or__", "__ror__", "__ior__", "__reversed__", "__setitem__",
+              "__delitem__", "__reduce_ex__", "get", "keys", "values", "items", "copy",
+              "pop", "popitem", "setdefault", "update", "clear"):
+    setattr(_ModuleDeps, _name, _completed_first(_name))
+
+bb.codeparser.modulecode_deps = _ModuleDeps(bb.codeparser.modulecode_deps)
+bb.codeparser.add_module_functions = _add_module_functions_later
+
+
 def add_tasks(store):
     """bb.build.add_tasks(__BBTASKS, d): task flags and _task_deps."""
     d = DataProxy(store)
