@@ -319,7 +319,20 @@ fn run_rust(case: &Case, dialect: Dialect, copies_at: &[usize]) -> Value {
         .map(|t| report(store.expand(t, None).map(Some), |v| json!(v)))
         .collect();
     let keys = match store.keys() {
-        Ok(keys) => json!(keys.iter().map(|k| &**k).collect::<Vec<_>>()),
+        Ok(keys) => {
+            // has_key_with_prefix (hasOverrides' question) answers as keys() does.
+            let names = case.reads.iter().map(|n| format!("{n}:"));
+            let firsts = case.reads.iter().map(|n| n.chars().take(1).collect());
+            for prefix in names.chain(firsts).chain([String::new()]) {
+                assert_eq!(
+                    store.has_key_with_prefix(&prefix).ok(),
+                    Some(keys.iter().any(|k| k.starts_with(&prefix))),
+                    "{}: has_key_with_prefix({prefix:?})",
+                    case.name
+                );
+            }
+            json!(keys.iter().map(|k| &**k).collect::<Vec<_>>())
+        }
         Err(e) => json!({"error": e.to_string()}),
     };
     json!({

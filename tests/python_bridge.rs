@@ -638,6 +638,10 @@ fn inline_python_with_oe_matches_bitbake() {
         "${@sys.version_info[0]}",
         "${@oe.data.typed_value('USE_NLS', d)}",
         "${@oe.data.typed_value('PN', d)}",
+        // What addpylib's bb.codeparser.add_module_functions found (the bridge makes
+        // those calls on the first use of modulecode_deps): every entry, sets sorted.
+        "${@(lambda norm: '%d %s' % (len(bb.codeparser.modulecode_deps), __import__('hashlib').sha1(repr(sorted((k, [norm(x) for x in v]) for k, v in bb.codeparser.modulecode_deps.items())).encode()).hexdigest()))(lambda x: sorted(x) if isinstance(x, (set, frozenset)) else sorted((a, sorted(b)) for a, b in x.items()) if isinstance(x, dict) else x)}",
+        "${@len(bb.codeparser.modulecode_deps['oe.utils.conditional'][0])}",
     ];
     let n = compare(cases.iter().map(|c| inline(c)).collect());
     eprintln!("{n} oe cases equal to BitBake");
@@ -740,6 +744,23 @@ fn anonymous_functions_match_bitbake() {
         ),
     ];
     let mut cases = cases;
+    // json.loads of a large text (the bridge memoises those): every call a fresh value
+    // equal to the parse, json.load too, hooks honoured.
+    cases.push(anon(
+        195,
+        &[
+            "    import io, json",
+            "    t = json.dumps({'l': list(range(2000)), 'f': [0.5, -0.0, 1e300], 's': ['\\u00e9x'], 'n': None, 'b': [True, False], 'o': {'k': {'z': 1, 'a': 2}}})",
+            "    a = json.loads(t)",
+            "    a['l'].append('x')",
+            "    a['o']['k']['q'] = 3",
+            "    b = json.loads(t)",
+            "    c = json.load(io.StringIO(t))",
+            "    h = json.loads(t, object_pairs_hook=lambda p: len(p))",
+            "    d.setVar('OUT', '%d %d %r %r %r %r %s %s %r' % (len(a['l']), len(b['l']), b['f'], b['s'], b['o'], b['b'], b == c, b is c, h))",
+        ],
+        &["OUT"],
+    ));
     cases.push(anon(
         200,
         &[

@@ -205,27 +205,52 @@ struct SnapshotIndex {
 }
 
 impl Snapshot {
+    /// The chain's names, computed once per snapshot from its parent's (itself computed
+    /// once and shared by every snapshot above it): the configuration's thousands of
+    /// names are sorted once, and a recipe's snapshot only merges its own layer in.
     fn index(self: &Arc<Snapshot>) -> &SnapshotIndex {
         self.index.get_or_init(|| {
-            let mut seen: FxHashSet<&str> = FxHashSet::default();
-            let mut keys = Vec::new();
-            let mut seen_od: FxHashSet<&str> = FxHashSet::default();
-            let mut overridedata = Vec::new();
-            for layer in self.layers() {
-                for (name, var) in &layer.vars {
-                    if seen.insert(name) && !var.is_empty() {
-                        keys.push(name.clone());
-                    }
+            let layer = &self.layer;
+            let mut own: Vec<Arc<str>> = layer
+                .vars
+                .iter()
+                .filter(|(_, var)| !var.is_empty())
+                .map(|(name, _)| name.clone())
+                .collect();
+            own.sort_unstable();
+            let mut overridedata: Vec<(Arc<str>, Arc<Vec<OverrideLink>>)> = layer
+                .overridedata
+                .iter()
+                .filter_map(|(name, links)| Some((name.clone(), links.clone()?)))
+                .collect();
+            let Some(parent) = &self.parent else {
+                return SnapshotIndex {
+                    keys: own,
+                    overridedata,
+                };
+            };
+            let below = parent.index();
+            // A name this layer has (set or deleted) is decided here; the others as below.
+            let mut keys = Vec::with_capacity(below.keys.len() + own.len());
+            let mut own_iter = own.into_iter().peekable();
+            for name in below
+                .keys
+                .iter()
+                .filter(|n| !layer.vars.contains_key(&***n))
+            {
+                while let Some(mine) = own_iter.next_if(|mine| mine < name) {
+                    keys.push(mine);
                 }
-                for (name, links) in &layer.overridedata {
-                    if seen_od.insert(name) {
-                        if let Some(links) = links {
-                            overridedata.push((name.clone(), links.clone()));
-                        }
-                    }
-                }
+                keys.push(name.clone());
             }
-            keys.sort_unstable();
+            keys.extend(own_iter);
+            overridedata.extend(
+                below
+                    .overridedata
+                    .iter()
+                    .filter(|(name, _)| !layer.overridedata.contains_key(&**name))
+                    .cloned(),
+            );
             SnapshotIndex { keys, overridedata }
         })
     }
@@ -1228,12 +1253,10 @@ impl DataStore {
         if caching {
             let mut state = self.state.borrow_mut();
             if state.content_cache.capacity() == 0 {
-                // A store is usually read through: size the memo for the whole chain once
-                // rather than growing it step by step.
-                let known = self.base.as_ref().map_or(0, |b| b.index().keys.len());
-                state
-                    .content_cache
-                    .reserve(known + self.local.vars.len() + 16);
+                // Skip the first steps of growth; a store's reads between two changes are
+                // hundreds, not the thousands of names it has (and every change clears
+                // the memo, at a cost in proportion to its capacity).
+                state.content_cache.reserve(256);
             }
             state.content_cache.insert(key, resolved.clone());
         }
@@ -1343,10 +1366,7 @@ impl DataStore {
     /// stays), with [`DataStore::rename_var`]'s rules.
     pub fn expand_keys(&mut self, loc: &Location) -> Result<(), ExpansionError> {
         let mut todo: Vec<(Arc<str>, String)> = Vec::new();
-        for key in self.keys()? {
-            if !key.contains("${") {
-                continue;
-            }
+        for key in self.keys_where(|k| k.contains("${"))? {
             let expanded = self.expand(&key, None)?;
             if *expanded != *key {
                 todo.push((key, expanded));
@@ -1365,6 +1385,12 @@ impl DataStore {
     /// layer that has it, plus every variable with an override active now (even if it has
     /// no value of its own).
     pub fn keys(&self) -> Result<Vec<Arc<str>>, ExpansionError> {
+        self.keys_where(|_| true)
+    }
+
+    /// [`DataStore::keys`] that `keep` accepts, in the same order (the names are
+    /// filtered before they are gathered: `expandKeys` wants only the few with `${`).
+    fn keys_where(&self, keep: impl Fn(&str) -> bool) -> Result<Vec<Arc<str>>, ExpansionError> {
         let overrides = self.overrides()?;
         let active =
             |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
@@ -1376,45 +1402,73 @@ impl DataStore {
             let index = base.index();
             inherited.reserve(index.keys.len());
             for name in &index.keys {
-                if !self.local.vars.contains_key(name) {
+                if keep(name) && !self.local.vars.contains_key(name) {
                     inherited.push(name.clone());
                 }
             }
             for (name, links) in &index.overridedata {
-                if !self.local.overridedata.contains_key(name) && active(links) {
+                if keep(name) && !self.local.overridedata.contains_key(name) && active(links) {
                     extras.push(name.clone());
                 }
             }
         }
         for (name, var) in &self.local.vars {
-            if !var.is_empty() {
+            if !var.is_empty() && keep(name) {
                 extras.push(name.clone());
             }
         }
         for (name, links) in &self.local.overridedata {
-            if links.as_deref().is_some_and(|l| active(l)) {
+            if links.as_deref().is_some_and(|l| active(l)) && keep(name) {
                 extras.push(name.clone());
             }
         }
         extras.sort_unstable();
         extras.dedup();
         let mut out = Vec::with_capacity(inherited.len() + extras.len());
-        let (mut i, mut j) = (0, 0);
-        while i < inherited.len() || j < extras.len() {
-            let take_inherited =
-                j >= extras.len() || (i < inherited.len() && inherited[i] <= extras[j]);
-            if take_inherited {
-                if j < extras.len() && inherited[i] == extras[j] {
-                    j += 1;
-                }
-                out.push(inherited[i].clone());
-                i += 1;
-            } else {
-                out.push(extras[j].clone());
-                j += 1;
+        let mut extras = extras.into_iter().peekable();
+        for name in inherited {
+            while let Some(extra) = extras.next_if(|e| *e < name) {
+                out.push(extra);
+            }
+            extras.next_if(|e| *e == name);
+            out.push(name);
+        }
+        out.extend(extras);
+        Ok(out)
+    }
+
+    /// Whether one of [`DataStore::keys`] starts with `prefix`: the same answer, and the
+    /// same error, without listing every name (a binary search in the configuration's
+    /// sorted names, then this store's own).
+    pub fn has_key_with_prefix(&self, prefix: &str) -> Result<bool, ExpansionError> {
+        let overrides = self.overrides()?;
+        let active =
+            |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
+        if let Some(base) = &self.base {
+            let index = base.index();
+            let start = index.keys.partition_point(|k| &**k < prefix);
+            let inherited = index.keys[start..]
+                .iter()
+                .take_while(|k| k.starts_with(prefix))
+                .any(|k| !self.local.vars.contains_key(k));
+            if inherited
+                || index.overridedata.iter().any(|(name, links)| {
+                    name.starts_with(prefix)
+                        && !self.local.overridedata.contains_key(name)
+                        && active(links)
+                })
+            {
+                return Ok(true);
             }
         }
-        Ok(out)
+        Ok(self
+            .local
+            .vars
+            .iter()
+            .any(|(name, var)| name.starts_with(prefix) && !var.is_empty())
+            || self.local.overridedata.iter().any(|(name, links)| {
+                name.starts_with(prefix) && links.as_deref().is_some_and(|l| active(l))
+            }))
     }
 
     /// The override variables of `name` (DataSmart's `overridedata[name]`: `name:foo`

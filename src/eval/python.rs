@@ -1197,6 +1197,16 @@ impl PythonBridge {
     }
 }
 
+impl Drop for PythonBridge {
+    /// Writes the Python profile when BITZEL_PYTHON_PROFILE asks for one (see
+    /// python_bridge.py's `write_profile`); does nothing otherwise.
+    fn drop(&mut self) {
+        if std::env::var_os("BITZEL_PYTHON_PROFILE").is_some() {
+            let _ = self.call_module(|_py, m| m.getattr("write_profile")?.call0().map(|_| ()));
+        }
+    }
+}
+
 /// Starts CPython once per process, with hash seed 0 and no signal handlers.
 ///
 /// Some of BitBake's values come out of Python sets (COMBINED_FEATURES, for one), so

@@ -290,23 +290,26 @@ class _Rebound:
 
     def _handle(self, write):
         ident = threading.get_ident()
-        found = owned = None
+        found = owned = kind = None
         for ref in reversed(self.readers.get(ident, ())):
             h = ref()
-            kind = h.kind() if h is not None else "expired"
-            if kind in ("shared", "exclusive"):
+            if h is None:
+                continue
+            kind = h.kind()
+            if kind == "shared" or kind == "exclusive":
                 found = h
                 break
             if kind == "owned" and owned is None:
                 owned = h
         if found is None:
-            if self.own.kind() != "expired":
+            kind = self.own.kind()
+            if kind != "expired":
                 found = self.own
             elif owned is not None:
-                found = owned
+                found, kind = owned, "owned"
             else:
                 return self.own  # raises bitzel's "used after its evaluation ended"
-        if found.kind() != "shared":
+        if kind != "shared":
             return found
         copies = self.copies.setdefault(ident, [])
         for ref, copy in copies:
@@ -622,6 +625,109 @@ def freeze_objects():
     gc.freeze()
 
 
+# json.loads of a text is a pure function of it, and the metadata loads the same file
+# for every recipe (create-spdx's anonymous function: json.load of the SPDX licence
+# list, 200 kB, 1.4 ms a recipe). A large text's value is kept in its marshal form
+# (dicts, lists, str, int, float, True/False/None, order kept), and each later call
+# gets a fresh copy made from it (5 times faster than parsing): every call still
+# returns a new object, equal to what json.loads makes. Only plain calls (no hooks,
+# no decoder class) are answered from the memo.
+import json  # noqa: E402
+
+_json_loads = json.loads
+_json_memo = {}
+_JSON_MEMO_MIN = 4096
+
+
+def _loads(s, *, cls=None, object_hook=None, parse_float=None, parse_int=None,
+           parse_constant=None, object_pairs_hook=None, **kw):
+    if (type(s) is not str or len(s) < _JSON_MEMO_MIN or cls is not None
+            or object_hook is not None or parse_float is not None or parse_int is not None
+            or parse_constant is not None or object_pairs_hook is not None or kw):
+        return _json_loads(s, cls=cls, object_hook=object_hook, parse_float=parse_float,
+                           parse_int=parse_int, parse_constant=parse_constant,
+                           object_pairs_hook=object_pairs_hook, **kw)
+    form = _json_memo.get(s)
+    if form is not None:
+        return marshal.loads(form)
+    value = _json_loads(s)
+    try:
+        form = marshal.dumps(value)
+    except ValueError:  # nested too deep for marshal
+        return value
+    if len(_json_memo) >= 64:
+        _json_memo.clear()
+    _json_memo[s] = form
+    return value
+
+
+json.loads = _loads
+
+
+# addpylib (PyLibNode.eval) imports a layer's modules and then has
+# bb.codeparser.add_module_functions parse every function of them (oe: ~1,000) for what
+# task signatures need, bb.codeparser.modulecode_deps: a quarter of the configuration's
+# time, which nothing reads while recipes are parsed. The calls are kept and made, in
+# their order, before the first use of modulecode_deps (any read or write, from any
+# thread; others wait for the one filling it): the same entries, computed when first
+# needed, or never.
+import bb.codeparser  # noqa: E402
+
+_real_add_module_functions = bb.codeparser.add_module_functions
+_module_functions_pending = []
+_module_functions_lock = threading.RLock()
+_module_functions_filler = [None]  # the thread making the kept calls
+
+
+def _add_module_functions_later(fn, functions, namespace):
+    with _module_functions_lock:
+        _module_functions_pending.append((fn, functions, namespace))
+
+
+def _fill_module_deps():
+    if _module_functions_filler[0] == threading.get_ident():
+        return  # the kept calls' own writes
+    with _module_functions_lock:
+        _module_functions_filler[0] = threading.get_ident()
+        try:
+            # Taken off the list once made: a thread that finds the list empty finds
+            # the entries complete.
+            while _module_functions_pending:
+                _real_add_module_functions(*_module_functions_pending[0])
+                _module_functions_pending.pop(0)
+        finally:
+            _module_functions_filler[0] = None
+
+
+class _ModuleDeps(dict):
+    """bb.codeparser.modulecode_deps, completed by the kept add_module_functions calls
+    before any use."""
+
+    __slots__ = ()
+
+
+def _completed_first(name):
+    method = getattr(dict, name)
+
+    def call(self, *args, **kwargs):
+        if _module_functions_pending:
+            _fill_module_deps()
+        return method(self, *args, **kwargs)
+
+    call.__name__ = name
+    return call
+
+
+for _name in ("__getitem__", "__contains__", "__iter__", "__len__", "__repr__", "__eq__",
+              "__ne__", "__or__", "__ror__", "__ior__", "__reversed__", "__setitem__",
+              "__delitem__", "__reduce_ex__", "get", "keys", "values", "items", "copy",
+              "pop", "popitem", "setdefault", "update", "clear"):
+    setattr(_ModuleDeps, _name, _completed_first(_name))
+
+bb.codeparser.modulecode_deps = _ModuleDeps(bb.codeparser.modulecode_deps)
+bb.codeparser.add_module_functions = _add_module_functions_later
+
+
 def add_tasks(store):
     """bb.build.add_tasks(__BBTASKS, d): task flags and _task_deps."""
     d = DataProxy(store)
@@ -696,3 +802,55 @@ def describe(exc):
     if isinstance(exc, SystemExit):
         return ("exit", str(exc.code), None, None, None)
     return ("python", type(exc).__name__, str(exc), None, None)
+
+
+# Profiling, for measurements only: with BITZEL_PYTHON_PROFILE=FILE in the environment,
+# every entry point that Rust calls runs under a cProfile profiler of its thread, and
+# write_profile() (called when the bridge is dropped) writes their statistics, merged,
+# to FILE (`python3 -m pstats FILE`). Nothing changes without the variable.
+_profile_path = os.environ.get("BITZEL_PYTHON_PROFILE")
+_profilers = {}  # thread -> [profiler, depth]
+
+
+def _profiled(fn):
+    import cProfile
+
+    def entry(*args):
+        slot = _profilers.setdefault(threading.get_ident(), [cProfile.Profile(), 0])
+        slot[1] += 1
+        try:
+            if slot[1] > 1:  # nested (an expansion inside an anonymous function)
+                return fn(*args)
+            slot[0].enable()
+            try:
+                return fn(*args)
+            finally:
+                slot[0].disable()
+        finally:
+            slot[1] -= 1
+
+    entry.__name__ = fn.__name__
+    return entry
+
+
+def write_profile():
+    """Writes the profilers' statistics to BITZEL_PYTHON_PROFILE's file, if set."""
+    if not _profile_path or not _profilers:
+        return
+    import pstats
+    stats = None
+    for prof, _ in list(_profilers.values()):
+        if stats is None:
+            stats = pstats.Stats(prof)
+        else:
+            stats.add(prof)
+    # Past the write guard: the user asked for this file.
+    real_open = getattr(builtins.open, "__wrapped__", builtins.open)
+    with real_open(_profile_path, "wb") as f:
+        marshal.dump(stats.stats, f)
+
+
+if _profile_path:
+    for _name in ("eval_inline", "run_anonymous", "fire_recipe_event", "fire_config_event",
+                  "add_tasks", "add_pylib", "insert_method"):
+        globals()[_name] = _profiled(globals()[_name])

@@ -93,11 +93,7 @@ impl VarSource for DataStore {
     fn has_overrides(&self, name: &str) -> Result<bool, EvalError> {
         // The store answers through its keys: an override-conditional form is a key
         // `name:...`.
-        let prefix = format!("{name}:");
-        Ok(DataStore::keys(self)
-            .map_err(to_eval_error)?
-            .iter()
-            .any(|k| k.starts_with(&prefix)))
+        DataStore::has_key_with_prefix(self, &format!("{name}:")).map_err(to_eval_error)
     }
 
     fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
