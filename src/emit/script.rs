@@ -73,8 +73,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Values of the generating machine (its number of CPUs, through
-/// `oe.utils.cpu_count()`), set in a virtual script's store (and by `bitzel gen` at the
-/// end of conf/local.conf, for values a recipe takes with `:=`): `PARALLEL_MAKE` becomes
+/// `oe.utils.cpu_count()`), set in a virtual script's store where the value is still
+/// computed by inline Python (a recipe's own `PARALLEL_MAKE = ""` stands), and by
+/// `bitzel gen` at the end of conf/local.conf (for values a recipe takes with `:=`): `PARALLEL_MAKE` becomes
 /// the shell's `$PARALLEL_MAKE`, which the helper sets (HELPER.md), so `make -j 2` is
 /// written `make $PARALLEL_MAKE` (`PARALLEL_MAKEINST` follows it); the thread counts are 1.
 /// BitBake's signatures ignore them too (Poky's BB_BASEHASH_IGNORE_VARS).
@@ -775,7 +776,21 @@ pub fn task_actions(
     let mut sources: Option<Vec<Source>> = None;
     let mut scanned = false;
     let mut skipped: Vec<String> = Vec::new();
-    let mut stores = TaskStores::with(store, &MACHINE_VALUES);
+    // Only where the value is still computed from the machine (bitbake.conf's
+    // `?= "-j ${@oe.utils.cpu_count()}"`): a recipe's own `PARALLEL_MAKE = ""` or
+    // local.conf's `PARALLEL_MAKE:pn-<pn>` stands, as in BitBake.
+    let pins: Vec<(&str, &str)> = MACHINE_VALUES
+        .iter()
+        .copied()
+        .filter(|(name, _)| {
+            store
+                .get_var(name, false)
+                .ok()
+                .flatten()
+                .is_some_and(|raw| raw.contains("${@"))
+        })
+        .collect();
+    let mut stores = TaskStores::with(store, &pins);
     for task in tasks {
         let ts = stores.task(task);
         let mut problems: Vec<String> = Vec::new();
