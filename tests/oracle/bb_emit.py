@@ -38,6 +38,7 @@ Poky's sanity checks refuse root, so run it as an ordinary user, e.g.
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -238,7 +239,10 @@ def main(argv):
     if args.pycache:
         oracle_args += ["--pycache", args.pycache]
     oracle_args += ["--outdir", out, args.builddir, "--", "-R", post, "-p"]
-    return bitbake_oracle.main(oracle_args)
+    try:
+        return bitbake_oracle.main(oracle_args)
+    finally:
+        shutil.rmtree(conf_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
