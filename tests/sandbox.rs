@@ -276,6 +276,25 @@ fn outputs_are_deterministic() {
 }
 
 #[test]
+fn git_status_in_a_later_task_leaves_the_checkouts_index_alone() {
+    let a = Action::new("gitindex");
+    ok(&a.task(
+        "do_unpack",
+        "git init -q r && cd r && echo a > a && git add a\n\
+         git -c user.name=t -c user.email=t@t commit -qm x\n",
+        &[],
+    ));
+    // The files come back from the state with this run's times: a plain `git status`
+    // would refresh the index and hand it on in the delta.
+    ok(&a.task(
+        "do_compile",
+        "cd r && git status --short > ../status\n",
+        &["--state-in", "do_unpack.delta"],
+    ));
+    assert_eq!(a.delta_files("do_compile"), [w("status")]);
+}
+
+#[test]
 fn task_cannot_reach_the_network() {
     let a = Action::new("network");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -344,6 +344,9 @@ fn spawn_task(
         ("D", format!("{wd}/image")),
         ("SYSROOT_DESTDIR", format!("{wd}/sysroot-destdir")),
         ("PARALLEL_MAKE", format!("-j {jobs}")),
+        // git status/describe --dirty in a checkout would otherwise refresh the index
+        // with this run's stat data: the task's delta would differ on every run.
+        ("GIT_OPTIONAL_LOCKS", "0".to_owned()),
     ]
     .into();
     cmd.env_clear().envs(env);
