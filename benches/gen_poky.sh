@@ -73,12 +73,16 @@ bazel_cmd=(bazel --nosystem_rc --nohome_rc "--output_user_root=$out/bazel-root")
 [ -f /usr/share/bazel/A-server.jar ] && bazel_cmd+=(--install_base=/usr/share/bazel --trust_install_base)
 cd "$out/ws"
 export BITZEL_SANDBOX=$repo/target/release/bitzel-sandbox
+# The server's CPU seconds (user + system, all its threads) beside the wall time: on a
+# shared machine they vary far less than the wall clock.
+server_cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/"$1"/stat; }
 measure bazel-cold "${bazel_cmd[@]}" build --nobuild //recipes/...
 cold=$WALL
-echo "bazel build --nobuild //recipes/... (cold server): ${cold} s; $(grep -o 'Analyzed [0-9]* targets[^)]*)' "$out/bazel-cold.err")"
-measure bazel-warm "${bazel_cmd[@]}" build --nobuild --define=bench=1 //recipes/...
-echo "the same, re-analysed on the warm server: ${WALL} s"
 pid=$("${bazel_cmd[@]}" info server_pid 2>/dev/null)
+cpu_cold=$(server_cpu "$pid")
+echo "bazel build --nobuild //recipes/... (cold server): ${cold} s, server CPU ${cpu_cold} s; $(grep -o 'Analyzed [0-9]* targets[^)]*)' "$out/bazel-cold.err")"
+measure bazel-warm "${bazel_cmd[@]}" build --nobuild --define=bench=1 //recipes/...
+echo "the same, re-analysed on the warm server: ${WALL} s, server CPU $(awk -v a="$(server_cpu "$pid")" -v b="$cpu_cold" 'BEGIN { printf "%.1f", a - b }') s"
 echo "bazel server: RSS $(( $(awk '/VmRSS/ {print $2}' /proc/"$pid"/status) / 1024 )) MB, $("${bazel_cmd[@]}" info used-heap-size-after-gc 2>/dev/null)"
 "${bazel_cmd[@]}" shutdown 2>/dev/null
 [ -n "${bitbake:-}" ] && awk -v g="$gen" -v c="$cold" -v b="$bitbake" \

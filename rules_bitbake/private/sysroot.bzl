@@ -2,9 +2,6 @@
 
 load(":providers.bzl", "BitbakeSysrootInfo", "BitbakeTaskInfo")
 
-def _manifest_lines(kind, components):
-    return ["%s %s" % (kind, f.path) for f in components.to_list()]
-
 def _bitbake_sysroot_impl(ctx):
     pn = ctx.attr.pn or ctx.label.package.rpartition("/")[2]
     infos = [d[BitbakeSysrootInfo] for d in ctx.attr.deps]
@@ -18,11 +15,14 @@ def _bitbake_sysroot_impl(ctx):
     # Nothing is copied: the components stay where their do_populate_sysroot left them,
     # and the helper stages them for each task that runs. The manifest is this task's
     # stamp: a reviewable list of what recipe-sysroot and recipe-sysroot-native hold.
+    # The lines are an Args, expanded when the file is written: analysis never flattens
+    # a recipe's sysroot closure (hundreds of components for an image's recipe).
     manifest = ctx.actions.declare_file(ctx.label.name + ".manifest")
-    ctx.actions.write(
-        manifest,
-        "\n".join(_manifest_lines("target", target) + _manifest_lines("native", native) + [""]),
-    )
+    lines = ctx.actions.args()
+    lines.set_param_file_format("multiline")
+    lines.add_all(target, format_each = "target %s", expand_directories = False)
+    lines.add_all(native, format_each = "native %s", expand_directories = False)
+    ctx.actions.write(manifest, lines)
     stamps = depset([manifest], transitive = prior_stamps)
     return [
         DefaultInfo(files = depset([manifest], transitive = [target, native] + prior_stamps)),
