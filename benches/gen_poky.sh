@@ -67,6 +67,15 @@ for m in re.finditer(r'http_file\(\s*name = "([^"]+)",\s*downloaded_file_path = 
         'filegroup(name = "file", srcs = ["%s"], visibility = ["//visibility:public"])\n' % path)
     open(os.path.join(d, "file", path), "w").close()
     lines.append("common --override_repository=%s=%s\n" % (name, d))
+# bitbake_git_repository: `@<name>//file` as well (a bundle, or a tar of bundles).
+for name in re.findall(r'bitbake_git_repository\(\s*name = "([^"]+)"', text):
+    d = os.path.join(fake, name)
+    os.makedirs(os.path.join(d, "file"), exist_ok=True)
+    open(os.path.join(d, "WORKSPACE"), "w").write('workspace(name = "%s")\n' % name)
+    open(os.path.join(d, "file", "BUILD.bazel"), "w").write(
+        'filegroup(name = "file", srcs = ["bundle"], visibility = ["//visibility:public"])\n')
+    open(os.path.join(d, "file", "bundle"), "w").close()
+    lines.append("common --override_repository=%s=%s\n" % (name, d))
 open(os.path.join(ws, "user.bazelrc"), "w").write("".join(lines))
 EOF
 bazel_cmd=(bazel --nosystem_rc --nohome_rc "--output_user_root=$out/bazel-root")
@@ -78,6 +87,11 @@ export BITZEL_SANDBOX=$repo/target/release/bitzel-sandbox
 server_cpu() { awk '{ printf "%.1f", ($14 + $15) / 100 }' /proc/"$1"/stat; }
 measure bazel-cold "${bazel_cmd[@]}" build --nobuild //recipes/...
 cold=$WALL
+if ! grep -q '^INFO: Build completed successfully' "$out/bazel-cold.err"; then
+    echo "bazel build --nobuild //recipes/... FAILED (see $out/bazel-cold.err)"
+    "${bazel_cmd[@]}" shutdown 2>/dev/null
+    exit 1
+fi
 pid=$("${bazel_cmd[@]}" info server_pid 2>/dev/null)
 cpu_cold=$(server_cpu "$pid")
 echo "bazel build --nobuild //recipes/... (cold server): ${cold} s, server CPU ${cpu_cold} s; $(grep -o 'Analyzed [0-9]* targets[^)]*)' "$out/bazel-cold.err")"

@@ -427,6 +427,14 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
             "leads outside its tree",
         ),
     ];
+    // A remote that is not there: the repository rule's own error, not Starlark's.
+    write(
+        &layer.join("recipes/gitgone_1.0.bb"),
+        &format!(
+            "LICENSE = \"MIT\"\nSRC_URI = \"git://{}/no-such-repository;protocol=file;branch=main\"\nSRCREV = \"{srcrev}\"\n",
+            root.display()
+        ),
+    );
     for (pn, url, rev, _) in &hostile {
         write(
             &layer.join(format!("recipes/{pn}_1.0.bb")),
@@ -702,10 +710,14 @@ fn git_and_crate_sources_build_in_bazel_as_bitbake_unpacks_them() {
         .iter()
         .map(|(pn, ..)| format!("//recipes/{pn}:do_unpack"))
         .collect();
-    let mut args = vec!["build", "--keep_going"];
+    let mut args = vec!["build", "--keep_going", "//recipes/gitgone:do_unpack"];
     args.extend(labels.iter().map(String::as_str));
     let (ok, log) = bazel(&ws, &out2, &args);
     assert!(!ok, "{log}");
+    assert!(
+        log.contains("Fetcher failure: no place to fetch from answered"),
+        "gitgone's missing remote should be reported by the repository rule:\n{log}"
+    );
     for (pn, _, _, message) in &hostile {
         let report = log
             .split("ERROR: ")

@@ -74,6 +74,7 @@ def _fetch(rctx, git, mirror, remote, clone_dir, wanted):
             places.append(str(clone))
     places.append(remote)
     errors = []
+    missing = None
     for place in places:
         fetched = _git(rctx, git, ["-C", mirror, "fetch", "--quiet", "--force", place] + refspecs, _TIMEOUT)
         if fetched.return_code != 0:
@@ -92,6 +93,12 @@ def _fetch(rctx, git, mirror, remote, clone_dir, wanted):
                 break
         if not missing:
             return
+
+    if len(errors) == len(places):
+        fail("bitbake_git_repository %s: Fetcher failure: no place to fetch from answered\n%s" % (
+            remote,
+            "".join(errors),
+        ))
 
     # bb.fetch2.git.Git.download's error.
     fail("bitbake_git_repository %s: Unable to find revision %s in branch %s even from upstream\n%s" % (
