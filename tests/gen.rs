@@ -93,7 +93,7 @@ fn small_fixture_workspace_matches_its_snapshots() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(
-            "bitzel gen: 4 recipes, 36 targets, 1 downloads, 1 skipped, 0 problems, 0 warnings;"
+            "bitzel gen: 4 recipes, 40 targets, 1 downloads, 1 skipped, 0 problems, 0 warnings;"
         ),
         "{stderr}"
     );
@@ -338,7 +338,7 @@ fn a_recipe_problem_is_reported_and_the_rest_is_generated() {
         line.contains("http://downloads.example.org/nosum-1.0.tar.gz"),
         "{line}"
     );
-    assert!(stderr.contains("5 recipes, 45 targets"), "{stderr}");
+    assert!(stderr.contains("5 recipes, 50 targets"), "{stderr}");
     for pn in ["greet", "hello", "stamper", "stamper-native", "nosum"] {
         assert!(
             ws.join(format!("recipes/{pn}/BUILD.bazel")).is_file(),

@@ -23,7 +23,7 @@ use crate::eval::python::PythonBridge;
 use crate::eval::recipe::ParsedRecipe;
 use crate::eval::DataStore;
 use crate::graph::{generate_all_tasks, GraphConfig, GraphFailure, ProviderEvent, RecipeInfo};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -757,6 +757,30 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
         }
     }
 
+    // The tasks BitBake runs for `bitbake <pn>` of some recipe: every recipe's
+    // BB_DEFAULT_TASK (do_build) and what it reaches. The others are `manual` targets
+    // (see TaskTarget::manual).
+    let default_task = base
+        .get_text("BB_DEFAULT_TASK")
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "build".into());
+    let root_suffix = format!(".do_{default_task}");
+    let mut in_build: HashSet<&str> = HashSet::new();
+    let mut stack: Vec<&str> = graph
+        .tree
+        .tdepends
+        .keys()
+        .map(String::as_str)
+        .filter(|name| name.ends_with(&root_suffix))
+        .collect();
+    while let Some(name) = stack.pop() {
+        if in_build.insert(name) {
+            if let Some(deps) = graph.tree.tdepends.get(name) {
+                stack.extend(deps.iter().map(String::as_str));
+            }
+        }
+    }
+
     // Each recipe's tasks and their edges, as the graph has them.
     let mut tasks_of: BTreeMap<String, RecipeTasks> = BTreeMap::new();
     for (name, deps) in &graph.tree.tdepends {
@@ -782,6 +806,9 @@ pub fn generate(input: &GenInput, files: Vec<PreparedFile>) -> Result<Generated,
                 .flatten()
                 .ok_or_else(|| format!("{file} was not prepared"))??;
             let mut plan = plan_recipe(info, ready, tasks);
+            for target in &mut plan.build.targets {
+                target.manual = !in_build.contains(format!("{pn}.{}", target.name).as_str());
+            }
             plan.build.header = format!(
                 "{HEADER}\n# Recipe: {} ({})",
                 virtual_file(layout, info),

@@ -84,4 +84,11 @@ do_build () {
 do_build[noexec] = "1"
 addtask build after do_populate_sysroot
 
+# A task outside do_build's closure (as OE's devshell): a `manual` target.
+do_devshell () {
+	echo "a shell in ${S}"
+}
+do_devshell[nostamp] = "1"
+addtask devshell after do_patch
+
 EXPORT_FUNCTIONS do_fetch do_unpack do_patch do_configure do_compile do_install
