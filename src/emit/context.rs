@@ -51,7 +51,7 @@ pub struct TaskTarget {
     /// do_populate_sysroot: `target` or `native`.
     pub sysroot_export: Option<String>,
     /// `tags = ["manual"]`: the task is in no recipe's do_build closure (setscene,
-    /// do_clean, do_devshell, do_populate_sdk...): buildable by name, left out of
+    /// do_clean, do_devshell, do_listtasks...): buildable by name, left out of
     /// `//recipes/...`, which then builds what BitBake's do_build of every recipe runs.
     pub manual: bool,
     /// Whether the target takes the `workdir` attribute.
