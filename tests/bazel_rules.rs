@@ -9,8 +9,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
+
+mod common;
 
 /// One Bazel workspace with a private output user root; shuts its server down on drop.
 struct Workspace {
@@ -51,18 +52,7 @@ impl Workspace {
 
     /// Runs `bazel <args>` in the workspace; returns what it printed (not checked).
     fn bazel(&self, args: &[&str]) -> (bool, Run) {
-        let mut command = Command::new("bazel");
-        command.arg("--nosystem_rc").arg("--nohome_rc").arg(format!(
-            "--output_user_root={}",
-            self.output_user_root.display()
-        ));
-        // Debian's bazel-bootstrap keeps its install base in /usr/share/bazel and names it
-        // only in the system rc file, which --nosystem_rc skips.
-        if Path::new("/usr/share/bazel/A-server.jar").exists() {
-            command
-                .arg("--install_base=/usr/share/bazel")
-                .arg("--trust_install_base");
-        }
+        let mut command = common::bazel_command(&self.output_user_root);
         command.args(args).current_dir(&self.dir);
         if let Some(&verb) = args.first() {
             if verb != "shutdown" && verb != "info" {

@@ -90,18 +90,7 @@ impl Demo {
 
     /// Runs `bazel <args>` in the workspace with the checkout's rules_bitbake and helper.
     fn bazel(&self, args: &[&str]) -> Run {
-        let mut command = Command::new("bazel");
-        command.arg("--nosystem_rc").arg("--nohome_rc").arg(format!(
-            "--output_user_root={}",
-            self.root.join("bazel").display()
-        ));
-        // Debian's bazel-bootstrap keeps its install base in /usr/share/bazel and names it
-        // only in the system rc file, which --nosystem_rc skips.
-        if Path::new("/usr/share/bazel/A-server.jar").exists() {
-            command
-                .arg("--install_base=/usr/share/bazel")
-                .arg("--trust_install_base");
-        }
+        let mut command = bazel_command(&self.root.join("bazel"));
         command.args(args);
         if args.first().is_some_and(|v| *v != "shutdown") {
             command

@@ -112,18 +112,7 @@ fn sha256(path: &Path) -> String {
 
 /// Bazel in workspace `ws` with output user root `out`: (success, stderr).
 fn bazel(ws: &Path, out: &Path, args: &[&str]) -> (bool, String) {
-    let mut command = Command::new("bazel");
-    command
-        .arg("--nosystem_rc")
-        .arg("--nohome_rc")
-        .arg(format!("--output_user_root={}", out.display()));
-    // Debian's bazel-bootstrap names its install base only in the system rc file.
-    if Path::new("/usr/share/bazel/A-server.jar").exists() {
-        command
-            .arg("--install_base=/usr/share/bazel")
-            .arg("--trust_install_base");
-    }
-    let output = command
+    let output = common::bazel_command(out)
         .args(args)
         .current_dir(ws)
         .output()

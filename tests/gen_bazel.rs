@@ -60,18 +60,7 @@ fn copy_tree(src: &Path, dst: &Path) {
 /// `bazel <args>` in workspace `ws` with output user root `out`: (success, stdout,
 /// stderr, wall time).
 fn bazel(ws: &Path, out: &Path, args: &[&str]) -> (bool, String, String, Duration) {
-    let mut command = Command::new("bazel");
-    command
-        .arg("--nosystem_rc")
-        .arg("--nohome_rc")
-        .arg(format!("--output_user_root={}", out.display()));
-    // Debian's bazel-bootstrap keeps its install base in /usr/share/bazel and names it
-    // only in the system rc file, which --nosystem_rc skips.
-    if Path::new("/usr/share/bazel/A-server.jar").exists() {
-        command
-            .arg("--install_base=/usr/share/bazel")
-            .arg("--trust_install_base");
-    }
+    let mut command = common::bazel_command(out);
     command.args(args).current_dir(ws);
     let start = Instant::now();
     let output = command.output().unwrap_or_else(|e| {

@@ -1,7 +1,6 @@
-//! Helpers shared by the tests that compare bitzel's evaluation with real BitBake's
-//! `bitbake -e` (tests/eval_config.rs, tests/eval_recipe.rs): where the repository,
-//! Python, Poky and BitBake's lib are, the embedded Python bridge, and the parser of
-//! `bitbake -e` output.
+//! Helpers shared by the tests that compare bitzel with real BitBake and real Bazel:
+//! where the repository, Python, Poky and BitBake's lib are, the embedded Python bridge,
+//! the parser of `bitbake -e` output, and how Bazel is started.
 
 #![allow(dead_code)]
 
@@ -10,6 +9,24 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
+
+/// `bazel` with the startup options every test uses: no system or home rc file, its
+/// own output user root, and Debian's bazel-bootstrap install base, which only the
+/// skipped system rc file names. Arguments, the working directory and the error for a
+/// missing Bazel are the caller's.
+pub fn bazel_command(output_user_root: &Path) -> Command {
+    let mut command = Command::new("bazel");
+    command
+        .arg("--nosystem_rc")
+        .arg("--nohome_rc")
+        .arg(format!("--output_user_root={}", output_user_root.display()));
+    if Path::new("/usr/share/bazel/A-server.jar").exists() {
+        command
+            .arg("--install_base=/usr/share/bazel")
+            .arg("--trust_install_base");
+    }
+    command
+}
 
 pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
