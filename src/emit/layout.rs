@@ -426,6 +426,22 @@ impl VirtualLayout {
     }
 }
 
+/// The workspace package holding a copied file:// source and the file's path in it:
+/// `layers/<layer>` for a layer's file, `corebase` for one under COREBASE (see
+/// [`VirtualLayout::source_path`]).
+pub fn source_package(virtual_path: &str) -> Option<(&str, &str)> {
+    match virtual_path.strip_prefix("layers/") {
+        Some(rest) => {
+            let layer = rest.split_once('/')?.0;
+            let package = &virtual_path[.."layers/".len() + layer.len()];
+            Some((package, &rest[layer.len() + 1..]))
+        }
+        None => virtual_path
+            .split_once('/')
+            .filter(|(p, _)| *p == "corebase"),
+    }
+}
+
 /// Whether a real path may be replaced at `pos` of `bytes` (a `/`): a path of several
 /// components anywhere (BitBake spells `${D}${STAGING_DIR_NATIVE}` or
 /// `${WORKDIR}${COREBASE}/scripts` as one real path after another); a one-component one
@@ -559,5 +575,14 @@ mod tests {
             Some("layers/meta-poky/conf/a".into())
         );
         assert_eq!(l.source_path(Path::new("/home/u/elsewhere/x")), None);
+        assert_eq!(
+            source_package("layers/meta-poky/conf/a"),
+            Some(("layers/meta-poky", "conf/a"))
+        );
+        assert_eq!(
+            source_package("corebase/scripts/x"),
+            Some(("corebase", "scripts/x"))
+        );
+        assert_eq!(source_package("downloads/x"), None);
     }
 }

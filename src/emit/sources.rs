@@ -30,7 +30,7 @@
 //!   found nowhere or outside those is a diagnostic.
 //! - Every other scheme is a "not supported yet" diagnostic.
 
-use super::layout::{normpath, VirtualLayout};
+use super::layout::{normpath, source_package, VirtualLayout};
 use crate::diagnostic::Diagnostic;
 use crate::eval::datastore::DataStore;
 use std::path::PathBuf;
@@ -440,11 +440,9 @@ fn source(
                     layout.virtualize(&realn.to_string_lossy())
                 ));
             };
-            let (layer, in_layer) = match vpath.strip_prefix("layers/") {
-                Some(rest) => rest.split_once('/').unwrap_or((rest, "")),
-                None => vpath.split_once('/').unwrap_or((&vpath, "")),
-            };
-            let (layer, in_layer) = (layer.to_string(), in_layer.to_string());
+            let (package, in_package) = source_package(&vpath).unwrap_or((&vpath, ""));
+            let layer = package.rsplit('/').next().unwrap_or(package).to_string();
+            let in_layer = in_package.to_string();
             Ok(Source {
                 url: url.to_string(),
                 repository: repository_name("layer", &[&layer]),

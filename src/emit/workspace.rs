@@ -11,7 +11,7 @@
 use super::context::{
     Download, GitRepository, LayerFiles, RecipeBuild, TaskScript, TaskTarget, WorkspaceFiles,
 };
-use super::layout::VirtualLayout;
+use super::layout::{source_package, VirtualLayout};
 use super::rules::{RULES_DIR, RULES_FILES, RULES_VERSION};
 use super::script::{task_actions, TaskAction, TaskKind};
 use super::sources::{recipe_sources, SourceKind};
@@ -332,22 +332,6 @@ fn virtual_file(layout: &VirtualLayout, info: &RecipeInfo) -> String {
         .layer_path(Path::new(real))
         .unwrap_or_else(|| real.rsplit('/').next().unwrap_or(real).to_string());
     format!("{prefix}{shown}")
-}
-
-/// The workspace package holding a copied file:// source and the file's path in it:
-/// `layers/<layer>` for a layer's file, `corebase` for one under COREBASE (see
-/// [`VirtualLayout::source_path`]).
-fn source_package(virtual_path: &str) -> Option<(&str, &str)> {
-    match virtual_path.strip_prefix("layers/") {
-        Some(rest) => {
-            let layer = rest.split_once('/')?.0;
-            let package = &virtual_path[.."layers/".len() + layer.len()];
-            Some((package, &rest[layer.len() + 1..]))
-        }
-        None => virtual_path
-            .split_once('/')
-            .filter(|(p, _)| *p == "corebase"),
-    }
 }
 
 /// The files of a file:// source (a directory's, recursively), each with its path
