@@ -15,12 +15,11 @@
 //! first, alone, so that the two never share the cores; it copies the checkout and
 //! builds nothing. Without BITZEL_POKY the benchmark says so and does nothing.
 //!
-//! With BITZEL_BENCH_PROCESSES=N (N > 1) it also measures what N worker processes
-//! would give against the GIL: N copies of this benchmark, started together, each
-//! reading the configuration and parsing every N-th recipe file; the wall time of the
-//! slowest is printed next to the one process's. That bounds what forking workers
-//! would reach (a fork would share the configuration, but would have to send the
-//! stores back).
+//! With more than one job the recipes are parsed by that many processes (the parent and
+//! forked parser processes, `eval::parser_processes`): the CPU time counts the
+//! children's, and the peak memory is given for the parent, for the largest child, and
+//! as their bound for the whole run (parent + (jobs - 1) x largest child), pages shared
+//! by copy-on-write counted in each.
 
 use bitzel::eval::collection::Collection;
 use bitzel::eval::config::{parse_configuration, ConfigOptions};
@@ -31,16 +30,32 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// CPU time (user + system) of this process so far.
-fn cpu_time() -> Duration {
+/// getrusage(who).
+fn usage(who: libc::c_int) -> libc::rusage {
     // SAFETY: getrusage fills the struct it is given.
-    let usage = unsafe {
+    unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        libc::getrusage(who, &mut usage);
         usage
-    };
+    }
+}
+
+/// CPU time (user + system) of this process and of its children that ended, so far.
+fn cpu_time() -> Duration {
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    [libc::RUSAGE_SELF, libc::RUSAGE_CHILDREN]
+        .into_iter()
+        .map(|who| {
+            let u = usage(who);
+            tv(u.ru_utime) + tv(u.ru_stime)
+        })
+        .sum()
+}
+
+/// The peak resident set size of the largest child that ended (the parser processes),
+/// in bytes.
+fn peak_rss_of_children() -> u64 {
+    usage(libc::RUSAGE_CHILDREN).ru_maxrss as u64 * 1024
 }
 
 /// The peak resident set size of this process so far, in bytes (VmHWM).
@@ -97,11 +112,6 @@ struct Counts {
 }
 
 fn main() {
-    // A worker of the BITZEL_BENCH_PROCESSES measurement: "k/n".
-    let part: Option<(usize, usize)> = std::env::var("BITZEL_BENCH_PART").ok().and_then(|p| {
-        let (k, n) = p.split_once('/')?;
-        Some((k.parse().ok()?, n.parse().ok()?))
-    });
     let Some(poky) = std::env::var_os("BITZEL_POKY").map(PathBuf::from) else {
         eprintln!("bench eval: BITZEL_POKY is not set: nothing measured");
         return;
@@ -120,15 +130,13 @@ fn main() {
         .unwrap_or(1)
         .max(1);
 
-    let reference = std::env::var_os("BITZEL_BENCH_ORACLE")
-        .filter(|_| part.is_none())
-        .and_then(|oracle| {
-            eprintln!(
-                "bench eval: real BitBake's cold parse of {} ...",
-                poky.display()
-            );
-            bitbake_cold_parse(Path::new(&oracle), &poky)
-        });
+    let reference = std::env::var_os("BITZEL_BENCH_ORACLE").and_then(|oracle| {
+        eprintln!(
+            "bench eval: real BitBake's cold parse of {} ...",
+            poky.display()
+        );
+        bitbake_cold_parse(Path::new(&oracle), &poky)
+    });
 
     let env: Vec<(String, String)> = std::env::vars().collect();
     let options = match std::env::var_os("BITZEL_POKY_BUILD") {
@@ -152,16 +160,7 @@ fn main() {
         assert!(!config.has_errors(), "{}", config.rendered_diagnostics);
         let configured = started.elapsed();
         let base = DataStore::from_snapshot(config.snapshot.clone());
-        let mut collection = Collection::collect(&base);
-        if let Some((k, n)) = part {
-            collection.recipes = collection
-                .recipes
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| i % n == k)
-                .map(|(_, f)| f.clone())
-                .collect();
-        }
+        let collection = Collection::collect(&base);
         let per_file = parse_all_map(&config, &collection, Some(&python), jobs, |recipe| {
             let skipped = recipe
                 .variants
@@ -195,43 +194,11 @@ fn main() {
         }
     }
     let (wall, cpu) = best.expect("one run");
-    let rss = peak_rss() as f64 / (1024.0 * 1024.0);
-    if part.is_some() {
-        println!("part {:.3} {:.3}", wall.as_secs_f64(), cpu.as_secs_f64());
-        return;
-    }
-    let processes: usize = std::env::var("BITZEL_BENCH_PROCESSES")
-        .ok()
-        .and_then(|j| j.parse().ok())
-        .unwrap_or(1);
-    let split = (processes > 1).then(|| {
-        let started = Instant::now();
-        let children: Vec<_> = (0..processes)
-            .map(|k| {
-                std::process::Command::new(std::env::current_exe().expect("this benchmark"))
-                    .env("BITZEL_BENCH_PART", format!("{k}/{processes}"))
-                    .env("BITZEL_BENCH_JOBS", "1")
-                    .env("BITZEL_BENCH_RUNS", "1")
-                    .stdout(std::process::Stdio::piped())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .expect("a worker")
-            })
-            .collect();
-        let mut cpu_total = 0.0;
-        for child in children {
-            let out = child.wait_with_output().expect("a worker's output");
-            let text = String::from_utf8_lossy(&out.stdout);
-            cpu_total += text
-                .split_whitespace()
-                .nth(2)
-                .and_then(|c| c.parse::<f64>().ok())
-                .unwrap_or(f64::NAN);
-        }
-        (started.elapsed(), cpu_total)
-    });
+    let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+    let (parent, child) = (mib(peak_rss()), mib(peak_rss_of_children()));
+    let bound = parent + (jobs.saturating_sub(1)) as f64 * child;
     println!(
-        "bitzel: all of Poky ({} files, {} targets, {} skipped, {} errors) in {:.2} s wall, {:.2} s CPU, on {jobs} threads (best of {runs}); peak RSS {rss:.0} MiB",
+        "bitzel: all of Poky ({} files, {} targets, {} skipped, {} errors) in {:.2} s wall, {:.2} s CPU, on {jobs} processes (best of {runs}); peak RSS {parent:.0} MiB (parser processes: {child:.0} MiB each at most; the run: {bound:.0} MiB at most)",
         counts.files,
         counts.variants,
         counts.skipped,
@@ -239,13 +206,6 @@ fn main() {
         wall.as_secs_f64(),
         cpu.as_secs_f64()
     );
-    if let Some((split_wall, split_cpu)) = split {
-        println!(
-            "{processes} worker processes (each its own configuration, every {processes}th file): {:.2} s wall, {split_cpu:.2} s CPU in all; {:.2}x the one process's wall time",
-            split_wall.as_secs_f64(),
-            wall.as_secs_f64() / split_wall.as_secs_f64()
-        );
-    }
     match reference {
         Some((seconds, summary)) => println!(
             "BitBake: cold parse {seconds:.2} s wall ({summary}); bitzel is {:.1}x faster (wall)",

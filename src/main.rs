@@ -506,6 +506,7 @@ fn recipes_command(
     let jobs = threads(jobs);
     // Only PN, PV and the outcome of each variant are kept: the stores go as soon as
     // each recipe is parsed.
+    #[derive(serde::Serialize, serde::Deserialize)]
     struct ListedVariant {
         name: String,
         pn: String,
@@ -513,6 +514,7 @@ fn recipes_command(
         skipped: Option<String>,
         errors: Vec<String>,
     }
+    #[derive(serde::Serialize, serde::Deserialize)]
     struct Listed {
         file: String,
         diagnostics: String,

@@ -2,7 +2,7 @@
 //! kind of generated file. Every decision about content and order is made when these
 //! are filled (src/emit/workspace.rs); the templates only format them.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `recipes/<PN>/BUILD.bazel`: one recipe variant, one target per task.
 #[derive(Debug, Clone, Serialize)]
@@ -70,7 +70,7 @@ pub struct TaskScript {
 }
 
 /// One download through Bazel's downloader (`http_file`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Download {
     /// The repository's name (`@<name>//file`).
     pub name: String,
@@ -85,7 +85,7 @@ pub struct Download {
 /// One git source at a fixed commit: rules_bitbake's `bitbake_git_repository`, which
 /// fetches `remote` and keeps `rev` (with its history and the tags merged into it) as a
 /// git bundle (`@<name>//file`).
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GitRepository {
     /// The repository's name (`@<name>//file`).
     pub name: String,

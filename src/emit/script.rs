@@ -107,7 +107,7 @@ pub const HOST_VARIABLES: [&str; 6] = [
 ];
 
 /// What a task runs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TaskKind {
     /// A shell script, as BitBake writes run.do_<task>, virtualized.
     Shell(String),
@@ -133,7 +133,7 @@ pub enum TaskKind {
 }
 
 /// One task of a recipe, ready for a `bitbake_task` target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TaskAction {
     /// The task (`do_compile`).
     pub task: String,

@@ -290,6 +290,7 @@ pub fn is_native_cross(pn: &str) -> bool {
 type RecipeTasks = Vec<(String, Vec<String>)>;
 
 /// A file:// source copied into the workspace.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct LayerCopy {
     /// Where it is on this machine.
     path: String,
@@ -362,6 +363,7 @@ fn local_files(real: &Path, virtual_path: &str) -> Vec<(String, String)> {
 
 /// What one recipe variant's package needs that its store alone can say (the task
 /// actions, the sources), made while the store is alive; the graph's edges come later.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Prepared {
     workdir: String,
     actions: Vec<TaskAction>,
@@ -663,6 +665,7 @@ fn plan_recipe(info: &RecipeInfo, prepared: Prepared, tasks: &[(String, Vec<Stri
 
 /// One recipe file, parsed and prepared: what gen keeps of it once its stores are gone
 /// (all of Poky's stores together take gigabytes).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PreparedFile {
     /// The recipe file.
     pub file: String,

@@ -77,6 +77,7 @@ pub mod dump;
 pub mod expand;
 pub mod interpret;
 pub mod overrides;
+pub mod parser_processes;
 pub mod python;
 pub mod python_store;
 pub mod recipe;

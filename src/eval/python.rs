@@ -1064,6 +1064,13 @@ impl PythonBridge {
         let _ = self.call_module(|_py, m| m.getattr("freeze_objects")?.call0().map(|_| ()));
     }
 
+    /// `os.fork()`, with the interpreter's own fork protocol (import lock, GIL and
+    /// thread states reset in the child): the child's pid here, 0 in the child. Only
+    /// for a process with one thread (see `parser_processes`).
+    pub fn fork(&self) -> Result<i32, EvalError> {
+        self.call_module(|py, _m| py.import("os")?.getattr("fork")?.call0()?.extract::<i32>())
+    }
+
     /// `bb.build.add_tasks(__BBTASKS, d)`: the task flags (`task`, dependency flags
     /// expanded) and `_task_deps`, by BitBake's own code.
     pub fn add_tasks(&self, store: &mut dyn VarSource) -> Result<(), EvalError> {

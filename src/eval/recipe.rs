@@ -18,9 +18,11 @@
 //! Not done: `bb.parse.siggen.finalise` (task hashes; what it stores, `__siggen_*`,
 //! `bitbake -e` does not print) and the AUTOREV check.
 //!
-//! Threads: [`parse_all`] parses files on several threads, each with its own
-//! interpreter and stores; Python runs one thread at a time (the GIL), and firing an
-//! event, which edits `bb.event`'s global handler table and restores it, is serialised.
+//! Parallelism: [`parse_all_map`] parses files in several processes, as BitBake's
+//! parser processes do (`parser_processes`), and [`parse_all`], whose stores must stay
+//! in this process, on several threads, each with its own interpreter state and
+//! stores; there Python runs one thread at a time (the GIL), and firing an event, which
+//! edits `bb.event`'s global handler table and restores it, is serialised.
 
 use super::collection::Collection;
 use super::config::Configuration;
@@ -281,21 +283,40 @@ fn fire(
 }
 
 /// Parses every recipe file of `collection` ([`parse_recipe`] without variable history,
-/// as BitBake's parse), on `jobs` threads, in the collection's order.
+/// as BitBake's parse), on `jobs` threads sharing the one interpreter (the stores stay
+/// in this process), in the collection's order.
 pub fn parse_all(
     config: &Configuration,
     collection: &Collection,
     python: Option<&Arc<PythonBridge>>,
     jobs: usize,
 ) -> Vec<ParsedRecipe> {
-    parse_all_map(config, collection, python, jobs, |parsed| parsed)
+    if let Some(bridge) = python {
+        bridge.freeze_objects();
+    }
+    parse_on_threads(collection.recipes.len(), jobs, &|i| {
+        parse_recipe_tracked(
+            config,
+            collection,
+            &collection.recipes[i],
+            &RecipeOptions::default(),
+            python,
+            false,
+        )
+    })
 }
 
-/// [`parse_all`], handing each parsed file to `keep` on the thread that parsed it and
-/// returning what it keeps, in the collection's order: a caller that needs a few facts
-/// per recipe keeps them and lets the stores go, so memory stays that of `jobs` recipes
-/// (all of Poky's stores together take gigabytes).
-pub fn parse_all_map<T: Send>(
+/// [`parse_all`], handing each parsed file to `keep` and returning what it keeps, in
+/// the collection's order: a caller that needs a few facts per recipe keeps them and
+/// lets the stores go, so memory stays that of `jobs` recipes (all of Poky's stores
+/// together take gigabytes).
+///
+/// With Python and more than one job, the files are parsed by `jobs` processes as
+/// BitBake's parser processes do (`parser_processes`: one interpreter per core, so the
+/// metadata's Python runs on every core), and what `keep` returns travels back
+/// serialised; where forking is not possible (the process already has other threads)
+/// `jobs` threads share the one interpreter instead.
+pub fn parse_all_map<T: Send + serde::Serialize + serde::de::DeserializeOwned>(
     config: &Configuration,
     collection: &Collection,
     python: Option<&Arc<PythonBridge>>,
@@ -305,28 +326,43 @@ pub fn parse_all_map<T: Send>(
     if let Some(bridge) = python {
         bridge.freeze_objects();
     }
+    let parse = |i: usize| {
+        keep(parse_recipe_tracked(
+            config,
+            collection,
+            &collection.recipes[i],
+            &RecipeOptions::default(),
+            python,
+            false,
+        ))
+    };
+    if let Some(bridge) = python.filter(|_| jobs > 1) {
+        if let Some(results) =
+            super::parser_processes::run(bridge, collection.recipes.len(), jobs, &parse)
+        {
+            return results;
+        }
+    }
+    parse_on_threads(collection.recipes.len(), jobs, &parse)
+}
+
+/// `work(i)` for every `i` in `0..count` on `jobs` threads, in index order.
+fn parse_on_threads<T: Send>(
+    count: usize,
+    jobs: usize,
+    work: &(impl Fn(usize) -> T + Sync),
+) -> Vec<T> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<std::sync::Mutex<Option<T>>> = collection
-        .recipes
-        .iter()
-        .map(|_| std::sync::Mutex::new(None))
-        .collect();
+    let results: Vec<std::sync::Mutex<Option<T>>> =
+        (0..count).map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(file) = collection.recipes.get(i) else {
+                if i >= count {
                     break;
-                };
-                let parsed = parse_recipe_tracked(
-                    config,
-                    collection,
-                    file,
-                    &RecipeOptions::default(),
-                    python,
-                    false,
-                );
-                let kept = keep(parsed);
+                }
+                let kept = work(i);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(kept);
             });
         }

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use indexmap::{IndexMap, IndexSet};
 use regex::Regex;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One parsed recipe variant (one BitBake "fn": `/path/x.bb` or `virtual:native:/path/x.bb`),
 /// with the fields of `CoreRecipeInfo` (bb/cache.py) that providers and tasks depend on.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct RecipeInfo {
     /// The virtual file name, BitBake's `fn` (`virtual:native:` prefix for a variant).
