@@ -1466,3 +1466,54 @@ fn native_fast_path_equals_python_on_random_inputs() {
     );
     eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
 }
+
+/// The metadata loads the same JSON file for every recipe (create-spdx's licence list):
+/// the bridge answers json.load and json.loads of a large text from a memo, and each
+/// answer must still be what the json module makes: equal to the decoder's own result,
+/// a fresh object every call (a change to one is not seen by the next), the file left
+/// at its end, and a file that changed read anew.
+#[test]
+fn json_loads_from_the_memo_are_fresh_and_equal_to_the_decoders() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("json-memo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("licenses.json");
+    let entries = |tag: &str| {
+        (0..400)
+            .map(|i| format!(r#"{{"licenseId": "L{i}{tag}", "n": {i}.5, "ok": true, "x": null}}"#))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    std::fs::write(
+        &file,
+        format!(r#"{{"licenses": [{}], "v": "1"}}"#, entries("a")),
+    )
+    .unwrap();
+    let path = file.to_string_lossy().replace('\'', "\\'");
+    let store = base_store();
+    let check = |expected_tag: &str| {
+        let expression = format!(
+            "(lambda json, p: (lambda a, f, s: (lambda b, c: \
+             [a == json.JSONDecoder().decode(s), b == a, c == a, b is not a, c is not a, \
+              a['licenses'].append(1) or b['licenses'][-1] != 1, f.read() == '', \
+              b['licenses'][0]['licenseId']]\
+             )(json.load(f), json.loads(s)))(json.load(open(p)), open(p), open(p).read()))\
+             (__import__('json'), '{path}')"
+        );
+        let v = bridge()
+            .eval_inline_in_python(&expression, Some("X"), &store)
+            .unwrap();
+        assert_eq!(
+            v,
+            format!("[True, True, True, True, True, True, True, 'L0{expected_tag}']")
+        );
+    };
+    check("a");
+    check("a");
+    // A changed file (another size) is read again.
+    std::fs::write(
+        &file,
+        format!(r#"{{"licenses": [{}], "v": "2"}}"#, entries("bb")),
+    )
+    .unwrap();
+    check("bb");
+}
