@@ -545,6 +545,39 @@ impl GuardedCall {
     }
 }
 
+/// A fresh copy of a value `json.loads` made: every dict and list made anew, the
+/// immutable leaves (str, int, float, bool, None) shared, which only `is` could tell
+/// from a new parse. It serves the bridge's JSON memo (python_bridge.py), where it is
+/// ~4 times faster than unpickling. Deeper than 1,000 levels it raises RecursionError
+/// (the memo then keeps nothing).
+#[pyfunction]
+fn fresh_json_copy<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn copy<'py>(value: &Bound<'py, PyAny>, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+        if depth > 1000 {
+            return Err(pyo3::exceptions::PyRecursionError::new_err(
+                "JSON value too deep",
+            ));
+        }
+        let py = value.py();
+        if let Ok(dict) = value.cast_exact::<pyo3::types::PyDict>() {
+            let out = pyo3::types::PyDict::new(py);
+            for (k, v) in dict.iter() {
+                out.set_item(k, copy(&v, depth + 1)?)?;
+            }
+            return Ok(out.into_any());
+        }
+        if let Ok(list) = value.cast_exact::<PyList>() {
+            let items = list
+                .iter()
+                .map(|v| copy(&v, depth + 1))
+                .collect::<PyResult<Vec<_>>>()?;
+            return Ok(PyList::new(py, items)?.into_any());
+        }
+        Ok(value.clone())
+    }
+    copy(value, 0)
+}
+
 /// The `Store` object the Python proxy `d` calls: a handle on a [`VarSource`].
 ///
 /// Safety: the pointers are dereferenced only on the thread that created the handle
@@ -898,6 +931,7 @@ impl PythonBridge {
                 modules.set_item("bitzel_bridge", &m)?;
                 m.add_class::<StoreHandle>()?;
                 m.add_class::<GuardedCall>()?;
+                m.add_function(pyo3::wrap_pyfunction!(fresh_json_copy, &m)?)?;
                 m.getattr("install_write_guard")?.call0()?;
                 Ok(m.unbind())
             };
