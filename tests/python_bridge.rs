@@ -1517,3 +1517,37 @@ fn json_loads_from_the_memo_are_fresh_and_equal_to_the_decoders() {
     .unwrap();
     check("bb");
 }
+
+/// An object stored in a variable is held as its `str()`, found again for an equal
+/// object (create-spdx stores the same licence dict for every recipe): values that are
+/// equal for `==` but print differently (1, 1.0, True; another key order; a dict
+/// subclass) must each get their own text.
+#[test]
+fn an_object_stored_in_a_variable_keeps_its_own_text() {
+    let values = [
+        "{'a': 1, 'b': [1, 'x', None]}",
+        "{'a': 1, 'b': [1, 'x', None]}",
+        "{'a': 1.0, 'b': [1, 'x', None]}",
+        "{'a': True, 'b': [1, 'x', None]}",
+        "{'b': [1, 'x', None], 'a': 1}",
+        "__import__('collections').OrderedDict([('a', 1), ('b', [1, 'x', None])])",
+        "{'a': 1, 'b': [1, 'x', None]}",
+        "{'a': 1, 'b': (1, 'x', None)}",
+        "{'a': 1, 'b': [1, 'x']}",
+    ];
+    for value in values {
+        let mut store = base_store();
+        bridge()
+            .eval_inline_in_python(&format!("d.setVar('OBJ', {value})"), Some("X"), &store)
+            .unwrap();
+        store.apply_pending();
+        let expected = bridge()
+            .eval_inline_in_python(&format!("str({value})"), Some("X"), &store)
+            .unwrap();
+        assert_eq!(
+            store.get_var("OBJ", false).unwrap().as_deref(),
+            Some(expected.as_str()),
+            "{value}"
+        );
+    }
+}

@@ -552,30 +552,105 @@ impl GuardedCall {
 /// (the memo then keeps nothing).
 #[pyfunction]
 fn fresh_json_copy<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    fn copy<'py>(value: &Bound<'py, PyAny>, depth: usize) -> PyResult<Bound<'py, PyAny>> {
-        if depth > 1000 {
-            return Err(pyo3::exceptions::PyRecursionError::new_err(
-                "JSON value too deep",
-            ));
-        }
-        let py = value.py();
-        if let Ok(dict) = value.cast_exact::<pyo3::types::PyDict>() {
-            let out = pyo3::types::PyDict::new(py);
-            for (k, v) in dict.iter() {
-                out.set_item(k, copy(&v, depth + 1)?)?;
-            }
-            return Ok(out.into_any());
-        }
-        if let Ok(list) = value.cast_exact::<PyList>() {
-            let items = list
-                .iter()
-                .map(|v| copy(&v, depth + 1))
-                .collect::<PyResult<Vec<_>>>()?;
-            return Ok(PyList::new(py, items)?.into_any());
-        }
-        Ok(value.clone())
+    plain_copy_of(value, false, 0).map(|copy| copy.unwrap_or_else(|| value.clone()))
+}
+
+/// [`fresh_json_copy`] of a value made only of dicts, lists, str, int, float, bool
+/// and None (exact types), else None: a copy that nobody else can change, which the
+/// bridge keeps beside the text of an object stored in a variable.
+#[pyfunction]
+fn plain_copy<'py>(value: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    plain_copy_of(value, true, 0)
+}
+
+fn plain_copy_of<'py>(
+    value: &Bound<'py, PyAny>,
+    strict: bool,
+    depth: usize,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    use pyo3::types::{PyBool, PyDict, PyFloat, PyInt};
+    if depth > 1000 {
+        return Err(pyo3::exceptions::PyRecursionError::new_err(
+            "value too deep",
+        ));
     }
-    copy(value, 0)
+    let py = value.py();
+    if let Ok(dict) = value.cast_exact::<PyDict>() {
+        let out = PyDict::new(py);
+        for (k, v) in dict.iter() {
+            let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
+                return Ok(None);
+            };
+            if strict && !k.is_exact_instance_of::<PyString>() {
+                return Ok(None);
+            }
+            out.set_item(k, v)?;
+        }
+        return Ok(Some(out.into_any()));
+    }
+    if let Ok(list) = value.cast_exact::<PyList>() {
+        let mut items = Vec::with_capacity(list.len());
+        for v in list.iter() {
+            let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
+                return Ok(None);
+            };
+            items.push(v);
+        }
+        return Ok(Some(PyList::new(py, items)?.into_any()));
+    }
+    let plain = value.is_none()
+        || value.is_exact_instance_of::<PyString>()
+        || value.is_exact_instance_of::<PyInt>()
+        || value.is_exact_instance_of::<PyFloat>()
+        || value.is_exact_instance_of::<PyBool>();
+    Ok((plain || !strict).then(|| value.clone()))
+}
+
+/// Whether `str()` of `a` and of `b` is sure to be the same text without making
+/// it: dicts (exact) with the same keys in the same order and lists (exact) of the same
+/// length, pairwise so, down to leaves that are the same object or equal str or int
+/// (exact types). False says nothing. `a` is what [`plain_copy`] made.
+#[pyfunction]
+fn same_text(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
+    fn same(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, depth: usize) -> PyResult<bool> {
+        use pyo3::types::{PyDict, PyInt};
+        if a.is(b) {
+            return Ok(true);
+        }
+        if depth > 1000 {
+            return Ok(false);
+        }
+        if let (Ok(x), Ok(y)) = (a.cast_exact::<PyDict>(), b.cast_exact::<PyDict>()) {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                if !same(&k1, &k2, depth + 1)? || !same(&v1, &v2, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
+        if let (Ok(x), Ok(y)) = (a.cast_exact::<PyList>(), b.cast_exact::<PyList>()) {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (v1, v2) in x.iter().zip(y.iter()) {
+                if !same(&v1, &v2, depth + 1)? {
+                    return Ok(false);
+                }
+            }
+            return Ok(true);
+        }
+        let both = |exact: fn(&Bound<'_, PyAny>) -> bool| exact(a) && exact(b);
+        if both(|v| v.is_exact_instance_of::<PyString>())
+            || both(|v| v.is_exact_instance_of::<PyInt>())
+        {
+            return a.eq(b);
+        }
+        Ok(false)
+    }
+    same(a, b, 0)
 }
 
 /// The `Store` object the Python proxy `d` calls: a handle on a [`VarSource`].
@@ -932,6 +1007,8 @@ impl PythonBridge {
                 m.add_class::<StoreHandle>()?;
                 m.add_class::<GuardedCall>()?;
                 m.add_function(pyo3::wrap_pyfunction!(fresh_json_copy, &m)?)?;
+                m.add_function(pyo3::wrap_pyfunction!(plain_copy, &m)?)?;
+                m.add_function(pyo3::wrap_pyfunction!(same_text, &m)?)?;
                 m.getattr("install_write_guard")?.call0()?;
                 Ok(m.unbind())
             };
