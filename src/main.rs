@@ -70,7 +70,7 @@ enum Command {
     Graph {
         #[command(flatten)]
         config: ConfigSource,
-        /// Threads for parsing (default: the number of cores).
+        /// Parser processes (default: the number of cores).
         #[arg(long, short)]
         jobs: Option<usize>,
         /// Read the recipes from bb_recipeinfo.py's recipeinfo.json instead.
@@ -219,7 +219,7 @@ impl ConfigSource {
     }
 }
 
-/// The number of parsing threads: `-j` if given, else the number of cores.
+/// The number of parser processes: `-j` if given, else the number of cores.
 fn threads(jobs: Option<usize>) -> usize {
     jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -389,9 +389,10 @@ fn env_command(mut source: ConfigSource, mut vars: Vec<String>) -> ExitCode {
 }
 
 /// Every recipe variant of the build directory as the graph reads it, by bitzel's
-/// evaluator (`parse_all` on `jobs` threads, then `CoreRecipeInfo` of each variant), and
-/// the configuration variables the graph reads; the parse's problems go to stderr.
-/// The second value is false when the configuration or a recipe had an error.
+/// evaluator (`parse_all_map` in `jobs` parser processes, keeping `CoreRecipeInfo` of
+/// each variant), and the configuration variables the graph reads; the parse's problems
+/// go to stderr. The second value is false when the configuration or a recipe had an
+/// error.
 fn evaluated_recipes(
     config: &bitzel::eval::config::Configuration,
     python: Option<&std::sync::Arc<bitzel::eval::python::PythonBridge>>,
@@ -401,22 +402,43 @@ fn evaluated_recipes(
     bitzel::graph::GraphConfig,
     bool,
 ) {
+    /// What the graph keeps of one recipe file.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Facts {
+        diagnostics: String,
+        errors: Vec<(String, String)>,
+        infos: Vec<bitzel::graph::RecipeInfo>,
+    }
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let jobs = threads(jobs);
-    let parsed = bitzel::eval::recipe::parse_all(config, &collection, python, jobs);
-    let mut ok = !config.has_errors();
-    for recipe in &parsed {
-        eprint!("{}", recipe.rendered_diagnostics);
+    let parsed = bitzel::eval::recipe::parse_all_map(config, &collection, python, jobs, |recipe| {
+        let priority = collection.priority(&recipe.file).0;
+        let mut errors = Vec::new();
+        let mut infos = Vec::new();
         for v in &recipe.variants {
+            let info = bitzel::graph::RecipeInfo::from_variant(&recipe.file, v, priority);
             for e in &v.errors {
-                ok = false;
-                let file = bitzel::graph::cache::variant2virtual(&recipe.file, &v.name);
-                eprintln!("bitzel: error: {file}: {e}");
+                errors.push((info.file.clone(), e.clone()));
             }
+            infos.push(info);
         }
+        Facts {
+            diagnostics: recipe.rendered_diagnostics,
+            errors,
+            infos,
+        }
+    });
+    let mut ok = !config.has_errors();
+    let mut infos = Vec::new();
+    for facts in parsed {
+        eprint!("{}", facts.diagnostics);
+        for (file, e) in &facts.errors {
+            ok = false;
+            eprintln!("bitzel: error: {file}: {e}");
+        }
+        infos.extend(facts.infos);
     }
-    let infos = bitzel::graph::recipe_infos(&parsed, &collection);
     let store = config.recipe_store(python);
     (infos, bitzel::graph::GraphConfig::from_store(&store), ok)
 }
@@ -584,7 +606,7 @@ fn recipes_command(
     }
     let _ = out.flush();
     eprintln!(
-        "bitzel: {} recipe files, {variants} variants ({skipped} skipped, {} masked, {errors} errors); configuration {:.2?}, all {:.2?} on {jobs} threads",
+        "bitzel: {} recipe files, {variants} variants ({skipped} skipped, {} masked, {errors} errors); configuration {:.2?}, all {:.2?} with {jobs} jobs",
         parsed.len(),
         collection.masked,
         configured,
@@ -723,7 +745,7 @@ fn gen_command(
         "bitzel gen: {} recipes, {} targets, {} downloads, {} skipped, {} problems, \
          {} warnings; \
          {} files written, {} unchanged, {} removed; configuration, parse and scripts \
-         {:.2?}, graph and packages {:.2?}, write {:.2?}, all {:.2?} on {jobs} threads",
+         {:.2?}, graph and packages {:.2?}, write {:.2?}, all {:.2?} with {jobs} jobs",
         generated.recipes,
         generated.targets,
         generated.downloads,
