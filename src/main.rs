@@ -667,10 +667,11 @@ fn gen_command(
     let base = bitzel::eval::DataStore::from_snapshot(config.snapshot.clone());
     let collection = bitzel::eval::collection::Collection::collect(&base);
     let jobs = threads(jobs);
-    // Each file is prepared (task scripts, sources) on the thread that parsed it, and
+    // Each file is prepared (task scripts, sources) in the process that parsed it, and
     // its stores dropped there: memory stays that of `jobs` recipes.
     let layout = bitzel::emit::layout::VirtualLayout::new(&config, &collection, python.as_ref());
-    let done = std::sync::atomic::AtomicUsize::new(0);
+    // Counted across the parser processes, so any of them shows the whole progress.
+    let done = bitzel::eval::parser_processes::SharedCounter::new();
     let total = collection.recipes.len();
     let prepared = bitzel::eval::recipe::parse_all_map(
         &config,
@@ -679,7 +680,7 @@ fn gen_command(
         jobs,
         |parsed| {
             let file = prepare_file(parsed, &collection, &layout, python.as_ref());
-            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let n = done.as_ref().map_or(0, |d| d.take()) + 1;
             if n.is_multiple_of(8) || n == total {
                 progress.show(&format!("bitzel gen: parsing recipe files {n}/{total}"));
             }

@@ -38,15 +38,17 @@ pub fn single_threaded() -> bool {
         .unwrap_or(false)
 }
 
-/// The next-file counter, in an anonymous page shared by the parent and its children.
-struct SharedCounter {
+/// A counter in an anonymous page shared by a process and the children it forks
+/// afterwards: the next file to take, or how many are done (gen's progress line).
+pub struct SharedCounter {
     page: *mut libc::c_void,
 }
 
 const PAGE: usize = 4096;
 
 impl SharedCounter {
-    fn new() -> Option<SharedCounter> {
+    /// A counter at 0; None if the page cannot be mapped.
+    pub fn new() -> Option<SharedCounter> {
         // SAFETY: an anonymous shared mapping of one page, zero-filled by the kernel;
         // checked for failure before use.
         let page = unsafe {
@@ -62,14 +64,18 @@ impl SharedCounter {
         (page != libc::MAP_FAILED).then_some(SharedCounter { page })
     }
 
-    /// The next index to take, across every process.
-    fn take(&self) -> usize {
+    /// The value before adding one, across every process.
+    pub fn take(&self) -> usize {
         // SAFETY: the page is mapped, aligned and zero-initialised, which is a valid
         // AtomicUsize; every process touches it only through atomic operations.
         let counter = unsafe { &*(self.page as *const AtomicUsize) };
         counter.fetch_add(1, Ordering::SeqCst)
     }
 }
+
+// SAFETY: the page is only touched through atomic operations.
+unsafe impl Sync for SharedCounter {}
+unsafe impl Send for SharedCounter {}
 
 impl Drop for SharedCounter {
     fn drop(&mut self) {
