@@ -295,15 +295,26 @@ pub fn parse_all(
         bridge.freeze_objects();
     }
     parse_on_threads(collection.recipes.len(), jobs, &|i| {
-        parse_recipe_tracked(
-            config,
-            collection,
-            &collection.recipes[i],
-            &RecipeOptions::default(),
-            python,
-            false,
-        )
+        parse_listed(config, collection, python, i)
     })
+}
+
+/// The `i`-th file of the collection, parsed as BitBake's parse does: no variable
+/// history, every variant.
+fn parse_listed(
+    config: &Configuration,
+    collection: &Collection,
+    python: Option<&Arc<PythonBridge>>,
+    i: usize,
+) -> ParsedRecipe {
+    parse_recipe_tracked(
+        config,
+        collection,
+        &collection.recipes[i],
+        &RecipeOptions::default(),
+        python,
+        false,
+    )
 }
 
 /// [`parse_all`], handing each parsed file to `keep` and returning what it keeps, in
@@ -326,16 +337,7 @@ pub fn parse_all_map<T: Send + serde::Serialize + serde::de::DeserializeOwned>(
     if let Some(bridge) = python {
         bridge.freeze_objects();
     }
-    let parse = |i: usize| {
-        keep(parse_recipe_tracked(
-            config,
-            collection,
-            &collection.recipes[i],
-            &RecipeOptions::default(),
-            python,
-            false,
-        ))
-    };
+    let parse = |i: usize| keep(parse_listed(config, collection, python, i));
     if let Some(bridge) = python.filter(|_| jobs > 1) {
         if let Some(results) =
             super::parser_processes::run(bridge, collection.recipes.len(), jobs, &parse)
