@@ -192,6 +192,9 @@ pub struct Snapshot {
     dialect: Dialect,
     /// What `keys()` needs of the whole chain, computed once on first use.
     index: OnceLock<SnapshotIndex>,
+    /// The same of the names that hold a `${` reference, all that `expandKeys` looks at
+    /// (a handful among thousands: finalising a recipe does not walk them all).
+    index_of_references: OnceLock<SnapshotIndex>,
 }
 
 /// The names of a snapshot chain, for enumerating a store over it without walking the
@@ -204,23 +207,48 @@ struct SnapshotIndex {
     overridedata: Vec<(Arc<str>, Arc<Vec<OverrideLink>>)>,
 }
 
+/// Which of a snapshot's names an index holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndexedNames {
+    All,
+    /// Names with a `${` in them (see [`has_reference`]).
+    WithReferences,
+}
+
+impl IndexedNames {
+    fn keeps(self, name: &str) -> bool {
+        self == IndexedNames::All || has_reference(name)
+    }
+}
+
+/// Whether a variable name holds a `${` reference (`expandKeys` renames those).
+fn has_reference(name: &str) -> bool {
+    name.contains("${")
+}
+
 impl Snapshot {
-    /// The chain's names, computed once per snapshot from its parent's (itself computed
-    /// once and shared by every snapshot above it): the configuration's thousands of
-    /// names are sorted once, and a recipe's snapshot only merges its own layer in.
-    fn index(self: &Arc<Snapshot>) -> &SnapshotIndex {
-        self.index.get_or_init(|| {
+    /// The chain's names of one kind, computed once per snapshot from its parent's
+    /// (itself computed once and shared by every snapshot above it): the configuration's
+    /// thousands of names are sorted once, and a recipe's snapshot only merges its own
+    /// layer in.
+    fn index(self: &Arc<Snapshot>, names: IndexedNames) -> &SnapshotIndex {
+        let cell = match names {
+            IndexedNames::All => &self.index,
+            IndexedNames::WithReferences => &self.index_of_references,
+        };
+        cell.get_or_init(|| {
             let layer = &self.layer;
             let mut own: Vec<Arc<str>> = layer
                 .vars
                 .iter()
-                .filter(|(_, var)| !var.is_empty())
+                .filter(|(name, var)| !var.is_empty() && names.keeps(name))
                 .map(|(name, _)| name.clone())
                 .collect();
             own.sort_unstable();
             let mut overridedata: Vec<(Arc<str>, Arc<Vec<OverrideLink>>)> = layer
                 .overridedata
                 .iter()
+                .filter(|(name, _)| names.keeps(name))
                 .filter_map(|(name, links)| Some((name.clone(), links.clone()?)))
                 .collect();
             let Some(parent) = &self.parent else {
@@ -229,7 +257,7 @@ impl Snapshot {
                     overridedata,
                 };
             };
-            let below = parent.index();
+            let below = parent.index(names);
             // A name this layer has (set or deleted) is decided here; the others as below.
             let mut keys = Vec::with_capacity(below.keys.len() + own.len());
             let mut own_iter = own.into_iter().peekable();
@@ -395,6 +423,7 @@ impl DataStore {
             parent: self.base.take(),
             dialect: self.dialect,
             index: OnceLock::new(),
+            index_of_references: OnceLock::new(),
         });
         self.base = Some(snap.clone());
         snap
@@ -1366,7 +1395,7 @@ impl DataStore {
     /// stays), with [`DataStore::rename_var`]'s rules.
     pub fn expand_keys(&mut self, loc: &Location) -> Result<(), ExpansionError> {
         let mut todo: Vec<(Arc<str>, String)> = Vec::new();
-        for key in self.keys_where(|k| k.contains("${"))? {
+        for key in self.keys_where(IndexedNames::WithReferences)? {
             let expanded = self.expand(&key, None)?;
             if *expanded != *key {
                 todo.push((key, expanded));
@@ -1385,12 +1414,13 @@ impl DataStore {
     /// layer that has it, plus every variable with an override active now (even if it has
     /// no value of its own).
     pub fn keys(&self) -> Result<Vec<Arc<str>>, ExpansionError> {
-        self.keys_where(|_| true)
+        self.keys_where(IndexedNames::All)
     }
 
-    /// [`DataStore::keys`] that `keep` accepts, in the same order (the names are
-    /// filtered before they are gathered: `expandKeys` wants only the few with `${`).
-    fn keys_where(&self, keep: impl Fn(&str) -> bool) -> Result<Vec<Arc<str>>, ExpansionError> {
+    /// [`DataStore::keys`] of one kind, in the same order (`expandKeys` wants only the
+    /// few with `${`, which the snapshots index apart).
+    fn keys_where(&self, names: IndexedNames) -> Result<Vec<Arc<str>>, ExpansionError> {
+        let keep = |name: &str| names.keeps(name);
         let overrides = self.overrides()?;
         let active =
             |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
@@ -1399,7 +1429,7 @@ impl DataStore {
         let mut inherited: Vec<Arc<str>> = Vec::new();
         let mut extras: Vec<Arc<str>> = Vec::new();
         if let Some(base) = &self.base {
-            let index = base.index();
+            let index = base.index(names);
             inherited.reserve(index.keys.len());
             for name in &index.keys {
                 if keep(name) && !self.local.vars.contains_key(name) {
@@ -1445,7 +1475,7 @@ impl DataStore {
         let active =
             |links: &[OverrideLink]| links.iter().any(|l| overrides.is_active(&l.override_));
         if let Some(base) = &self.base {
-            let index = base.index();
+            let index = base.index(IndexedNames::All);
             let start = index.keys.partition_point(|k| &**k < prefix);
             let inherited = index.keys[start..]
                 .iter()

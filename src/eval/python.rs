@@ -574,36 +574,51 @@ fn plain_copy_of<'py>(
             "value too deep",
         ));
     }
-    let py = value.py();
+    let is_container = |v: &Bound<'py, PyAny>| {
+        v.is_exact_instance_of::<PyDict>() || v.is_exact_instance_of::<PyList>()
+    };
+    let is_plain_leaf = |v: &Bound<'py, PyAny>| {
+        v.is_none()
+            || v.is_exact_instance_of::<PyString>()
+            || v.is_exact_instance_of::<PyInt>()
+            || v.is_exact_instance_of::<PyFloat>()
+            || v.is_exact_instance_of::<PyBool>()
+    };
+    // A container is copied whole by CPython (PyDict_Copy, a list slice: the same
+    // keys, order and items), then each item that is itself a container is replaced
+    // by its own copy (in place: the order stays).
     if let Ok(dict) = value.cast_exact::<PyDict>() {
-        let out = PyDict::new(py);
+        let out = dict.copy()?;
         for (k, v) in dict.iter() {
-            let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
-                return Ok(None);
-            };
             if strict && !k.is_exact_instance_of::<PyString>() {
                 return Ok(None);
             }
-            out.set_item(k, v)?;
+            if is_container(&v) {
+                let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
+                    return Ok(None);
+                };
+                out.set_item(k, v)?;
+            } else if strict && !is_plain_leaf(&v) {
+                return Ok(None);
+            }
         }
         return Ok(Some(out.into_any()));
     }
     if let Ok(list) = value.cast_exact::<PyList>() {
-        let mut items = Vec::with_capacity(list.len());
-        for v in list.iter() {
-            let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
+        let out = list.get_slice(0, list.len());
+        for (i, v) in list.iter().enumerate() {
+            if is_container(&v) {
+                let Some(v) = plain_copy_of(&v, strict, depth + 1)? else {
+                    return Ok(None);
+                };
+                out.set_item(i, v)?;
+            } else if strict && !is_plain_leaf(&v) {
                 return Ok(None);
-            };
-            items.push(v);
+            }
         }
-        return Ok(Some(PyList::new(py, items)?.into_any()));
+        return Ok(Some(out.into_any()));
     }
-    let plain = value.is_none()
-        || value.is_exact_instance_of::<PyString>()
-        || value.is_exact_instance_of::<PyInt>()
-        || value.is_exact_instance_of::<PyFloat>()
-        || value.is_exact_instance_of::<PyBool>();
-    Ok((plain || !strict).then(|| value.clone()))
+    Ok((is_plain_leaf(value) || !strict).then(|| value.clone()))
 }
 
 /// Whether `str()` of `a` and of `b` is sure to be the same text without making
