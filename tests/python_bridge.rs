@@ -1467,6 +1467,126 @@ fn native_fast_path_equals_python_on_random_inputs() {
     eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
 }
 
+/// The native path's operators (`or`, `and`, `not`, `==`/`!=`, list displays indexed,
+/// `replace`/`strip`, `bool()`, `bb.parse.vars_from_file`) against the Python path on
+/// random expressions over random values: set, empty, padded or unset variables, file
+/// names with 0 to 2 underscores or another extension, methods of `None`, indexes out
+/// of range. The seed is BITZEL_SEED, else a fixed one; failures print it.
+#[test]
+fn native_operators_equal_python_on_random_inputs() {
+    let seed: u64 = std::env::var("BITZEL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_0004);
+    let mut state = seed.max(1);
+    let mut next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    const VALUES: [&str; 9] = [
+        "", "a", "a_b", " a-b ", "x86_64", "-gnu", "\tb\n", "a a", "None",
+    ];
+    // No name with three underscores: BitBake raises for it once, then its cache
+    // answers (the native path leaves it to Python, whose history decides).
+    const FILES: [&str; 10] = [
+        "/l/recipes/zlib/zlib_1.3.1.bb",
+        "/l/r/busybox_1.36.1_r0.bb",
+        "/l/r/gcc-cross_13.2.bb",
+        "/l/r/plain.bb",
+        "/l/r/linux-yocto_%.bbappend",
+        "/l/conf/local.conf",
+        "/l/r/.bb",
+        "/l/r/..x_1.bb",
+        "x_1.0.bb",
+        "",
+    ];
+    fn atom(next: &mut dyn FnMut(usize) -> usize) -> String {
+        match next(9) {
+            0 => format!("'{}'", ["", "a", "-", "_", " a "][next(5)]),
+            1 => ["True", "False", "None"][next(3)].to_string(),
+            2 => next(3).to_string(),
+            3 => format!("d.getVar('{}', False)", ["V1", "V2", "UNSET"][next(3)]),
+            4 => format!(
+                "bb.parse.vars_from_file(d.getVar('FILE', False),d)[{}]",
+                next(4)
+            ),
+            _ => format!("d.getVar('{}')", ["V1", "V2", "UNSET"][next(3)]),
+        }
+    }
+    fn expr(next: &mut dyn FnMut(usize) -> usize, depth: usize) -> String {
+        if depth == 0 {
+            return atom(next);
+        }
+        let sub = |next: &mut dyn FnMut(usize) -> usize| expr(next, depth - 1);
+        match next(11) {
+            0 => format!("{} or {}", sub(next), sub(next)),
+            1 => format!("({} and {})", sub(next), sub(next)),
+            2 => format!("not {}", sub(next)),
+            3 => format!("({} == {})", sub(next), sub(next)),
+            4 => format!("({} != {})", sub(next), sub(next)),
+            5 => format!("[{}, {}][{}]", sub(next), sub(next), sub(next)),
+            6 => format!(
+                "({}).replace('{}', '-')",
+                sub(next),
+                ["_", "a", " "][next(3)]
+            ),
+            7 => format!("({}).strip()", sub(next)),
+            8 => format!("bool({})", sub(next)),
+            _ => atom(next),
+        }
+    }
+    let (mut native, mut total) = (0, 0);
+    let mut diffs = Vec::new();
+    for _ in 0..1500 {
+        let mut store = MapStore::default();
+        for var in ["V1", "V2"] {
+            if next(5) != 0 {
+                store
+                    .set_var(var, Some(VALUES[next(VALUES.len())]))
+                    .unwrap();
+            }
+        }
+        store
+            .set_var("FILE", Some(FILES[next(FILES.len())]))
+            .unwrap();
+        let depth = 1 + next(3);
+        let code = expr(&mut next, depth);
+        total += 1;
+        if bridge().takes_native_path(&code) {
+            native += 1;
+        }
+        let fast = without_traceback(bridge().eval_inline(&code, Some("X"), &store));
+        let slow = without_traceback(bridge().eval_inline_in_python(&code, Some("X"), &store));
+        if fast != slow {
+            diffs.push(format!(
+                "{code} with V1={:?} V2={:?} FILE={:?}\n  python: {slow:?}\n  native: {fast:?}",
+                store.get_var("V1", false).unwrap(),
+                store.get_var("V2", false).unwrap(),
+                store.get_var("FILE", false).unwrap()
+            ));
+        }
+    }
+    bridge().take_messages();
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        native * 10 >= total * 9,
+        "seed {seed}: only {native} of {total} taken natively"
+    );
+    eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
+}
+
 /// The metadata loads the same JSON file for every recipe (create-spdx's licence list):
 /// the bridge answers json.load and json.loads of a large text from a memo, and each
 /// answer must still be what the json module makes: equal to the decoder's own result,

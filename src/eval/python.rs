@@ -1047,9 +1047,11 @@ impl PythonBridge {
     /// `str()`. The caller has already checked [`has_unexpanded_var`].
     ///
     /// The common shapes (`bb.utils.contains`, `contains_any`, `filter`,
-    /// `oe.utils.conditional`, `vartrue`, `d.getVar` with literal arguments; two thirds
-    /// of Poky's inline Python) are evaluated natively, without the GIL, with the same
-    /// results and errors; everything else runs in Python.
+    /// `oe.utils.conditional`, `vartrue`, `d.getVar` with literal arguments,
+    /// `bb.parse.vars_from_file`, and `or`/`and`/`not`/`==`/indexing/`replace`/`strip`
+    /// over them: see native.rs; three quarters of the evaluations of a Poky parse) are
+    /// evaluated natively, without the GIL, with the same results and errors; everything
+    /// else runs in Python.
     pub fn eval_inline(
         &self,
         code: &str,
