@@ -1467,6 +1467,71 @@ fn native_fast_path_equals_python_on_random_inputs() {
     eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
 }
 
+/// `d.getVar` and `d.getVarFlag` are the store's native methods (DataProxy binds them);
+/// every spelling of their arguments gives what the Python methods they replace give:
+/// keywords, expand as 0/1/None/'', the flags kept as lists ([deps]), the variables kept
+/// as lists (__BBTASKS), unset variables and flags, retparser's refusal.
+#[test]
+fn native_getvar_and_getvarflag_equal_the_python_methods() {
+    let mut store = base_store();
+    store.set_var("__BBTASKS", Some("do_a do_b")).unwrap();
+    store
+        .set_var_flag("do_compile", "deps", Some("do_configure  do_patch"))
+        .unwrap();
+    store.set_var_flag("do_compile", "func", Some("1")).unwrap();
+    let calls = [
+        ("getVar", "'DEP_VAR'"),
+        ("getVar", "'DEP_VAR', False"),
+        ("getVar", "'DEP_VAR', 0"),
+        ("getVar", "'DEP_VAR', 1"),
+        ("getVar", "'DEP_VAR', None"),
+        ("getVar", "'DEP_VAR', ''"),
+        ("getVar", "'DEP_VAR', expand=False"),
+        (
+            "getVar",
+            "var='DEP_VAR', expand=True, noweakdefault=True, parsing=True",
+        ),
+        ("getVar", "'UNSET'"),
+        ("getVar", "'__BBTASKS'"),
+        ("getVar", "'__BBTASKS', False"),
+        ("getVarFlag", "'do_compile', 'cleandirs'"),
+        ("getVarFlag", "'do_compile', 'cleandirs', False"),
+        ("getVarFlag", "'do_compile', 'cleandirs', expand=0"),
+        ("getVarFlag", "'do_compile', 'deps'"),
+        ("getVarFlag", "'do_compile', 'deps', False"),
+        ("getVarFlag", "'do_compile', 'nothing'"),
+        ("getVarFlag", "'UNSET', 'deps'"),
+        (
+            "getVarFlag",
+            "'do_compile', 'func', expand=False, noweakdefault=True, parsing=False",
+        ),
+        ("getVarFlag", "'do_compile', 'dirs', retparser=True"),
+        ("getVarFlag", "'do_compile', 'dirs', retparser=False"),
+        ("getVar", "42"),
+    ];
+    let mut diffs = Vec::new();
+    for (method, args) in calls {
+        let native = format!("repr(d.{method}({args}))");
+        let python = format!(
+            "repr(d._{}({args}))",
+            if method == "getVar" {
+                "get_var"
+            } else {
+                "get_var_flag"
+            }
+        );
+        let a = without_traceback(bridge().eval_inline_in_python(&native, Some("X"), &store));
+        let b = without_traceback(bridge().eval_inline_in_python(&python, Some("X"), &store));
+        if a != b {
+            diffs.push(format!(
+                "d.{method}({args}):\n  native: {a:?}\n  python: {b:?}"
+            ));
+        }
+    }
+    bridge().take_messages();
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
 /// The native path's operators (`or`, `and`, `not`, `==`/`!=`, list displays indexed,
 /// `replace`/`strip`, `bool()`, `bb.parse.vars_from_file`) against the Python path on
 /// random expressions over random values: set, empty, padded or unset variables, file

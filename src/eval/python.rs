@@ -772,8 +772,112 @@ fn raise(py: Python<'_>, err: EvalError) -> PyErr {
     result.unwrap_or_else(|e| e)
 }
 
+/// A Python argument taken by its truth value (`bool(x)`), as DataProxy takes `expand`.
+struct Truth(bool);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Truth {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Truth(obj.is_truthy()?))
+    }
+}
+
+/// What the native `d.getVar`/`d.getVarFlag` take from python_bridge.py (its one module
+/// per process): LIST_VARS, LIST_FLAGS, the names that ever held an object
+/// (`_object_vars`, a set that grows) and `_get_var_slow`.
+struct ProxyState {
+    list_vars: Py<PyAny>,
+    list_flags: Py<PyAny>,
+    object_vars: Py<PyAny>,
+    get_var_slow: Py<PyAny>,
+}
+
+static PROXY_STATE: pyo3::sync::PyOnceLock<ProxyState> = pyo3::sync::PyOnceLock::new();
+
+/// Takes [`ProxyState`] from the bridge module once it has run.
+fn keep_proxy_state(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let state = ProxyState {
+        list_vars: m.getattr("LIST_VARS")?.unbind(),
+        list_flags: m.getattr("LIST_FLAGS")?.unbind(),
+        object_vars: m.getattr("_object_vars")?.unbind(),
+        get_var_slow: m.getattr("_get_var_slow")?.unbind(),
+    };
+    let _ = PROXY_STATE.set(m.py(), state);
+    Ok(())
+}
+
+fn proxy_state(py: Python<'_>) -> PyResult<&ProxyState> {
+    PROXY_STATE
+        .get(py)
+        .ok_or_else(|| PyRuntimeError::new_err("bitzel: the bridge module is not set up"))
+}
+
 #[pymethods]
 impl StoreHandle {
+    /// `d.getVar(var, expand=True, noweakdefault=False, parsing=False)`: python_bridge.py's
+    /// DataProxy._get_var without a Python frame (DataProxy binds it as `getVar`). The
+    /// variables that _get_var treats apart (BB_ORIGENV, LIST_VARS, the names that held
+    /// an object) are handed to it.
+    #[pyo3(signature = (var, expand=Truth(true), noweakdefault=None, parsing=None))]
+    fn proxy_get_var<'py>(
+        slf: &Bound<'py, Self>,
+        var: &Bound<'py, PyString>,
+        expand: Truth,
+        noweakdefault: Option<&Bound<'py, PyAny>>,
+        parsing: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (noweakdefault, parsing);
+        let py = slf.py();
+        let state = proxy_state(py)?;
+        let name = var.to_str()?;
+        if name == "BB_ORIGENV"
+            || state.list_vars.bind(py).contains(var)?
+            || state.object_vars.bind(py).contains(var)?
+        {
+            return state.get_var_slow.bind(py).call1((slf, var, expand.0));
+        }
+        let value = slf.get().read()?.get_var(name, expand.0);
+        match value.map_err(|e| raise(py, e))? {
+            Some(v) => Ok(PyString::new(py, &v).into_any()),
+            None => Ok(py.None().into_bound(py)),
+        }
+    }
+
+    /// `d.getVarFlag(var, flag, expand=True, noweakdefault=False, parsing=False,
+    /// retparser=False)`: DataProxy._get_var_flag without a Python frame (bound as
+    /// `getVarFlag`): a flag of LIST_FLAGS comes split, as BitBake keeps it as a list.
+    #[pyo3(signature = (var, flag, expand=Truth(true), noweakdefault=None, parsing=None, retparser=Truth(false)))]
+    fn proxy_get_var_flag<'py>(
+        &self,
+        var: &str,
+        flag: &Bound<'py, PyString>,
+        expand: Truth,
+        noweakdefault: Option<&Bound<'py, PyAny>>,
+        parsing: Option<&Bound<'py, PyAny>>,
+        retparser: Truth,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let _ = (noweakdefault, parsing);
+        let py = flag.py();
+        if retparser.0 {
+            return Err(pyo3::exceptions::PyNotImplementedError::new_err(
+                "bitzel: getVarFlag(retparser=True) is not supported",
+            ));
+        }
+        let value = self
+            .read()?
+            .get_var_flag(var, flag.to_str()?, expand.0)
+            .map_err(|e| raise(py, e))?;
+        let Some(v) = value else {
+            return Ok(py.None().into_bound(py));
+        };
+        let text = PyString::new(py, &v).into_any();
+        if proxy_state(py)?.list_flags.bind(py).contains(flag)? {
+            return text.call_method0("split");
+        }
+        Ok(text)
+    }
+
     #[pyo3(signature = (name, expand))]
     fn get_var(&self, py: Python<'_>, name: &str, expand: bool) -> PyResult<Option<String>> {
         self.read()?.get_var(name, expand).map_err(|e| raise(py, e))
@@ -1024,6 +1128,7 @@ impl PythonBridge {
                 m.add_function(pyo3::wrap_pyfunction!(fresh_json_copy, &m)?)?;
                 m.add_function(pyo3::wrap_pyfunction!(plain_copy, &m)?)?;
                 m.add_function(pyo3::wrap_pyfunction!(same_text, &m)?)?;
+                keep_proxy_state(&m)?;
                 m.getattr("install_write_guard")?.call0()?;
                 Ok(m.unbind())
             };
