@@ -1115,7 +1115,13 @@ impl DataStore {
             return var.defaultval.clone();
         }
         if self.dialect == Dialect::Current {
-            return var.flag(&format!("{FLAG_DEFAULT_PREFIX}{flag}")).cloned();
+            // The `??=` default of the flag, found without making its name (most reads
+            // of a missing flag end here: bb.build.tasksbetween asks every variable).
+            return var
+                .flags
+                .iter()
+                .find(|(k, _)| k.strip_prefix(FLAG_DEFAULT_PREFIX) == Some(flag))
+                .map(|(_, v)| v.clone());
         }
         None
     }
