@@ -1341,6 +1341,51 @@ fn python_writes_outside_allowed_roots_are_withheld() {
     assert!(bridge().take_withheld_writes().is_empty());
 }
 
+/// BITZEL_SEED, else `default`, and a xorshift generator of numbers below its argument
+/// seeded with it: the random tests' inputs, reproducible from the seed they print.
+fn seeded_random(default: u64) -> (u64, impl FnMut(usize) -> usize) {
+    let seed: u64 = std::env::var("BITZEL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    let mut state = seed.max(1);
+    let next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    (seed, next)
+}
+
+/// The verdict of a random test of the native path: no differences from Python, and at
+/// least `tenths`/10 of the `total` expressions taken natively.
+fn assert_random_expressions_equal(
+    seed: u64,
+    total: usize,
+    native: usize,
+    tenths: usize,
+    diffs: &[String],
+) {
+    bridge().take_messages();
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        native * 10 >= total * tenths,
+        "seed {seed}: only {native} of {total} taken natively"
+    );
+    eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
+}
+
 /// The native fast path against BitBake's own functions (bb.utils, oe.utils) on random
 /// inputs: variable values of random words and whitespace (tabs, newlines, leading and
 /// trailing blanks, empty, unset), random checks as strings (with escapes) or lists,
@@ -1348,17 +1393,7 @@ fn python_writes_outside_allowed_roots_are_withheld() {
 /// failures print it.
 #[test]
 fn native_fast_path_equals_python_on_random_inputs() {
-    let seed: u64 = std::env::var("BITZEL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_0003);
-    let mut state = seed.max(1);
-    let mut next = move |n: usize| -> usize {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let (seed, mut next) = seeded_random(0x5eed_0003);
     const WORDS: [&str; 14] = [
         "a",
         "b",
@@ -1448,23 +1483,7 @@ fn native_fast_path_equals_python_on_random_inputs() {
             ));
         }
     }
-    bridge().take_messages();
-    assert!(
-        diffs.is_empty(),
-        "seed {seed}: {} of {total} differ:\n{}",
-        diffs.len(),
-        diffs
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    assert!(
-        native * 10 >= total * 6,
-        "seed {seed}: only {native} of {total} taken natively"
-    );
-    eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
+    assert_random_expressions_equal(seed, total, native, 6, &diffs);
 }
 
 /// `d.getVar` and `d.getVarFlag` are the store's native methods (DataProxy binds them);
@@ -1539,17 +1558,7 @@ fn native_getvar_and_getvarflag_equal_the_python_methods() {
 /// of range. The seed is BITZEL_SEED, else a fixed one; failures print it.
 #[test]
 fn native_operators_equal_python_on_random_inputs() {
-    let seed: u64 = std::env::var("BITZEL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_0004);
-    let mut state = seed.max(1);
-    let mut next = move |n: usize| -> usize {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
+    let (seed, mut next) = seeded_random(0x5eed_0004);
     const VALUES: [&str; 9] = [
         "", "a", "a_b", " a-b ", "x86_64", "-gnu", "\tb\n", "a a", "None",
     ];
@@ -1633,23 +1642,7 @@ fn native_operators_equal_python_on_random_inputs() {
             ));
         }
     }
-    bridge().take_messages();
-    assert!(
-        diffs.is_empty(),
-        "seed {seed}: {} of {total} differ:\n{}",
-        diffs.len(),
-        diffs
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
-    assert!(
-        native * 10 >= total * 9,
-        "seed {seed}: only {native} of {total} taken natively"
-    );
-    eprintln!("seed {seed}: {total} random expressions equal ({native} native)");
+    assert_random_expressions_equal(seed, total, native, 9, &diffs);
 }
 
 /// The metadata loads the same JSON file for every recipe (create-spdx's licence list):
