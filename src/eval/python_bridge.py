@@ -286,12 +286,18 @@ class _Rebound:
     expansion: classextend sets EXTENDPKGV, reads, and restores it) goes, with the
     reads after it, to a copy of that store made for the rest of that call."""
 
-    __slots__ = ("own", "readers", "copies")
+    __slots__ = ("own", "readers", "copies", "_version", "_last")
 
     def __init__(self, own):
         self.own = own
         self.readers = {}  # thread -> weak references to the handles that read the object
         self.copies = {}  # thread -> [(weak reference to a shared handle, its copy)]
+        # The last exclusive handle _handle chose, (thread, handle, _version): still the
+        # choice while it is exclusive and no handle read the object since (a handle
+        # only ever expires, so none passed over can become the choice). ClassExtender
+        # calls its `d` 120 times an anonymous function.
+        self._version = 0
+        self._last = None
 
     def read_by(self, handle):
         if isinstance(handle, _Rebound):
@@ -304,9 +310,20 @@ class _Rebound:
                 if (h := r()) is not None and h is not handle and h.kind() != "expired"]
         kept.append(weakref.ref(handle))
         self.readers[ident] = kept
+        self._version += 1
 
     def _handle(self, write):
         ident = threading.get_ident()
+        last = self._last
+        if (last is not None and last[0] == ident and last[2] == self._version
+                and last[1].kind() == "exclusive"):
+            return last[1]
+        found = self._choose(ident, write)
+        if found.kind() == "exclusive":
+            self._last = (ident, found, self._version)
+        return found
+
+    def _choose(self, ident, write):
         found = owned = kind = None
         for ref in reversed(self.readers.get(ident, ())):
             h = ref()
