@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A variable of the test store: its value and its flags in the order they were set.
 #[derive(Clone, Default)]
@@ -193,8 +193,8 @@ impl VarSource for MapStore {
     fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError> {
         self.expand_with(text, varname)
     }
-    fn keys(&self) -> Result<Vec<String>, EvalError> {
-        Ok(self.order.clone())
+    fn keys(&self) -> Result<Vec<Arc<str>>, EvalError> {
+        Ok(self.order.iter().map(|n| Arc::from(n.as_str())).collect())
     }
     fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), EvalError> {
         self.var_mut(name).value = value.map(str::to_string);

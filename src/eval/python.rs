@@ -81,6 +81,7 @@ use std::cell::Cell;
 use std::ffi::CString;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::ThreadId;
 
 /// The Python half of the bridge, run once as module `bitzel_bridge`.
@@ -371,7 +372,7 @@ pub trait VarSource {
     /// `d.expand(text, varname)`: expand free text; `varname` names it in errors.
     fn expand(&self, text: &str, varname: Option<&str>) -> Result<String, EvalError>;
     /// `d.keys()`: every variable name (costly: call sparingly).
-    fn keys(&self) -> Result<Vec<String>, EvalError>;
+    fn keys(&self) -> Result<Vec<Arc<str>>, EvalError>;
     /// `d.setVar(name, value)`. `None` is BitBake's `setVar(name, None)`, common in
     /// Poky (`l.setVar("WORKDIR", d.getVar("WORKDIR"))`): the variable exists, its flags
     /// stay, and `getVar` gives `None`.
@@ -817,8 +818,8 @@ fn proxy_state(py: Python<'_>) -> PyResult<&ProxyState> {
 impl StoreHandle {
     /// `d.getVar(var, expand=True, noweakdefault=False, parsing=False)`: python_bridge.py's
     /// DataProxy._get_var without a Python frame (DataProxy binds it as `getVar`). The
-    /// variables that _get_var treats apart (BB_ORIGENV, LIST_VARS, the names that held
-    /// an object) are handed to it.
+    /// variables that _get_var treats apart (BB_ORIGENV, the names that held an object)
+    /// are handed to it; those of LIST_VARS come split, as there.
     #[pyo3(signature = (var, expand=Truth(true), noweakdefault=None, parsing=None))]
     fn proxy_get_var<'py>(
         slf: &Bound<'py, Self>,
@@ -831,14 +832,16 @@ impl StoreHandle {
         let py = slf.py();
         let state = proxy_state(py)?;
         let name = var.to_str()?;
-        if name == "BB_ORIGENV"
-            || state.list_vars.bind(py).contains(var)?
-            || state.object_vars.bind(py).contains(var)?
-        {
+        if name == "BB_ORIGENV" || state.object_vars.bind(py).contains(var)? {
             return state.get_var_slow.bind(py).call1((slf, var, expand.0));
         }
         let value = slf.get().read()?.get_var(name, expand.0);
         match value.map_err(|e| raise(py, e))? {
+            // A list BitBake keeps as a list (inherits_class reads __inherit_cache 13
+            // times a recipe): split as _get_var splits it.
+            Some(v) if state.list_vars.bind(py).contains(var)? => {
+                PyString::new(py, &v).call_method0("split")
+            }
             Some(v) => Ok(PyString::new(py, &v).into_any()),
             None => Ok(py.None().into_bound(py)),
         }
@@ -915,8 +918,11 @@ impl StoreHandle {
         self.read()?.expand(text, varname).map_err(|e| raise(py, e))
     }
 
-    fn keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        self.read()?.keys().map_err(|e| raise(py, e))
+    fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        // Built from the shared names, without a String of each first (a recipe has
+        // thousands; bb.build.tasksbetween asks for them all).
+        let keys = self.read()?.keys().map_err(|e| raise(py, e))?;
+        PyList::new(py, keys.iter().map(|k| PyString::new(py, k)))
     }
 
     #[pyo3(signature = (name, value))]

@@ -100,12 +100,8 @@ impl VarSource for DataStore {
         DataStore::expand(self, text, varname).map_err(to_eval_error)
     }
 
-    fn keys(&self) -> Result<Vec<String>, EvalError> {
-        Ok(DataStore::keys(self)
-            .map_err(to_eval_error)?
-            .iter()
-            .map(|k| k.to_string())
-            .collect())
+    fn keys(&self) -> Result<Vec<Arc<str>>, EvalError> {
+        DataStore::keys(self).map_err(to_eval_error)
     }
 
     fn set_var(&mut self, name: &str, value: Option<&str>) -> Result<(), EvalError> {
