@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::Arc;
 use std::time::Instant;
 
 const N: usize = 20_000;
@@ -51,8 +52,8 @@ impl VarSource for Vars {
     fn expand(&self, text: &str, _: Option<&str>) -> Result<String, EvalError> {
         Ok(text.to_string())
     }
-    fn keys(&self) -> Result<Vec<String>, EvalError> {
-        Ok(self.0.keys().cloned().collect())
+    fn keys(&self) -> Result<Vec<Arc<str>>, EvalError> {
+        Ok(self.0.keys().map(|k| Arc::from(k.as_str())).collect())
     }
     fn set_var(&mut self, _: &str, _: Option<&str>) -> Result<(), EvalError> {
         Err(read_only())
