@@ -4,7 +4,8 @@
 //! (libgreet 1.0/2.0 with PREFERRED_VERSION, a `%` bbappend, BBCLASSEXTEND native,
 //! anonymous Python) and the recipes fixture (computed layer priority, `%` matching by
 //! prefix, BBMASK, inherit_defer in a variant, SkipRecipe) and the pyobject fixture
-//! (Python objects stored in variables, an object holding `d` in a variant).
+//! (Python objects stored in variables, an object holding `d` in a variant) and the tasks
+//! fixture (task flags and `_task_deps`).
 //!
 //! With BITZEL_POKY set, `poky_recipes_equal_bitbake_apart_from_known_gaps` compares
 //! Poky recipes with `bitbake -e` outputs saved beforehand (the oracle's Poky build takes
@@ -216,6 +217,13 @@ fn recipes_fixture_priorities_appends_and_variants_equal_bitbake() {
 #[test]
 fn pyobject_fixture_objects_in_variables_equal_bitbake() {
     compare_fixture("pyobject", &["tool", "tool-native"]);
+}
+
+/// Task flags and `_task_deps` (tests/data/eval/tasks): every flag that add_tasks copies,
+/// tasks added twice and deleted, a variant's own task, a flag add_tasks warns about.
+#[test]
+fn tasks_fixture_task_flags_and_task_deps_equal_bitbake() {
+    compare_fixture("tasks", &["flags", "flags-native", "warned"]);
 }
 
 #[test]

@@ -1729,3 +1729,107 @@ fn an_object_stored_in_a_variable_keeps_its_own_text() {
         );
     }
 }
+
+/// bitzel's add_tasks (task_deps.rs, with BitBake's as its fallback) against BitBake's
+/// own `bb.build.add_tasks` run as an anonymous function, on random task lists (repeated
+/// tasks, names through `${...}`) with random flags: every flag add_tasks copies, `deps`
+/// of several tasks, values with references, boolean flags that are not `1` (BitBake
+/// warns), flags it ignores. `_task_deps`, the `task` flags and the warnings must be
+/// equal. The seed is BITZEL_SEED, else a fixed one; failures print it.
+#[test]
+fn add_tasks_equals_bitbakes_on_random_tasks() {
+    const FLAGS: [&str; 14] = [
+        "mcdepends",
+        "depends",
+        "rdepends",
+        "deptask",
+        "rdeptask",
+        "recrdeptask",
+        "recideptask",
+        "nostamp",
+        "fakeroot",
+        "noexec",
+        "umask",
+        "deps",
+        "dirs",
+        "func",
+    ];
+    const LISTED: [&str; 5] = ["do_a", "do_b", "do_c", "${TASK_NAME}", "do_a"];
+    const NAMES: [&str; 4] = ["do_a", "do_b", "do_c", "do_x"];
+    const VALUES: [&str; 6] = ["", "${DEP}", "x:do_y ${DEP}", "022", "1", "${ONE}"];
+    let (seed, mut next) = seeded_random(0x7a5c_de95);
+    let python_add_tasks = bridge()
+        .insert_anonymous(
+            &["    bb.build.add_tasks(d.getVar('__BBTASKS', False) or [], d)"],
+            "/layer/classes/tasks.bbclass",
+            1,
+        )
+        .unwrap();
+    let mut diffs = Vec::new();
+    let total = 300;
+    for _ in 0..total {
+        let mut store = base_store();
+        for (k, v) in [("TASK_NAME", "do_x"), ("DEP", "dep:do_fetch"), ("ONE", "1")] {
+            store.set_var(k, Some(v)).unwrap();
+        }
+        let listed: Vec<&str> = (0..next(6)).map(|_| LISTED[next(LISTED.len())]).collect();
+        store.set_var("__BBTASKS", Some(&listed.join(" "))).unwrap();
+        for name in NAMES {
+            for flag in FLAGS {
+                if next(3) != 0 {
+                    continue;
+                }
+                let value = match flag {
+                    "deps" => (0..next(3))
+                        .map(|_| LISTED[next(LISTED.len())])
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    "nostamp" | "fakeroot" | "noexec" if next(4) != 0 => "1".to_string(),
+                    _ => VALUES[next(VALUES.len())].to_string(),
+                };
+                store.set_var_flag(name, flag, Some(&value)).unwrap();
+            }
+        }
+        let mut theirs = store.clone();
+        bridge().take_messages();
+        let ours = bridge().add_tasks(&mut store);
+        let our_messages = bridge().take_messages();
+        theirs
+            .set_var("__BBANONFUNCS", Some(&python_add_tasks))
+            .unwrap();
+        let their = bridge().run_anonymous(&mut theirs);
+        let their_messages = bridge().take_messages();
+        let outcome = |s: &MapStore| -> Vec<Option<String>> {
+            let mut read = vec![s.get_var("_task_deps", false).unwrap()];
+            read.extend(NAMES.map(|n| s.get_var_flag(n, "task", false).unwrap()));
+            read
+        };
+        let texts = |m: &[bitzel::eval::python::LogMessage]| -> Vec<String> {
+            m.iter().map(|m| m.text.clone()).collect()
+        };
+        if ours.is_ok() != their.is_ok()
+            || outcome(&store) != outcome(&theirs)
+            || texts(&our_messages) != texts(&their_messages)
+        {
+            diffs.push(format!(
+                "__BBTASKS={listed:?}\n  bitzel:  {ours:?} {:?} {:?}\n  bitbake: {their:?} {:?} {:?}",
+                outcome(&store),
+                texts(&our_messages),
+                outcome(&theirs),
+                texts(&their_messages)
+            ));
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!("seed {seed}: add_tasks of {total} random task lists equal to BitBake's");
+}

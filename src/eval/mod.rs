@@ -30,6 +30,8 @@
 //! - [`recipe`]: one recipe file parsed and finalised (`multi_finalize`: bbappends,
 //!   BBCLASSEXTEND variants, deferred inherits, events, anonymous functions, task flags),
 //!   and the choice of a recipe for a target (`findBestProvider`'s version rule).
+//! - [`task_deps`]: `bb.build.add_tasks` (the `task` flags and `_task_deps`) computed on
+//!   the store, with BitBake's code as the fallback.
 //! - [`dump`]: a store printed as `bitbake -e` prints it (`bb.data.emit_env`).
 //!
 //! The rules are BitBake 2.8's (Poky scarthgap); where later BitBake differs, the
@@ -82,6 +84,7 @@ pub mod python;
 pub mod python_store;
 pub mod recipe;
 pub mod statement;
+pub mod task_deps;
 
 pub use datastore::{DataStore, Dialect, FlagList, Snapshot, VarHistoryEvent};
 pub use expand::{ExpansionError, InlinePython, InlinePythonError, NativeInlinePython};

@@ -74,9 +74,10 @@
 
 mod native;
 
+use super::task_deps::{self, TaskDeps};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 use std::cell::Cell;
 use std::ffi::CString;
 use std::fmt;
@@ -1311,14 +1312,20 @@ impl PythonBridge {
     }
 
     /// `bb.build.add_tasks(__BBTASKS, d)`: the task flags (`task`, dependency flags
-    /// expanded) and `_task_deps`, by BitBake's own code.
+    /// expanded) and `_task_deps`, computed on the store ([`task_deps::collect`]) and
+    /// stored as the dict BitBake's code makes; where that declines, by BitBake's own code.
     pub fn add_tasks(&self, store: &mut dyn VarSource) -> Result<(), EvalError> {
+        let collected = task_deps::collect(store)?;
         // SAFETY: as in eval_inline.
         let ptr: *mut (dyn VarSource + 'static) = unsafe {
             std::mem::transmute::<*mut dyn VarSource, *mut (dyn VarSource + 'static)>(store)
         };
-        self.with_store(Target::Exclusive(ptr), |_py, m, handle| {
-            m.getattr("add_tasks")?.call1((handle,)).map(|_| ())
+        self.with_store(Target::Exclusive(ptr), |py, m, handle| match &collected {
+            Some(deps) => m
+                .getattr("set_task_deps")?
+                .call1((handle, task_deps_dict(py, deps)?))
+                .map(|_| ()),
+            None => m.getattr("add_tasks")?.call1((handle,)).map(|_| ()),
         })
     }
 
@@ -1441,6 +1448,26 @@ impl PythonBridge {
             f(py, m, &lend.handle)
         })
     }
+}
+
+/// The dict that `bb.build.add_tasks` leaves in `_task_deps`, with its keys in the order
+/// it inserts them: `tasks`, `parents`, then the copied flags once a task was handled.
+fn task_deps_dict<'py>(py: Python<'py>, deps: &TaskDeps) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("tasks", PyList::new(py, &deps.tasks)?)?;
+    let parents = PyDict::new(py);
+    for (task, after) in &deps.parents {
+        parents.set_item(task, PyList::new(py, after)?)?;
+    }
+    dict.set_item("parents", parents)?;
+    for (name, entries) in task_deps::COPIED_FLAGS.iter().zip(&deps.flags) {
+        let by_task = PyDict::new(py);
+        for (task, value) in entries {
+            by_task.set_item(task, value)?;
+        }
+        dict.set_item(*name, by_task)?;
+    }
+    Ok(dict)
 }
 
 impl Drop for PythonBridge {

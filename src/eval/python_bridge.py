@@ -839,6 +839,12 @@ def add_tasks(store):
     bb.build.add_tasks(d.getVar("__BBTASKS", False) or [], d)
 
 
+def set_task_deps(store, task_deps):
+    """The end of bb.build.add_tasks, whose loop bitzel ran on the store (task_deps.rs):
+    d.setVar('_task_deps', task_deps)."""
+    DataProxy(store).setVar("_task_deps", task_deps)
+
+
 def add_pylib(store, libdir, namespace, filename, lineno):
     """The `addpylib` statement: BitBake's own PyLibNode, run against bitzel's store."""
     _generation[0] += 1
@@ -957,5 +963,5 @@ def write_profile():
 
 if _profile_path:
     for _name in ("eval_inline", "run_anonymous", "fire_recipe_event", "fire_config_event",
-                  "add_tasks", "add_pylib", "insert_method"):
+                  "add_tasks", "set_task_deps", "add_pylib", "insert_method"):
         globals()[_name] = _profiled(globals()[_name])
