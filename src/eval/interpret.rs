@@ -210,6 +210,32 @@ fn words(value: Option<Arc<str>>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether a list that BitBake keeps as a Python list (here its words) holds `word`.
+fn has_word(value: Option<&str>, word: &str) -> bool {
+    value.is_some_and(|v| v.split_whitespace().any(|w| w == word))
+}
+
+/// Such a list with `added` appended (`list.append`), as its text: the words joined by
+/// single spaces. One string, where splitting into words and joining them made one per
+/// word (every recipe appends to __inherit_cache some 70 times).
+fn with_words_appended<'a>(
+    value: Option<&'a str>,
+    added: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let mut text = String::with_capacity(value.map_or(0, str::len) + 64);
+    for word in value
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .chain(added)
+    {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(word);
+    }
+    text
+}
+
 impl<'p> Interpreter<'p> {
     /// An interpreter whose relative paths are relative to `cwd` (BitBake's current
     /// directory, the build directory), evaluating Python with `python` when given: `def`
@@ -582,12 +608,12 @@ impl<'p> Interpreter<'p> {
     }
 
     fn add_to_inherit_cache(&mut self, store: &mut DataStore, path: &str) {
-        let mut cache = words(store.get_var("__inherit_cache", false).ok().flatten());
-        if !cache.iter().any(|c| c == path) {
-            cache.push(path.to_string());
+        let cache = store.get_var("__inherit_cache", false).ok().flatten();
+        if !has_word(cache.as_deref(), path) {
+            let text = with_words_appended(cache.as_deref(), [path]);
             store.set_var(
                 "__inherit_cache",
-                &cache.join(" "),
+                &text,
                 &bitbake_site("BBHandler.py:129 [handle]"),
             );
         }
@@ -666,12 +692,13 @@ impl<'p> Interpreter<'p> {
                 }
             }
             Statement::AddHandler(h) => {
-                let mut handlers = words(store.get_var("__BBHANDLERS", false).ok().flatten());
-                for name in h.handlers().split_whitespace() {
-                    handlers.push(name.to_string());
+                let handlers = store.get_var("__BBHANDLERS", false).ok().flatten();
+                let names = h.handlers();
+                for name in names.split_whitespace() {
                     store.set_var_flag(name, "handler", "1", &loc);
                 }
-                store.set_var("__BBHANDLERS", &handlers.join(" "), &loc);
+                let text = with_words_appended(handlers.as_deref(), names.split_whitespace());
+                store.set_var("__BBHANDLERS", &text, &loc);
             }
             Statement::ExportFunctions(e) => {
                 self.export_functions(store, &e.functions(), classname, &file.path, line, &loc)
@@ -764,9 +791,9 @@ impl<'p> Interpreter<'p> {
                     },
                     None => anonymous_function_name(file, line as usize),
                 };
-                let mut anon = words(store.get_var("__BBANONFUNCS", false).ok().flatten());
-                anon.push(name.clone());
-                store.set_var("__BBANONFUNCS", &anon.join(" "), loc);
+                let anon = store.get_var("__BBANONFUNCS", false).ok().flatten();
+                let text = with_words_appended(anon.as_deref(), [name.as_str()]);
+                store.set_var("__BBANONFUNCS", &text, loc);
                 let text = format!("def {name}(d):\n{body}");
                 (name, text)
             }
@@ -961,8 +988,8 @@ impl<'p> Interpreter<'p> {
                 self.error_at(file, line, format!("Could not inherit file {path}"));
                 continue;
             }
-            let cache = words(store.get_var("__inherit_cache", false).ok().flatten());
-            if !cache.contains(&path) {
+            let cache = store.get_var("__inherit_cache", false).ok().flatten();
+            if !has_word(cache.as_deref(), &path) {
                 self.add_to_inherit_cache(store, &path);
                 match self.handle(store, &path, true, None) {
                     Ok(()) | Err(HandleError::Reported) => {}
