@@ -40,6 +40,46 @@ pub struct SourceFile {
     pub text: String,
     /// The parse.
     pub parse: Parse,
+    /// Each statement's [`Assignment`] (`None` for the other statements), made on the
+    /// first evaluation: a class is evaluated once per recipe variant, and reading the
+    /// parts of an assignment out of the syntax tree each time was 2% of a Poky parse.
+    assignments: std::sync::OnceLock<Vec<Option<Assignment>>>,
+}
+
+/// The store's form of an assignment statement.
+fn assignment_of(a: &ast::Assignment) -> Assignment {
+    Assignment {
+        exported: a.exported(),
+        name: a.name(),
+        flag: a.flag(),
+        op: a.op(),
+        value: a.value(),
+    }
+}
+
+impl SourceFile {
+    /// The file at `path` with `text`, parsed as `parse`.
+    pub fn new(path: String, text: String, parse: Parse) -> SourceFile {
+        SourceFile {
+            path,
+            text,
+            parse,
+            assignments: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn assignments(&self) -> &[Option<Assignment>] {
+        self.assignments.get_or_init(|| {
+            self.parse
+                .tree()
+                .statements()
+                .map(|statement| match statement {
+                    Statement::Assignment(a) => Some(assignment_of(&a)),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
 }
 
 /// Parsed classes, .inc and .conf files shared by the interpreters of one
@@ -479,11 +519,7 @@ impl<'p> Interpreter<'p> {
             }
         };
         let parse = parse(&text, kind);
-        let file = Arc::new(SourceFile {
-            path: path.to_string(),
-            text,
-            parse,
-        });
+        let file = Arc::new(SourceFile::new(path.to_string(), text, parse));
         self.push_parse_errors(&file);
         if let Some(cache) = &self.shared {
             cache.put(kind, &file);
@@ -627,19 +663,23 @@ impl<'p> Interpreter<'p> {
         } else {
             String::new()
         };
-        for statement in file.parse.tree().statements() {
-            self.eval_statement(store, file, &classname, &statement);
+        let assignments = file.assignments();
+        for (i, statement) in file.parse.tree().statements().enumerate() {
+            let assignment = assignments.get(i).and_then(Option::as_ref);
+            self.eval_statement(store, file, &classname, &statement, assignment);
         }
     }
 
     /// Evaluates one statement of `file` as its `bb.parse.ast` node's `eval` does;
-    /// `classname` is the class being read (for `EXPORT_FUNCTIONS`), empty elsewhere.
-    pub fn eval_statement(
+    /// `classname` is the class being read (for `EXPORT_FUNCTIONS`), empty elsewhere;
+    /// `assignment` the statement's store form when the file has it made already.
+    fn eval_statement(
         &mut self,
         store: &mut DataStore,
         file: &SourceFile,
         classname: &str,
         statement: &Statement,
+        assignment: Option<&Assignment>,
     ) {
         let end: usize = statement.syntax().text_range().end().into();
         let start: usize = statement.syntax().text_range().start().into();
@@ -647,14 +687,15 @@ impl<'p> Interpreter<'p> {
         let loc = Location::new(file.path.as_str(), line);
         match statement {
             Statement::Assignment(a) => {
-                let stmt = Assignment {
-                    exported: a.exported(),
-                    name: a.name(),
-                    flag: a.flag(),
-                    op: a.op(),
-                    value: a.value(),
+                let lowered;
+                let stmt = match assignment {
+                    Some(stmt) => stmt,
+                    None => {
+                        lowered = assignment_of(a);
+                        &lowered
+                    }
                 };
-                if let Err(e) = store.assign(&stmt, loc.clone()) {
+                if let Err(e) = store.assign(stmt, loc.clone()) {
                     self.error_at(&file.path, line, e.to_string());
                 }
             }
