@@ -25,7 +25,7 @@ use super::datastore::DataStore;
 use super::python::{anonymous_function_name, PythonBridge};
 use super::statement::{Assignment, Location};
 use crate::diagnostic::{Diagnostic, LineIndex, Severity};
-use crate::syntax::ast::{self, IncludeKind, Statement};
+use crate::syntax::ast::{IncludeKind, Statement};
 use crate::syntax::{parse, FileKind, Parse};
 use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
@@ -40,20 +40,57 @@ pub struct SourceFile {
     pub text: String,
     /// The parse.
     pub parse: Parse,
-    /// Each statement's [`Assignment`] (`None` for the other statements), made on the
-    /// first evaluation: a class is evaluated once per recipe variant, and reading the
-    /// parts of an assignment out of the syntax tree each time was 2% of a Poky parse.
-    assignments: std::sync::OnceLock<Vec<Option<Assignment>>>,
+    /// Each statement's parts as evaluation takes them ([`Lowered`]), read out of the
+    /// syntax tree on the first evaluation: a class is evaluated once per recipe variant,
+    /// and reading them each time was 3% of a Poky parse.
+    lowered: std::sync::OnceLock<Vec<Lowered>>,
 }
 
-/// The store's form of an assignment statement.
-fn assignment_of(a: &ast::Assignment) -> Assignment {
-    Assignment {
-        exported: a.exported(),
-        name: a.name(),
-        flag: a.flag(),
-        op: a.op(),
-        value: a.value(),
+/// A statement's parts that evaluation reads, taken out of the syntax tree.
+#[derive(Debug)]
+enum Lowered {
+    /// An assignment in the store's form.
+    Assignment(Assignment),
+    /// A brace function.
+    Function(FunctionParts),
+    /// A `def` block: its name and whole text.
+    PythonDef { name: String, text: String },
+    /// Any other statement, read from the tree when it is evaluated.
+    Other,
+}
+
+/// A brace function's parts (`MethodNode`).
+#[derive(Debug)]
+struct FunctionParts {
+    /// None for an anonymous function.
+    name: Option<String>,
+    body: String,
+    is_python: bool,
+    is_fakeroot: bool,
+}
+
+impl Lowered {
+    fn of(statement: &Statement) -> Lowered {
+        match statement {
+            Statement::Assignment(a) => Lowered::Assignment(Assignment {
+                exported: a.exported(),
+                name: a.name(),
+                flag: a.flag(),
+                op: a.op(),
+                value: a.value(),
+            }),
+            Statement::Function(f) => Lowered::Function(FunctionParts {
+                name: f.name(),
+                body: f.body(),
+                is_python: f.is_python(),
+                is_fakeroot: f.is_fakeroot(),
+            }),
+            Statement::PythonDef(def) => Lowered::PythonDef {
+                name: def.name(),
+                text: def.text(),
+            },
+            _ => Lowered::Other,
+        }
     }
 }
 
@@ -64,19 +101,16 @@ impl SourceFile {
             path,
             text,
             parse,
-            assignments: std::sync::OnceLock::new(),
+            lowered: std::sync::OnceLock::new(),
         }
     }
 
-    fn assignments(&self) -> &[Option<Assignment>] {
-        self.assignments.get_or_init(|| {
+    fn lowered(&self) -> &[Lowered] {
+        self.lowered.get_or_init(|| {
             self.parse
                 .tree()
                 .statements()
-                .map(|statement| match statement {
-                    Statement::Assignment(a) => Some(assignment_of(&a)),
-                    _ => None,
-                })
+                .map(|s| Lowered::of(&s))
                 .collect()
         })
     }
@@ -663,37 +697,39 @@ impl<'p> Interpreter<'p> {
         } else {
             String::new()
         };
-        let assignments = file.assignments();
+        let lowered = file.lowered();
         for (i, statement) in file.parse.tree().statements().enumerate() {
-            let assignment = assignments.get(i).and_then(Option::as_ref);
-            self.eval_statement(store, file, &classname, &statement, assignment);
+            self.eval_statement(store, file, &classname, &statement, lowered.get(i));
         }
     }
 
     /// Evaluates one statement of `file` as its `bb.parse.ast` node's `eval` does;
     /// `classname` is the class being read (for `EXPORT_FUNCTIONS`), empty elsewhere;
-    /// `assignment` the statement's store form when the file has it made already.
+    /// `lowered` the statement's parts when the file has them already.
     fn eval_statement(
         &mut self,
         store: &mut DataStore,
         file: &SourceFile,
         classname: &str,
         statement: &Statement,
-        assignment: Option<&Assignment>,
+        lowered: Option<&Lowered>,
     ) {
+        let made;
+        let lowered = match lowered {
+            Some(l) => l,
+            None => {
+                made = Lowered::of(statement);
+                &made
+            }
+        };
         let end: usize = statement.syntax().text_range().end().into();
         let start: usize = statement.syntax().text_range().start().into();
         let line = file.parse.line_number(end.saturating_sub(1).max(start)) as u32;
         let loc = Location::new(file.path.as_str(), line);
         match statement {
-            Statement::Assignment(a) => {
-                let lowered;
-                let stmt = match assignment {
-                    Some(stmt) => stmt,
-                    None => {
-                        lowered = assignment_of(a);
-                        &lowered
-                    }
+            Statement::Assignment(_) => {
+                let Lowered::Assignment(stmt) = lowered else {
+                    unreachable!("an assignment lowers to an assignment")
                 };
                 if let Err(e) = store.assign(stmt, loc.clone()) {
                     self.error_at(&file.path, line, e.to_string());
@@ -763,28 +799,34 @@ impl<'p> Interpreter<'p> {
                 }
                 self.pylibs.push(pylib);
             }
-            Statement::Function(f) => self.method(store, f, &file.path, line, &loc),
-            Statement::PythonDef(def) => {
+            Statement::Function(_) => {
+                let Lowered::Function(f) = lowered else {
+                    unreachable!("a function lowers to a function")
+                };
+                self.method(store, f, &file.path, line, &loc)
+            }
+            Statement::PythonDef(_) => {
+                let Lowered::PythonDef { name, text } = lowered else {
+                    unreachable!("a def lowers to a def")
+                };
                 // PythonMethodNode: BitBake's node line is the line that ended the block;
                 // its lineno flag and method-pool line are the `def` line minus one.
                 let def_line = file.parse.line_number(start) as u32;
-                let text = def.text();
-                let name = def.name();
                 if let Some(python) = self.python {
                     if let Err(e) = python.insert_method(
                         basename(&file.path),
-                        &text,
+                        text,
                         &file.path,
                         def_line as usize - 1,
                     ) {
                         self.error_at(&file.path, def_line, format!("{e}"));
                     }
                 }
-                store.set_var_flag(&name, "func", "1", &loc);
-                store.set_var_flag(&name, "python", "1", &loc);
-                store.set_var_parsing(&name, &text, &loc);
-                store.set_var_flag(&name, "filename", &file.path, &loc);
-                store.set_var_flag(&name, "lineno", &(def_line - 1).to_string(), &loc);
+                store.set_var_flag(name, "func", "1", &loc);
+                store.set_var_flag(name, "python", "1", &loc);
+                store.set_var_parsing(name, text, &loc);
+                store.set_var_flag(name, "filename", &file.path, &loc);
+                store.set_var_flag(name, "lineno", &(def_line - 1).to_string(), &loc);
             }
         }
     }
@@ -803,22 +845,22 @@ impl<'p> Interpreter<'p> {
     fn method(
         &mut self,
         store: &mut DataStore,
-        f: &ast::Function,
+        f: &FunctionParts,
         file: &str,
         line: u32,
         loc: &Location,
     ) {
-        let body = f.body();
+        let body = &f.body;
         // BitBake's body is the lines between the braces plus an empty one for the `}`.
         let body_len = body.matches('\n').count() as u32 + 1;
-        let mut python = f.is_python();
-        let (funcname, text) = match f.name() {
-            Some(name) => (name, body),
+        let mut python = f.is_python;
+        let (funcname, text) = match &f.name {
+            Some(name) => (name.clone(), body.clone()),
             None => {
                 python = true;
                 let lines: Vec<&str> = body
                     .strip_suffix('\n')
-                    .unwrap_or(&body)
+                    .unwrap_or(body)
                     .split('\n')
                     .collect();
                 let lines: Vec<&str> = if body.is_empty() { Vec::new() } else { lines };
@@ -851,7 +893,7 @@ impl<'p> Interpreter<'p> {
         if python {
             store.set_var_flag(&funcname, "python", "1", loc);
         }
-        if f.is_fakeroot() {
+        if f.is_fakeroot {
             store.set_var_flag(&funcname, "fakeroot", "1", loc);
         }
         store.set_var_flag(&funcname, "func", "1", loc);
