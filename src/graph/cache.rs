@@ -23,21 +23,7 @@ use super::recipe::{GraphConfig, RecipeInfo};
 use crate::eval::collection::Collection;
 use crate::eval::datastore::DataStore;
 use crate::eval::recipe::{vars_from_file, ParsedRecipe, Variant};
-
-/// The task flags `bb.build.add_tasks` copies into `_task_deps`, in its order.
-const TASK_DEP_FLAGS: [&str; 11] = [
-    "mcdepends",
-    "depends",
-    "rdepends",
-    "deptask",
-    "rdeptask",
-    "recrdeptask",
-    "recideptask",
-    "nostamp",
-    "fakeroot",
-    "noexec",
-    "umask",
-];
+use crate::eval::task_deps::COPIED_FLAGS as TASK_DEP_FLAGS;
 
 /// `bb.utils.explode_deps`: the names of an RDEPENDS-style list, version constraints
 /// (`(>= 1.0)`, possibly split over several words) dropped.
