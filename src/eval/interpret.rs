@@ -137,12 +137,13 @@ impl FileCache {
     }
 
     fn exists(&self, path: &Path) -> bool {
-        let mut existing = self.existing.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&known) = existing.get(path) {
+        let lock = || self.existing.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&known) = lock().get(path) {
             return known;
         }
+        // Looked at without the lock: other threads' lookups do not wait for the disk.
         let found = path.exists();
-        existing.insert(path.to_path_buf(), found);
+        lock().insert(path.to_path_buf(), found);
         found
     }
 
@@ -697,44 +698,60 @@ impl<'p> Interpreter<'p> {
         } else {
             String::new()
         };
-        let lowered = file.lowered();
-        for (i, statement) in file.parse.tree().statements().enumerate() {
-            self.eval_statement(store, file, &classname, &statement, lowered.get(i));
+        for (statement, lowered) in file.parse.tree().statements().zip(file.lowered()) {
+            self.eval_statement(store, file, &classname, &statement, lowered);
         }
     }
 
     /// Evaluates one statement of `file` as its `bb.parse.ast` node's `eval` does;
     /// `classname` is the class being read (for `EXPORT_FUNCTIONS`), empty elsewhere;
-    /// `lowered` the statement's parts when the file has them already.
+    /// `lowered` the statement's parts ([`SourceFile::lowered`]).
     fn eval_statement(
         &mut self,
         store: &mut DataStore,
         file: &SourceFile,
         classname: &str,
         statement: &Statement,
-        lowered: Option<&Lowered>,
+        lowered: &Lowered,
     ) {
-        let made;
-        let lowered = match lowered {
-            Some(l) => l,
-            None => {
-                made = Lowered::of(statement);
-                &made
-            }
-        };
         let end: usize = statement.syntax().text_range().end().into();
         let start: usize = statement.syntax().text_range().start().into();
         let line = file.parse.line_number(end.saturating_sub(1).max(start)) as u32;
         let loc = Location::new(file.path.as_str(), line);
-        match statement {
-            Statement::Assignment(_) => {
-                let Lowered::Assignment(stmt) = lowered else {
-                    unreachable!("an assignment lowers to an assignment")
-                };
+        match lowered {
+            Lowered::Assignment(stmt) => {
                 if let Err(e) = store.assign(stmt, loc.clone()) {
                     self.error_at(&file.path, line, e.to_string());
                 }
+                return;
             }
+            Lowered::Function(f) => return self.method(store, f, &file.path, line, &loc),
+            Lowered::PythonDef { name, text } => {
+                // PythonMethodNode: BitBake's node line is the line that ended the block;
+                // its lineno flag and method-pool line are the `def` line minus one.
+                let def_line = file.parse.line_number(start) as u32;
+                if let Some(python) = self.python {
+                    if let Err(e) = python.insert_method(
+                        basename(&file.path),
+                        text,
+                        &file.path,
+                        def_line as usize - 1,
+                    ) {
+                        self.error_at(&file.path, def_line, format!("{e}"));
+                    }
+                }
+                store.set_var_flag(name, "func", "1", &loc);
+                store.set_var_flag(name, "python", "1", &loc);
+                store.set_var_parsing(name, text, &loc);
+                store.set_var_flag(name, "filename", &file.path, &loc);
+                store.set_var_flag(name, "lineno", &(def_line - 1).to_string(), &loc);
+                return;
+            }
+            Lowered::Other => {}
+        }
+        match statement {
+            // Lowered, and evaluated above.
+            Statement::Assignment(_) | Statement::Function(_) | Statement::PythonDef(_) => {}
             // ExportNode passes no location: BitBake's history names its own code.
             Statement::Export(e) => store.export(&e.name(), bitbake_site("ast.py:52 [eval]")),
             Statement::Unset(u) => store.unset(&u.name(), u.flag().as_deref(), loc),
@@ -798,35 +815,6 @@ impl<'p> Interpreter<'p> {
                     }
                 }
                 self.pylibs.push(pylib);
-            }
-            Statement::Function(_) => {
-                let Lowered::Function(f) = lowered else {
-                    unreachable!("a function lowers to a function")
-                };
-                self.method(store, f, &file.path, line, &loc)
-            }
-            Statement::PythonDef(_) => {
-                let Lowered::PythonDef { name, text } = lowered else {
-                    unreachable!("a def lowers to a def")
-                };
-                // PythonMethodNode: BitBake's node line is the line that ended the block;
-                // its lineno flag and method-pool line are the `def` line minus one.
-                let def_line = file.parse.line_number(start) as u32;
-                if let Some(python) = self.python {
-                    if let Err(e) = python.insert_method(
-                        basename(&file.path),
-                        text,
-                        &file.path,
-                        def_line as usize - 1,
-                    ) {
-                        self.error_at(&file.path, def_line, format!("{e}"));
-                    }
-                }
-                store.set_var_flag(name, "func", "1", &loc);
-                store.set_var_flag(name, "python", "1", &loc);
-                store.set_var_parsing(name, text, &loc);
-                store.set_var_flag(name, "filename", &file.path, &loc);
-                store.set_var_flag(name, "lineno", &(def_line - 1).to_string(), &loc);
             }
         }
     }
