@@ -788,11 +788,20 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Truth {
 /// What the native `d.getVar`/`d.getVarFlag` take from python_bridge.py (its one module
 /// per process): LIST_VARS, LIST_FLAGS, the names that ever held an object
 /// (`_object_vars`, a set that grows) and `_get_var_slow`.
+/// A text and the words of its `str.split()`.
+type SplitText = (String, Py<PyTuple>);
+
 struct ProxyState {
     list_vars: Py<PyAny>,
     list_flags: Py<PyAny>,
     object_vars: Py<PyAny>,
     get_var_slow: Py<PyAny>,
+    /// The last split of each LIST_VARS variable: its text and the words `str.split()`
+    /// made of it. bb.data.inherits_class reads `__inherit_cache` (a hundred class
+    /// paths) 13 times a recipe, and splitting it anew made every word again; a read
+    /// of the same text gets a new list of the same word objects (strings are
+    /// immutable, the list is the caller's).
+    last_splits: std::sync::Mutex<rustc_hash::FxHashMap<Box<str>, SplitText>>,
 }
 
 static PROXY_STATE: pyo3::sync::PyOnceLock<ProxyState> = pyo3::sync::PyOnceLock::new();
@@ -804,9 +813,39 @@ fn keep_proxy_state(m: &Bound<'_, PyModule>) -> PyResult<()> {
         list_flags: m.getattr("LIST_FLAGS")?.unbind(),
         object_vars: m.getattr("_object_vars")?.unbind(),
         get_var_slow: m.getattr("_get_var_slow")?.unbind(),
+        last_splits: Default::default(),
     };
     let _ = PROXY_STATE.set(m.py(), state);
     Ok(())
+}
+
+impl ProxyState {
+    /// `value.split()` of the LIST_VARS variable `name`, from [`ProxyState::last_splits`]
+    /// when its text is the same as last time.
+    fn split_list_var<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        value: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let splits = || {
+            self.last_splits
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((text, words)) = splits().get(name) {
+            if *text == value {
+                return Ok(words.bind(py).to_list().into_any());
+            }
+        }
+        // Outside the lock: nothing of Python runs while it is held.
+        let list = PyString::new(py, &value)
+            .call_method0("split")?
+            .cast_into::<PyList>()?;
+        let words = list.to_tuple().unbind();
+        splits().insert(name.into(), (value, words));
+        Ok(list.into_any())
+    }
 }
 
 fn proxy_state(py: Python<'_>) -> PyResult<&ProxyState> {
@@ -840,9 +879,7 @@ impl StoreHandle {
         match value.map_err(|e| raise(py, e))? {
             // A list BitBake keeps as a list (inherits_class reads __inherit_cache 13
             // times a recipe): split as _get_var splits it.
-            Some(v) if state.list_vars.bind(py).contains(var)? => {
-                PyString::new(py, &v).call_method0("split")
-            }
+            Some(v) if state.list_vars.bind(py).contains(var)? => state.split_list_var(py, name, v),
             Some(v) => Ok(PyString::new(py, &v).into_any()),
             None => Ok(py.None().into_bound(py)),
         }
