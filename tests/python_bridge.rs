@@ -761,6 +761,30 @@ fn anonymous_functions_match_bitbake() {
         ],
         &["OUT"],
     ));
+    // bb.fetch2.URI of the same text twice (the bridge memoises the parse): equal
+    // attributes, separate dicts, the first one's change not seen by the second, a text
+    // that fails failing again, urllib's scheme lists as URI leaves them.
+    cases.push(anon(
+        197,
+        &[
+            "    import bb.fetch2, urllib.parse",
+            "    texts = ['git://git.example.com/a.git;protocol=https;branch=main', 'file://b.patch;striplevel=2', 'https://u:pw@h.example.org:8080/p/a%20b.tar.gz?x=1&y;name=t', 'file:rel/c.diff', 'git:///abs/d.git', 'npm://registry.example;package=z;version=1', 'crate://crates.io/serde/1.0.0', 'http://h:notaport/x']",
+            "    out = []",
+            "    for t in texts * 3:",
+            "        try:",
+            "            u = bb.fetch2.URI(t)",
+            "        except Exception as e:",
+            "            out.append('error ' + type(e).__name__)",
+            "            continue",
+            "        out.append(repr((str(u), u.scheme, u.userinfo, u.hostname, u.port, u.hostport, u.path, u.path_quoted, u.relative, type(u.params).__name__, list(u.params.items()), list(u.query.items()), sorted(vars(u)))))",
+            "        u.params['seen'] = 'yes'",
+            "        u.query.clear()",
+            "        u.path = 'changed'",
+            "    out.append(repr(sorted(set(urllib.parse.uses_params))))",
+            "    d.setVar('OUT', '\\n'.join(out))",
+        ],
+        &["OUT"],
+    ));
     cases.push(anon(
         200,
         &[

@@ -769,6 +769,52 @@ json.loads = _loads
 json.load = _load
 
 
+# bb.fetch2.URI(text) is a pure function of the text, and base.bbclass's anonymous
+# function makes one of every SRC_URI entry of every recipe variant (9,200 a parse,
+# each two urllib.parse.urlparse calls and regular expressions). The state a text
+# gives is kept (its attributes, the dicts as copies of their own) and a later URI of
+# the same text gets a copy of it: new params and query dicts, the same immutable
+# leaves. URI.__init__ also adds a scheme urllib does not know to
+# urllib.parse.uses_params on every call; a URI from the kept state adds it if it is
+# not there, which leaves the same schemes in that list. Only URI itself is answered
+# from the memo (a subclass's setters run as they would); a text that raises is not
+# kept, so it raises again.
+import urllib.parse  # noqa: E402
+import bb.fetch2  # noqa: E402
+
+_uri_class = bb.fetch2.URI
+_uri_init = _uri_class.__init__
+_uri_memo = {}
+
+
+def _copy_uri_state(state):
+    kept = dict(state)
+    for name in ("params", "query"):
+        value = kept.get(name)
+        if isinstance(value, dict):
+            kept[name] = value.copy()
+    return kept
+
+
+def _memoised_uri_init(self, uri=None):
+    if type(self) is not _uri_class or type(uri) is not str or not uri:
+        return _uri_init(self, uri)
+    state = _uri_memo.get(uri)
+    if state is None:
+        _uri_init(self, uri)
+        if len(_uri_memo) >= 4096:
+            _uri_memo.clear()
+        _uri_memo[uri] = _copy_uri_state(self.__dict__)
+        return
+    self.__dict__.update(_copy_uri_state(state))
+    scheme = state.get("scheme")
+    if scheme not in urllib.parse.uses_netloc and scheme not in urllib.parse.uses_params:
+        urllib.parse.uses_params.append(scheme)
+
+
+_memoised_uri_init.__doc__ = _uri_init.__doc__
+_uri_class.__init__ = _memoised_uri_init
+
 # addpylib (PyLibNode.eval) imports a layer's modules and then has
 # bb.codeparser.add_module_functions parse every function of them (oe: ~1,000) for what
 # task signatures need, bb.codeparser.modulecode_deps: a quarter of the configuration's
