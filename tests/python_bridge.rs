@@ -1857,3 +1857,84 @@ fn add_tasks_equals_bitbakes_on_random_tasks() {
     );
     eprintln!("seed {seed}: add_tasks of {total} random task lists equal to BitBake's");
 }
+
+/// bb.build.tasksbetween, which the bridge answers with the store's own list of tasks
+/// (python_bridge.py's `_tasksbetween`), against BitBake's function on the same store:
+/// random tasks (a `task` flag set, empty, or made by expansion), random `deps` (or
+/// none, which BitBake's `in` fails on), cycles, and random ends. Results, errors and
+/// their messages must be equal.
+#[test]
+fn tasksbetween_equals_bitbakes_on_random_tasks() {
+    const NAMES: [&str; 6] = ["do_a", "do_b", "do_c", "do_d", "do_e", "OTHER"];
+    const TASK_FLAGS: [&str; 5] = ["1", "", "${ONE}", "${EMPTY}", "0"];
+    let (seed, mut next) = seeded_random(0x3c1f_9a07);
+    let compare_both = bridge()
+        .insert_anonymous(
+            &[
+                "    import bb.build",
+                "    start, end = d.getVar('T_START'), d.getVar('T_END')",
+                "    def outcome(f):",
+                "        try:",
+                "            return repr(f(start, end, d))",
+                "        except BaseException as e:",
+                "            return '%s: %s' % (type(e).__name__, e)",
+                "    d.setVar('OURS', outcome(bb.build.tasksbetween))",
+                "    d.setVar('THEIRS', outcome(bb.build.tasksbetween.__wrapped__))",
+            ],
+            "/layer/classes/between.bbclass",
+            1,
+        )
+        .unwrap();
+    let (mut diffs, mut found, mut failed) = (Vec::new(), 0, 0);
+    let total = 300;
+    for _ in 0..total {
+        let mut store = base_store();
+        store.set_var("ONE", Some("1")).unwrap();
+        for name in NAMES {
+            if next(5) != 0 {
+                let value = TASK_FLAGS[next(TASK_FLAGS.len())];
+                store.set_var_flag(name, "task", Some(value)).unwrap();
+            }
+            if next(6) != 0 {
+                let deps: Vec<&str> = (0..next(4)).map(|_| NAMES[next(5)]).collect();
+                store
+                    .set_var_flag(name, "deps", Some(&deps.join(" ")))
+                    .unwrap();
+            }
+        }
+        store.set_var("T_START", Some(NAMES[next(5)])).unwrap();
+        store.set_var("T_END", Some(NAMES[next(5)])).unwrap();
+        store.set_var("__BBANONFUNCS", Some(&compare_both)).unwrap();
+        let run = bridge().run_anonymous(&mut store);
+        bridge().take_messages();
+        let ours = store.get_var("OURS", false).unwrap();
+        let theirs = store.get_var("THEIRS", false).unwrap();
+        if run.is_err() || ours.is_none() || ours != theirs {
+            diffs.push(format!(
+                "{run:?}\n  bitzel:  {ours:?}\n  bitbake: {theirs:?}"
+            ));
+        }
+        match theirs.as_deref() {
+            Some(t) if t.starts_with("['") => found += 1,
+            Some(t) if !t.starts_with('[') => failed += 1,
+            _ => {}
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // The cases reach both kinds of outcome, or the comparison says little.
+    assert!(
+        found > 20 && failed > 20,
+        "seed {seed}: {found} chains found, {failed} failures"
+    );
+    eprintln!("seed {seed}: tasksbetween on {total} random task sets equal to BitBake's ({found} chains found, {failed} failures)");
+}

@@ -1552,7 +1552,7 @@ fn cache_key_name(key: &CacheKey) -> Arc<str> {
 }
 
 /// Python's `str.isspace` for one character (what `str.split()` and `re`'s `\s` use).
-fn py_isspace(c: char) -> bool {
+pub(crate) fn py_isspace(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
 }
 

@@ -956,6 +956,37 @@ impl StoreHandle {
         self.read()?.expand(text, varname).map_err(|e| raise(py, e))
     }
 
+    /// `list(filter(lambda k: d.getVarFlag(k, flag), d.keys()))`: the names, in
+    /// `keys()` order, whose `flag`, expanded, is true to Python (a flag of LIST_FLAGS
+    /// when it has a word). bb.build.tasksbetween finds the tasks so, a flag read for
+    /// each of a recipe's ~2,800 names (python_bridge.py's `_tasksbetween`).
+    fn names_with_flag<'py>(
+        &self,
+        py: Python<'py>,
+        flag: &Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let store = self.read()?;
+        let listed = proxy_state(py)?.list_flags.bind(py).contains(flag)?;
+        let flag = flag.to_str()?;
+        let mut names = Vec::new();
+        for name in store.keys().map_err(|e| raise(py, e))? {
+            let value = store
+                .get_var_flag(&name, flag, true)
+                .map_err(|e| raise(py, e))?;
+            let truthy = value.is_some_and(|v| {
+                if listed {
+                    v.split(super::datastore::py_isspace).any(|w| !w.is_empty())
+                } else {
+                    !v.is_empty()
+                }
+            });
+            if truthy {
+                names.push(name);
+            }
+        }
+        PyList::new(py, names.iter().map(|n| PyString::new(py, n)))
+    }
+
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         // Built from the shared names, without a String of each first (a recipe has
         // thousands; bb.build.tasksbetween asks for them all).

@@ -879,6 +879,51 @@ bb.codeparser.modulecode_deps = _ModuleDeps(bb.codeparser.modulecode_deps)
 bb.codeparser.add_module_functions = _add_module_functions_later
 
 
+# bb.build.tasksbetween(start, end, d): the tasks on a dependency chain from `start` to
+# `end`. BitBake's finds the tasks by reading the `task` flag of every name of the store
+# in Python (populate_sdk_ext does it twice an image, through [depends]: 720,000 flag
+# reads a parse); here the store answers that in one call (Store.names_with_flag) and
+# the chains are followed the same way: depth first from `start`, each task's
+# followers taken in the order of the tasks, a task reached again on the current chain
+# fatal, and each chain that reaches `end` adding its tasks, in chain order, to those
+# not yet found. Another kind of `d` gets BitBake's own function.
+import bb.build  # noqa: E402
+
+_bitbake_tasksbetween = bb.build.tasksbetween
+
+
+def _tasksbetween(task_start, task_end, d):
+    if type(d) is not DataProxy:
+        return _bitbake_tasksbetween(task_start, task_end, d)
+    tasks = d._s.names_with_flag("task")
+    found = []
+    chain = []
+
+    def follow(task):
+        if task in chain:
+            bb.fatal("Circular task dependencies as %s depends on itself via the chain %s"
+                     % (task, " -> ".join(chain)))
+        chain.append(task)
+        others = [other for other in tasks if other != task]
+        if task == task_end:
+            # BitBake adds the chain once per other task: the first time counts.
+            if others:
+                for t in chain:
+                    if t not in found:
+                        found.append(t)
+        else:
+            for other in others:
+                if task in d.getVarFlag(other, "deps", False):
+                    follow(other)
+        chain.pop()
+
+    follow(task_start)
+    return found
+
+
+_tasksbetween.__wrapped__ = _bitbake_tasksbetween
+bb.build.tasksbetween = _tasksbetween
+
 def add_tasks(store):
     """bb.build.add_tasks(__BBTASKS, d): task flags and _task_deps."""
     d = DataProxy(store)
