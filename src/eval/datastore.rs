@@ -168,18 +168,49 @@ struct Layer {
     objects: FxHashMap<Arc<str>, StoredObject>,
 }
 
-/// An object stored in a variable with the text the variable holds for it.
+/// An object stored in a variable with the text the variable holds for it. Until the
+/// text is read, the variable's `_content` is `placeholder`, an allocation of its own
+/// that only this entry points to ([`DataStore::content_of`] gives the text instead).
 #[derive(Clone)]
 struct StoredObject {
-    text: Arc<str>,
+    placeholder: Arc<str>,
+    text: Arc<ObjectText>,
     object: Arc<dyn Any + Send + Sync>,
 }
 
 impl std::fmt::Debug for StoredObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoredObject")
-            .field("text", &self.text)
+            .field("text", &self.text.text.get())
             .finish_non_exhaustive()
+    }
+}
+
+/// What a variable's `_content` is while the text of the object stored in it has not
+/// been read (see [`StoredObject`]); no text of BitBake's starts with NUL.
+const OBJECT_PLACEHOLDER: &str = "\0bitzel: object text not made yet\0";
+
+/// The text a variable holds for an object stored in it ([`DataStore::set_var_object`]),
+/// its `str()`, made on the first read of the variable as text: an expansion, `bitbake
+/// -e`, a rename. Most objects are read so, but create-spdx stores its licence table
+/// (180 kB of text) in every recipe and nothing reads it while recipes are parsed.
+pub struct ObjectText {
+    text: OnceLock<Arc<str>>,
+    make: Box<dyn Fn() -> String + Send + Sync>,
+}
+
+impl ObjectText {
+    /// The text `make` makes, when it is first asked for.
+    pub fn new(make: impl Fn() -> String + Send + Sync + 'static) -> ObjectText {
+        ObjectText {
+            text: OnceLock::new(),
+            make: Box::new(make),
+        }
+    }
+
+    /// The text, made now if it was not yet.
+    pub fn text(&self) -> &Arc<str> {
+        self.text.get_or_init(|| (self.make)().into())
     }
 }
 
@@ -655,7 +686,7 @@ impl DataStore {
             let var = store.find_var(key)?;
             match flag {
                 Some(f) => var.get(f).cloned(),
-                None => var.content.clone(),
+                None => store.content_of(key, var),
             }
         };
         let value: Arc<str> = match stmt.op {
@@ -727,18 +758,41 @@ impl DataStore {
     /// `bitbake -e` prints) and the store keeps `object` beside it, in its own layer, so
     /// that the object belongs to this store: copies and snapshots share it, as
     /// `createCopy` shares the value's reference ([`DataStore::var_object`] reads it).
+    ///
+    /// The text is made when the variable is first read as text ([`ObjectText`]); an
+    /// operation (`A:append`) or a recorded history takes it at once.
     pub fn set_var_object(
         &mut self,
         name: &str,
-        text: &str,
+        text: ObjectText,
         object: Arc<dyn Any + Send + Sync>,
         loc: &Location,
     ) {
-        self.set_var(name, text, loc);
-        let text: Arc<str> = text.into();
-        self.local
-            .objects
-            .insert(name.into(), StoredObject { text, object });
+        if split_operation(name).is_some() || (self.tracking && !self.quiet) {
+            let made = text.text().clone();
+            self.set_var_inner(name, made.clone(), false, "set", loc, &made);
+            let placeholder = made;
+            let text = Arc::new(text);
+            self.local.objects.insert(
+                name.into(),
+                StoredObject {
+                    placeholder,
+                    text,
+                    object,
+                },
+            );
+            return;
+        }
+        let placeholder: Arc<str> = OBJECT_PLACEHOLDER.into();
+        self.set_var_inner(name, placeholder.clone(), false, "set", loc, "");
+        self.local.objects.insert(
+            name.into(),
+            StoredObject {
+                placeholder,
+                text: Arc::new(text),
+                object,
+            },
+        );
     }
 
     /// The object [`DataStore::set_var_object`] stored in `name`, when `value` (what a
@@ -747,8 +801,24 @@ impl DataStore {
     pub fn var_object(&self, name: &str, value: &str) -> Option<Arc<dyn Any + Send + Sync>> {
         self.layers()
             .find_map(|layer| layer.objects.get(name))
-            .filter(|stored| &*stored.text == value)
+            .filter(|stored| **stored.text.text() == *value)
             .map(|stored| stored.object.clone())
+    }
+
+    /// A variable's `_content` as text: the text of the object stored in it while it
+    /// holds that object's placeholder (see [`StoredObject`]).
+    fn content_of(&self, name: &str, var: &Variable) -> Option<Arc<str>> {
+        let content = var.content.as_ref()?;
+        if content.as_bytes().first() == Some(&0) {
+            let stored = self
+                .layers()
+                .filter_map(|layer| layer.objects.get(name))
+                .find(|stored| Arc::ptr_eq(&stored.placeholder, content));
+            if let Some(stored) = stored {
+                return Some(stored.text.text().clone());
+            }
+        }
+        Some(content.clone())
     }
 
     /// `setVar` with BitBake's `parsing=True` (what statements do): keeps the operations and
@@ -923,7 +993,7 @@ impl DataStore {
         let src = self.find_var(key).cloned();
         let val = src
             .as_ref()
-            .and_then(|v| v.content.clone().or_else(|| v.defaultval.clone()));
+            .and_then(|v| self.content_of(key, v).or_else(|| v.defaultval.clone()));
         if let Some(val) = &val {
             let old_history = self.history(key);
             for event in old_history {
@@ -1108,6 +1178,9 @@ impl DataStore {
 
     fn raw_flag_with_default(&self, name: &str, flag: &str) -> Option<Arc<str>> {
         let var = self.find_var(name)?;
+        if flag == CONTENT && var.content.is_some() {
+            return self.content_of(name, var);
+        }
         if let Some(v) = var.get(flag) {
             return Some(v.clone());
         }
@@ -1246,7 +1319,9 @@ impl DataStore {
         let local = self.find_var(var);
         if let Some(local) = local {
             if value.is_none() {
-                value = local.content.clone().or_else(|| local.defaultval.clone());
+                value = self
+                    .content_of(var, local)
+                    .or_else(|| local.defaultval.clone());
             }
             if !local.appends.is_empty() {
                 let overrides = self.overrides()?;
@@ -1671,5 +1746,63 @@ mod tests {
     fn remove_split_keeps_every_whitespace_character() {
         let tokens: Vec<&str> = split_keep_whitespace(" a  b").collect();
         assert_eq!(tokens, vec!["", " ", "a", " ", "", " ", "b"]);
+    }
+
+    /// An object's text is made on the first read of the variable as text, once, and
+    /// every way of reading `_content` gives it (expansion, unexpanded read, rename, a
+    /// statement's `+=`, `getVarFlag(_content)`); an operation takes it at once.
+    #[test]
+    fn object_text_is_made_on_the_first_read() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let made = Arc::new(AtomicUsize::new(0));
+        let text = |made: &Arc<AtomicUsize>, value: &'static str| {
+            let made = made.clone();
+            ObjectText::new(move || {
+                made.fetch_add(1, Ordering::SeqCst);
+                value.to_string()
+            })
+        };
+        let mut store = DataStore::new();
+        store.disable_tracking();
+        let object: Arc<dyn Any + Send + Sync> = Arc::new(7u32);
+        store.set_var_object("OBJ", text(&made, "{'a': 1}"), object.clone(), &loc());
+        set(&mut store, "USE", AssignOp::Set, "<${OBJ}>");
+        assert_eq!(made.load(Ordering::SeqCst), 0, "nothing read it yet");
+        assert_eq!(store.get_text("USE").as_deref(), Some("<{'a': 1}>"));
+        assert_eq!(
+            store.get_var("OBJ", false).unwrap().as_deref(),
+            Some("{'a': 1}")
+        );
+        assert_eq!(
+            store
+                .get_var_flag("OBJ", CONTENT, false)
+                .unwrap()
+                .as_deref(),
+            Some("{'a': 1}")
+        );
+        assert!(store.var_object("OBJ", "{'a': 1}").is_some());
+        assert_eq!(made.load(Ordering::SeqCst), 1, "made once");
+
+        let copy_made = Arc::new(AtomicUsize::new(0));
+        let mut copy = store.create_copy();
+        copy.set_var_object("LATER", text(&copy_made, "[1, 2]"), object.clone(), &loc());
+        copy.rename_var("LATER", "RENAMED", &loc());
+        assert_eq!(copy.get_text("RENAMED").as_deref(), Some("[1, 2]"));
+        assert_eq!(copy.get_text("LATER"), None);
+        copy.set_var_object("MORE", text(&copy_made, "[3]"), object.clone(), &loc());
+        set(&mut copy, "MORE", AssignOp::Append, "x");
+        assert_eq!(copy.get_text("MORE").as_deref(), Some("[3] x"));
+        copy.set_var_object("A:append", text(&copy_made, "[4]"), object, &loc());
+        assert_eq!(
+            copy_made.load(Ordering::SeqCst),
+            3,
+            "the operation took its text at once"
+        );
+        assert_eq!(copy.get_text("A").as_deref(), Some("[4]"));
+        assert_eq!(
+            store.get_text("RENAMED"),
+            None,
+            "the copy's changes are its own"
+        );
     }
 }

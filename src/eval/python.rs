@@ -74,6 +74,7 @@
 
 mod native;
 
+use super::datastore::ObjectText;
 use super::task_deps::{self, TaskDeps};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -415,16 +416,17 @@ pub trait VarSource {
     fn create_copy(&self) -> Result<Box<dyn VarSource + Send>, EvalError>;
     /// `d.setVar(name, object)` with a Python object that is not text (BitBake keeps the
     /// object as the value): the variable holds `text` (the object's `str()`, what
-    /// `bitbake -e` prints); a store that keeps objects keeps `object` too, as its own
-    /// (copies share it), for [`VarSource::var_object`]. The default keeps the text only.
+    /// `bitbake -e` prints, made when first read); a store that keeps objects keeps
+    /// `object` too, as its own (copies share it), for [`VarSource::var_object`]. The
+    /// default keeps the text only.
     fn set_var_object(
         &mut self,
         name: &str,
-        text: &str,
+        text: ObjectText,
         object: Py<PyAny>,
     ) -> Result<(), EvalError> {
         drop(object);
-        self.set_var(name, Some(text))
+        self.set_var(name, Some(text.text()))
     }
     /// The object that [`VarSource::set_var_object`] stored in `name`, while a read of
     /// `name` still gives `value` (the text it was stored as); `None` otherwise, and in a
@@ -1103,14 +1105,31 @@ impl StoreHandle {
     /// `d.setVar(name, object)` with a Python object: [`VarSource::set_var_object`].
     /// While the store is lent for reading, only the text reaches
     /// [`VarSource::write_while_expanding`].
+    ///
+    /// `text` is the object's text, or None when `make_text` (a callable without
+    /// arguments) makes it on the first read ([`ObjectText`]).
     fn set_var_object(
         &self,
         py: Python<'_>,
         name: &str,
-        text: &str,
+        text: Option<String>,
         object: Py<PyAny>,
+        make_text: Py<PyAny>,
     ) -> PyResult<()> {
         self.check_thread()?;
+        let text = match text {
+            Some(text) => ObjectText::new(move || text.clone()),
+            None => ObjectText::new(move || {
+                Python::attach(|py| {
+                    make_text
+                        .call0(py)
+                        .and_then(|t| t.extract::<String>(py))
+                        // str() of a dict or a list, which is what comes here, does not
+                        // fail; if it does, the error is the text.
+                        .unwrap_or_else(|e| e.to_string())
+                })
+            }),
+        };
         // SAFETY: as in write().
         let result = unsafe {
             match self.target.get() {
@@ -1118,7 +1137,7 @@ impl StoreHandle {
                 Target::Owned(p) => (*p).set_var_object(name, text, object),
                 Target::Shared(p) => (*p).write_while_expanding(StoreWrite::SetVar {
                     name: name.into(),
-                    value: Some(text.into()),
+                    value: Some(text.text().to_string()),
                 }),
                 Target::Expired => return Err(expired()),
             }

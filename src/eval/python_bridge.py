@@ -489,7 +489,14 @@ class DataProxy:
             if proxy._s not in rebound:
                 rebound.append(proxy._s)
         _object_vars.add(var)
-        self._s.set_var_object(var, _text_of(var, value), _StoredObject(value, tuple(rebound)))
+        stored = _StoredObject(value, tuple(rebound))
+        if type(value) in (dict, list):
+            # Its text is made when the variable is first read as text (a dict's or a
+            # list's str() cannot read the store): create-spdx's licence table is not,
+            # while recipes are parsed.
+            self._s.set_var_object(var, None, stored, lambda: _text_of(var, value))
+        else:
+            self._s.set_var_object(var, _text_of(var, value), stored, None)
 
     def setVarFlag(self, var, flag, value, **loginfo):
         if value is None:

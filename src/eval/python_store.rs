@@ -2,7 +2,7 @@
 //! `d` is in BitBake's Python), and [`BridgeInlinePython`], the [`InlinePython`] host
 //! that evaluates `${@...}` with the embedded CPython of [`PythonBridge`].
 
-use super::datastore::DataStore;
+use super::datastore::{DataStore, ObjectText};
 use super::expand::{ExpansionError, InlinePython, InlinePythonError};
 use super::python::{self, EvalError, PythonBridge, VarSource};
 use super::statement::Location;
@@ -163,7 +163,7 @@ impl VarSource for DataStore {
     fn set_var_object(
         &mut self,
         name: &str,
-        text: &str,
+        text: ObjectText,
         object: Py<PyAny>,
     ) -> Result<(), EvalError> {
         DataStore::set_var_object(self, name, text, Arc::new(object), &python_location());
