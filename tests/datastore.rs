@@ -883,6 +883,28 @@ fn named_cases() -> Vec<Case> {
             ],
         )
         .read(&["A", "A:foo", "A:foo:bar"]),
+        // A flag's change ends the :remove quirk's leak (BitBake forgets its whole memo on
+        // any change), and values read before it read the same after it
+        // (tests/data/eval/pyobject's TOOL_DOC_SEEN has inline Python that reads a flag).
+        Case::new(
+            "flag_change_ends_the_remove_leak",
+            vec![
+                assign("OVERRIDES", "=", "bar:foo"),
+                assign_flag("B", "doc", "=", "old"),
+                assign("N", "=", "${B} plain"),
+                assign("B", "=", "b"),
+                assign("A:foo:bar", "=", "x y z"),
+                assign("A:remove", "=", "y"),
+                json!({"kind": "read", "name": "N"}),
+                json!({"kind": "read", "name": "A"}),
+                api("setVarFlag", &["B", "doc", "new"]),
+                json!({"kind": "read", "name": "A:foo"}),
+                json!({"kind": "read", "name": "N"}),
+                json!({"kind": "read", "name": "A"}),
+                json!({"kind": "read", "name": "A:foo"}),
+            ],
+        )
+        .read(&["N", "A", "A:foo"]),
         Case::new(
             "remove_leak_recurses_through_inline_python",
             vec![

@@ -12,3 +12,17 @@ python () {
 }
 TOOL_FIRST = "${@d.getVar('TOOL_TABLE')['first']}"
 TOOL_COUNT = "${@d.getVar('TOOL_TABLE')['count'] + 1}"
+
+# Inline Python that reads a flag, read again after Python code changes the flag (a
+# memo of expanded values must not outlive the change), and a value without Python read
+# before and after the change.
+TOOL_FLAGGED[doc] = "before"
+TOOL_DOC = "${@d.getVarFlag('TOOL_FLAGGED', 'doc')}"
+TOOL_PLAIN = "${PN} plain ${TOOL_FLAGGED}"
+TOOL_FLAGGED = "flagged"
+python () {
+    first = d.getVar("TOOL_DOC") + " " + d.getVar("TOOL_PLAIN")
+    d.setVarFlag("TOOL_FLAGGED", "doc", "after")
+    d.appendVarFlag("TOOL_PLAIN", "doc", " more")
+    d.setVar("TOOL_DOC_SEEN", first + " / " + d.getVar("TOOL_DOC") + " " + d.getVar("TOOL_PLAIN"))
+}
