@@ -725,3 +725,56 @@ fn env_command_reads_a_poky_checkout_without_a_build_directory() {
     }
     assert!(!poky.join("build").exists(), "a build directory was made");
 }
+
+/// Everything under `dir`: each file's path, size and modification time.
+fn tree_state(dir: &std::path::Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                todo.push(path.clone());
+            }
+            out.push((path, meta.len(), meta.modified().expect("mtime")));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// bitzel writes nothing outside its output directory, BitBake's own files included:
+/// no `__pycache__` beside `bb`'s modules (even without PYTHONDONTWRITEBYTECODE, which
+/// the machines of CI may set), and not the shell grammar's tables that
+/// bb.pysh.pyshyacc writes next to itself when it is imported.
+#[test]
+fn a_parse_writes_nothing_into_bitbakes_files() {
+    let run = oracle_at(
+        &repo().join("tests/data/eval/minimal/build"),
+        None,
+        "minimal-writes",
+    );
+    let lib = bitbake_lib();
+    let before = tree_state(&lib.join("bb"));
+    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
+        .args(["recipes", "--build-dir"])
+        .arg(&run.build_dir)
+        .arg("--bitbake-lib")
+        .arg(&lib)
+        .env_remove("PYTHONDONTWRITEBYTECODE")
+        .output()
+        .expect("bitzel runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let after = tree_state(&lib.join("bb"));
+    let changed: Vec<_> = after.iter().filter(|e| !before.contains(e)).collect();
+    assert!(
+        changed.is_empty(),
+        "bitzel wrote under {}: {changed:?}",
+        lib.display()
+    );
+}

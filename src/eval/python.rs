@@ -1589,6 +1589,10 @@ fn initialize_interpreter() -> Result<(), EvalError> {
                 config.use_hash_seed = 1;
                 config.hash_seed = 0;
                 config.install_signal_handlers = 0;
+                // No __pycache__ next to BitBake's and the layers' modules: bitzel
+                // writes nothing outside its output directory (PYTHONDONTWRITEBYTECODE
+                // or not). Caches that are there are read.
+                config.write_bytecode = 0;
                 let status = pyo3::ffi::Py_InitializeFromConfig(&config);
                 pyo3::ffi::PyConfig_Clear(&mut config);
                 if pyo3::ffi::PyStatus_Exception(status) != 0 {

@@ -17,6 +17,36 @@ import types
 import weakref
 
 
+# bb.codeparser imports bb.pysh.pyshyacc, whose import builds the shell grammar's parse
+# tables with ply (its `import pyshtables` never finds the tables it writes): 80 ms of
+# every start, before the parser processes fork, for a module that only the shell parser
+# uses, which no recipe's parse calls (emission does). The module is loaded lazily,
+# with importlib's LazyLoader: it runs on its first use, as it would have at import.
+# (Before anything imports bb: hashserv, just below, does.)
+import importlib.abc  # noqa: E402
+import importlib.util  # noqa: E402
+
+
+class _LazyShellGrammar(importlib.abc.MetaPathFinder):
+    NAME = "bb.pysh.pyshyacc"
+
+    def find_spec(self, name, path, target=None):
+        if name != self.NAME:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = importlib.util.LazyLoader(spec.loader)
+                return spec
+        return None
+
+
+sys.meta_path.insert(0, _LazyShellGrammar())
+
+
 def _stub_hashserv():
     # The PyPI wheel of BitBake lacks `hashserv`, which bb.siggen imports; nothing that
     # evaluates metadata uses it, so an empty module stands in when it is missing.
