@@ -908,7 +908,14 @@ impl DataStore {
     /// own link as an override of a shorter name.
     pub fn del_var(&mut self, name: &str, loc: &Location) {
         self.record(name, "del", loc, None, "");
-        *self.var_mut(name) = Variable::default();
+        // The variable's own entry becomes empty: nothing of the one below is copied.
+        self.touched(name);
+        match self.local.vars.get_mut(name) {
+            Some(var) => *var = Arc::default(),
+            None => {
+                self.local.vars.insert(name.into(), Arc::default());
+            }
+        }
         self.delete_overridedata(name);
         if name.contains(':') {
             self.unregister_overrides(name);
