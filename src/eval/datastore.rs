@@ -1002,9 +1002,11 @@ impl DataStore {
             .as_ref()
             .and_then(|v| self.content_of(key, v).or_else(|| v.defaultval.clone()));
         if let Some(val) = &val {
-            let old_history = self.history(key);
-            for event in old_history {
-                self.push_history(newkey, event);
+            // rename_variable_hist, which does nothing while history is not tracked.
+            if self.tracking {
+                for event in self.history(key) {
+                    self.push_history(newkey, event);
+                }
             }
             self.record(newkey, &format!("rename from {key}"), loc, None, val);
             // setVar(..., ignore=True): not recorded.
