@@ -286,8 +286,32 @@ fn words(value: Option<Arc<str>>) -> Vec<String> {
 }
 
 /// Whether a list that BitBake keeps as a Python list (here its words) holds `word`.
+/// A word without whitespace is searched as text (the list is `__inherit_cache`, a
+/// hundred paths, searched at every inherit): a match with whitespace or an end on both
+/// sides is a word.
 fn has_word(value: Option<&str>, word: &str) -> bool {
-    value.is_some_and(|v| v.split_whitespace().any(|w| w == word))
+    let Some(v) = value else { return false };
+    if word.is_empty() || word.contains(char::is_whitespace) {
+        return v.split_whitespace().any(|w| w == word);
+    }
+    v.match_indices(word).any(|(at, _)| {
+        let before = v[..at].chars().next_back();
+        let after = v[at + word.len()..].chars().next();
+        before.is_none_or(char::is_whitespace) && after.is_none_or(char::is_whitespace)
+    })
+}
+
+/// Whether `text` is already its words joined by single spaces (ASCII, no other
+/// whitespace, none at either end).
+fn is_joined_words(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.is_ascii()
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !bytes
+            .iter()
+            .any(|b| matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        && !text.contains("  ")
 }
 
 /// Such a list with `added` appended (`list.append`), as its text: the words joined by
@@ -298,7 +322,13 @@ fn with_words_appended<'a>(
     added: impl IntoIterator<Item = &'a str>,
 ) -> String {
     let mut text = String::with_capacity(value.map_or(0, str::len) + 64);
-    for word in value
+    // A list this function made is already joined: kept whole, not split and joined.
+    let (kept, rest) = match value {
+        Some(v) if is_joined_words(v) => (v, None),
+        other => ("", other),
+    };
+    text.push_str(kept);
+    for word in rest
         .into_iter()
         .flat_map(str::split_whitespace)
         .chain(added)
@@ -1197,6 +1227,46 @@ pub fn re_escape(text: &str) -> String {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// has_word and with_words_appended, which search and keep the text whole, give what
+    /// splitting into words gives, on random lists of words, spaces, tabs, newlines,
+    /// non-ASCII whitespace and words that contain each other.
+    #[test]
+    fn word_lists_as_text_equal_word_lists_split() {
+        const PIECES: [&str; 12] = [
+            "a",
+            "ab",
+            "b/a",
+            "a.bbclass",
+            " ",
+            "  ",
+            "\t",
+            "\n",
+            "\u{a0}",
+            "é",
+            "x a",
+            "",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..5000 {
+            let text: String = (0..next(8)).map(|_| PIECES[next(PIECES.len())]).collect();
+            let word = PIECES[next(PIECES.len())];
+            let split_has = text.split_whitespace().any(|w| w == word);
+            assert_eq!(has_word(Some(&text), word), split_has, "{text:?} {word:?}");
+            let joined: Vec<&str> = text.split_whitespace().chain([word]).collect();
+            assert_eq!(
+                with_words_appended(Some(&text), [word]),
+                joined.join(" "),
+                "{text:?} + {word:?}"
+            );
+        }
+    }
 
     /// A fresh folder holding `files` (path, text); BBPATH is set to it.
     struct Tree {
