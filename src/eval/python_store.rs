@@ -79,6 +79,19 @@ impl VarSource for DataStore {
             .map_err(to_eval_error)
     }
 
+    fn get_var_shared(&self, name: &str, expand: bool) -> Result<Option<Arc<str>>, EvalError> {
+        DataStore::get_var(self, name, expand).map_err(to_eval_error)
+    }
+
+    fn get_var_flag_shared(
+        &self,
+        name: &str,
+        flag: &str,
+        expand: bool,
+    ) -> Result<Option<Arc<str>>, EvalError> {
+        DataStore::get_var_flag(self, name, flag, expand).map_err(to_eval_error)
+    }
+
     fn get_var_flags(
         &self,
         name: &str,
