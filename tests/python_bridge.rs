@@ -1382,6 +1382,17 @@ fn seeded_random(default: u64) -> (u64, impl FnMut(usize) -> usize) {
     (seed, next)
 }
 
+/// The verdict of a random comparison with BitBake: no differences (the first `shown`
+/// of them in the message).
+fn assert_no_differences(seed: u64, total: usize, diffs: &[String], shown: usize) {
+    assert!(
+        diffs.is_empty(),
+        "seed {seed}: {} of {total} differ:\n{}",
+        diffs.len(),
+        diffs[..diffs.len().min(shown)].join("\n")
+    );
+}
+
 /// The verdict of a random test of the native path: no differences from Python, and at
 /// least `tenths`/10 of the `total` expressions taken natively.
 fn assert_random_expressions_equal(
@@ -1392,17 +1403,7 @@ fn assert_random_expressions_equal(
     diffs: &[String],
 ) {
     bridge().take_messages();
-    assert!(
-        diffs.is_empty(),
-        "seed {seed}: {} of {total} differ:\n{}",
-        diffs.len(),
-        diffs
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_differences(seed, total, diffs, 20);
     assert!(
         native * 10 >= total * tenths,
         "seed {seed}: only {native} of {total} taken natively"
@@ -1844,17 +1845,7 @@ fn add_tasks_equals_bitbakes_on_random_tasks() {
             ));
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "seed {seed}: {} of {total} differ:\n{}",
-        diffs.len(),
-        diffs
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_differences(seed, total, &diffs, 10);
     eprintln!("seed {seed}: add_tasks of {total} random task lists equal to BitBake's");
 }
 
@@ -1920,17 +1911,7 @@ fn tasksbetween_equals_bitbakes_on_random_tasks() {
             _ => {}
         }
     }
-    assert!(
-        diffs.is_empty(),
-        "seed {seed}: {} of {total} differ:\n{}",
-        diffs.len(),
-        diffs
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_no_differences(seed, total, &diffs, 10);
     // The cases reach both kinds of outcome, or the comparison says little.
     assert!(
         found > 20 && failed > 20,
