@@ -18,8 +18,8 @@ import weakref
 
 
 # bb.codeparser imports bb.pysh.pyshyacc, whose import builds the shell grammar's parse
-# tables with ply (its `import pyshtables` never finds the tables it writes): 80 ms of
-# every start, before the parser processes fork, for a module that only the shell parser
+# tables with ply (its `import pyshtables` never finds the tables it writes): 80-150 ms
+# of every start, before the parser processes fork, for a module that only the shell parser
 # uses, which no recipe's parse calls (emission does). The module is loaded lazily,
 # with importlib's LazyLoader: it runs on its first use, as it would have at import.
 # (Before anything imports bb: hashserv, just below, does.)
@@ -541,9 +541,9 @@ class DataProxy:
         _object_vars.add(var)
         stored = _StoredObject(value, tuple(rebound))
         if type(value) in (dict, list):
-            # Its text is made when the variable is first read as text (a dict's or a
-            # list's str() cannot read the store): create-spdx's licence table is not,
-            # while recipes are parsed.
+            # Its text is made when the variable is first read as text (the str() of a
+            # dict or a list is its items' repr(), made without the store being read
+            # then): create-spdx's licence table is not read so while recipes are parsed.
             self._s.set_var_object(var, None, stored, lambda: _text_of(var, value))
         else:
             self._s.set_var_object(var, _text_of(var, value), stored, None)
