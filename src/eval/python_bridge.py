@@ -17,12 +17,12 @@ import types
 import weakref
 
 
-# bb.codeparser imports bb.pysh.pyshyacc, whose import builds the shell grammar's parse
-# tables with ply (its `import pyshtables` never finds the tables it writes): 80-150 ms
-# of every start, before the parser processes fork, for a module that only the shell parser
-# uses, which no recipe's parse calls (emission does). The module is loaded lazily,
-# with importlib's LazyLoader: it runs on its first use, as it would have at import.
-# (Before anything imports bb: hashserv, just below, does.)
+# bb.codeparser imports bb.pysh.pyshyacc, whose import builds the shell grammar's
+# parse tables with ply (its `import pyshtables` never finds the tables it writes):
+# 80-150 ms of every start, before the parser processes fork, for a module that only
+# the shell parser uses, which no recipe's parse calls (emission does). The module is
+# loaded lazily, with importlib's LazyLoader: it runs on its first use, as it would
+# have at import. (Before anything imports bb: hashserv, just below, does.)
 import importlib.abc  # noqa: E402
 import importlib.util  # noqa: E402
 
