@@ -168,9 +168,10 @@ struct Layer {
     objects: FxHashMap<Arc<str>, StoredObject>,
 }
 
-/// An object stored in a variable with the text the variable holds for it. Until the
-/// text is read, the variable's `_content` is `placeholder`, an allocation of its own
-/// that only this entry points to ([`DataStore::content_of`] gives the text instead).
+/// An object stored in a variable with the text the variable holds for it.
+/// `placeholder` is what the variable's `_content` was set to: until the text is read,
+/// an allocation of its own that only this entry points to ([`DataStore::content_of`]
+/// gives the text instead); the text itself when it was made at once.
 #[derive(Clone)]
 struct StoredObject {
     placeholder: Arc<str>,
@@ -205,6 +206,14 @@ impl ObjectText {
         ObjectText {
             text: OnceLock::new(),
             make: Box::new(make),
+        }
+    }
+
+    /// A text already made.
+    pub fn made(text: String) -> ObjectText {
+        ObjectText {
+            text: OnceLock::from(Arc::<str>::from(text)),
+            make: Box::new(String::new),
         }
     }
 
@@ -768,27 +777,19 @@ impl DataStore {
         object: Arc<dyn Any + Send + Sync>,
         loc: &Location,
     ) {
-        if split_operation(name).is_some() || (self.tracking && !self.quiet) {
-            let made = text.text().clone();
-            self.set_var_inner(name, made.clone(), false, "set", loc, &made);
-            let placeholder = made;
-            let text = Arc::new(text);
-            self.local.objects.insert(
-                name.into(),
-                StoredObject {
-                    placeholder,
-                    text,
-                    object,
-                },
-            );
-            return;
-        }
-        let placeholder: Arc<str> = OBJECT_PLACEHOLDER.into();
-        self.set_var_inner(name, placeholder.clone(), false, "set", loc, "");
+        // An operation keeps text, and a recorded history shows it: the text is made now.
+        let now = split_operation(name).is_some() || (self.tracking && !self.quiet);
+        let content: Arc<str> = if now {
+            text.text().clone()
+        } else {
+            OBJECT_PLACEHOLDER.into()
+        };
+        let detail: &str = if now { &content } else { "" };
+        self.set_var_inner(name, content.clone(), false, "set", loc, detail);
         self.local.objects.insert(
             name.into(),
             StoredObject {
-                placeholder,
+                placeholder: content,
                 text: Arc::new(text),
                 object,
             },

@@ -1133,7 +1133,7 @@ impl StoreHandle {
     ) -> PyResult<()> {
         self.check_thread()?;
         let text = match text {
-            Some(text) => ObjectText::new(move || text.clone()),
+            Some(text) => ObjectText::made(text),
             None => ObjectText::new(move || {
                 Python::attach(|py| {
                     make_text
