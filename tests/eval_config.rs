@@ -478,11 +478,7 @@ fn require_of_a_missing_file_is_an_error_naming_the_requiring_file_and_line() {
     assert!(rendered.contains("require conf/absent.conf"), "{rendered}");
 
     // The command line: the same diagnostic on stderr, exit status 1.
-    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
-        .args(["env", "--build-dir"])
-        .arg(&run.build_dir)
-        .arg("--bitbake-lib")
-        .arg(bitbake_lib())
+    let output = bitzel_on(&run.build_dir, "env")
         .arg("MACHINE")
         .output()
         .expect("bitzel runs");
@@ -504,11 +500,7 @@ fn env_command_prints_the_global_environment_and_exits_0() {
         None,
         "minimal-cli",
     );
-    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
-        .args(["env", "--build-dir"])
-        .arg(&run.build_dir)
-        .arg("--bitbake-lib")
-        .arg(bitbake_lib())
+    let output = bitzel_on(&run.build_dir, "env")
         .output()
         .expect("bitzel runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -726,6 +718,16 @@ fn env_command_reads_a_poky_checkout_without_a_build_directory() {
     assert!(!poky.join("build").exists(), "a build directory was made");
 }
 
+/// The `bitzel` command `command` on `build_dir`, with the tests' BitBake.
+fn bitzel_on(build_dir: &Path, command: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bitzel"));
+    cmd.args([command, "--build-dir"])
+        .arg(build_dir)
+        .arg("--bitbake-lib")
+        .arg(bitbake_lib());
+    cmd
+}
+
 /// Everything under `dir`: each file's path, size and modification time.
 fn tree_state(dir: &std::path::Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
     let mut out = Vec::new();
@@ -757,11 +759,7 @@ fn a_parse_writes_nothing_into_bitbakes_files() {
     );
     let lib = bitbake_lib();
     let before = tree_state(&lib.join("bb"));
-    let output = Command::new(env!("CARGO_BIN_EXE_bitzel"))
-        .args(["recipes", "--build-dir"])
-        .arg(&run.build_dir)
-        .arg("--bitbake-lib")
-        .arg(&lib)
+    let output = bitzel_on(&run.build_dir, "recipes")
         .env_remove("PYTHONDONTWRITEBYTECODE")
         .output()
         .expect("bitzel runs");
